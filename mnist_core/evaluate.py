@@ -1,0 +1,64 @@
+"""Accuracy, loss, confusion matrix, per-class metrics and the worst mistakes."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int = 10) -> np.ndarray:
+    """Rows are true labels, columns predictions."""
+    cm = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(cm, (np.asarray(y_true, int), np.asarray(y_pred, int)), 1)
+    return cm
+
+
+def per_class(cm: np.ndarray) -> list[dict]:
+    rows = []
+    for k in range(len(cm)):
+        tp, predicted, actual = cm[k, k], cm[:, k].sum(), cm[k, :].sum()
+        precision = tp / predicted if predicted else 0.0
+        recall = tp / actual if actual else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        rows.append({"digit": k, "precision": float(precision), "recall": float(recall),
+                     "f1": float(f1), "support": int(actual)})
+    return rows
+
+
+def wilson_interval(correct: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """95% confidence interval of an accuracy (Wilson score; honest near 100%)."""
+    if n == 0:
+        return (0.0, 1.0)
+    p = correct / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
+    return (max(0.0, centre - half), min(1.0, centre + half))
+
+
+def mistakes(probs: np.ndarray, y: np.ndarray, limit: int | None = None) -> list[dict]:
+    """Wrong predictions, most confident first."""
+    pred = probs.argmax(axis=1)
+    wrong = np.flatnonzero(pred != y)
+    order = wrong[np.argsort(-probs[wrong, pred[wrong]])]
+    if limit is not None:
+        order = order[:limit]
+    return [{"index": int(i), "label": int(y[i]), "prediction": int(pred[i]),
+             "confidence": float(probs[i, pred[i]])} for i in order]
+
+
+def summarize(probs: np.ndarray, y: np.ndarray, mistakes_limit: int = 100) -> dict:
+    """Everything a model card or report needs from probabilities and labels."""
+    y = np.asarray(y, dtype=np.int64)
+    pred = probs.argmax(axis=1)
+    correct = int((pred == y).sum())
+    loss = float(-np.mean(np.log(np.clip(probs[np.arange(len(y)), y], 1e-12, 1.0)))) if len(y) else 0.0
+    cm = confusion_matrix(y, pred, probs.shape[1])
+    return {"accuracy": correct / len(y) if len(y) else 0.0, "loss": loss, "n": int(len(y)), "correct": correct,
+            "ci95": wilson_interval(correct, len(y)), "confusion": cm.tolist(), "per_class": per_class(cm),
+            "mistakes": mistakes(probs, y, mistakes_limit)}
+
+
+def evaluate_model(model, x: np.ndarray, y: np.ndarray, mistakes_limit: int = 100) -> dict:
+    """summarize() for a LoadedModel (anything with predict_proba) on arrays."""
+    return summarize(model.predict_proba(x), y, mistakes_limit)

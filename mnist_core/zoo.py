@@ -1,0 +1,137 @@
+"""Model builders by name, each with a one-line description and a recipe.
+
+A recipe is the set of TrainConfig values the model trains well with; the
+user's explicit choices override it. Keras builders import keras lazily.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    name: str
+    description: str
+    backend: str  # "keras" or "numpy"
+    recipe: dict = field(default_factory=dict)
+    options: tuple[str, ...] = ()  # TrainConfig knobs that change this model
+
+
+def _dropout(config, default: float) -> float:
+    return default if config.dropout is None else float(config.dropout)
+
+
+def _dense_block(x, units: int, config, dropout: float):
+    from keras import layers
+
+    x = layers.Dense(units, use_bias=not config.batch_norm)(x)
+    if config.batch_norm:
+        x = layers.BatchNormalization()(x)
+    x = layers.Activation("relu")(x)
+    return layers.Dropout(dropout)(x) if dropout > 0 else x
+
+
+def _conv_block(x, filters: int, kernel: int, config, padding: str = "valid"):
+    from keras import layers
+
+    x = layers.Conv2D(filters, kernel, padding=padding, use_bias=not config.batch_norm)(x)
+    if config.batch_norm:
+        x = layers.BatchNormalization()(x)
+    return layers.Activation("relu")(x)
+
+
+def build_softmax(config):
+    import keras
+    from keras import layers
+
+    inputs = keras.Input((28, 28, 1))
+    x = layers.Flatten()(inputs)
+    return keras.Model(inputs, layers.Dense(10, activation="softmax")(x), name="softmax")
+
+
+def build_mlp(config):
+    import keras
+    from keras import layers
+
+    inputs = keras.Input((28, 28, 1))
+    x = layers.Flatten()(inputs)
+    for units in config.extra.get("hidden", (256, 128, 64)):
+        x = _dense_block(x, int(units), config, _dropout(config, 0.0))
+    return keras.Model(inputs, layers.Dense(10, activation="softmax")(x), name="mlp")
+
+
+def build_lenet5(config):
+    import keras
+    from keras import layers
+
+    inputs = keras.Input((28, 28, 1))
+    # 'same' on the first conv stands in for LeNet's 32x32 zero-padded input.
+    x = _conv_block(inputs, 6, 5, config, padding="same")
+    x = layers.MaxPooling2D()(x)
+    x = _conv_block(x, 16, 5, config)
+    x = layers.MaxPooling2D()(x)
+    x = layers.Flatten()(x)
+    x = _dense_block(x, 120, config, _dropout(config, 0.0))
+    x = _dense_block(x, 84, config, _dropout(config, 0.0))
+    return keras.Model(inputs, layers.Dense(10, activation="softmax")(x), name="lenet5")
+
+
+def build_cnn(config):
+    """The seed project's Keras CNN, layer for layer (150,858 parameters)."""
+    import keras
+    from keras import layers
+
+    conv_drop, dense_drop = (0.25, 0.5) if config.dropout is None else (config.dropout, config.dropout)
+    inputs = keras.Input((28, 28, 1))
+    x = _conv_block(inputs, 32, 4, config)
+    x = layers.MaxPooling2D()(x)
+    x = layers.Dropout(conv_drop)(x)
+    x = _conv_block(x, 32, 4, config)
+    x = layers.MaxPooling2D()(x)
+    x = layers.Dropout(conv_drop)(x)
+    x = layers.Flatten()(x)
+    x = _dense_block(x, 256, config, dense_drop)
+    return keras.Model(inputs, layers.Dense(10, activation="softmax")(x), name="cnn")
+
+
+MODELS: dict[str, ModelSpec] = {
+    spec.name: spec
+    for spec in (
+        ModelSpec("softmax", "Softmax regression: one dense layer from 784 pixels to 10 classes (7,850 params).",
+                  "keras", dict(epochs=5, batch_size=128, lr=3e-3), ()),
+        ModelSpec("mlp", "Multilayer perceptron 784-256-128-64-10 with ReLU (242,762 params).",
+                  "keras", dict(epochs=10, batch_size=128, lr=1e-3), ("dropout", "batch_norm", "augment")),
+        ModelSpec("lenet5", "LeNet-5: conv 6@5x5, pool, conv 16@5x5, pool, dense 120-84-10 with ReLU (61,706 params).",
+                  "keras", dict(epochs=10, batch_size=64, lr=1e-3), ("dropout", "batch_norm", "augment")),
+        ModelSpec("cnn", "The seed project's CNN: 2x conv 32@4x4 + pool + dropout, dense 256, dropout 0.5 (150,858 params).",
+                  "keras", dict(epochs=10, batch_size=32, lr=1e-3), ("dropout", "batch_norm", "augment")),
+        ModelSpec("numpy_softmax", "Softmax regression in pure NumPy with hand-written gradients (no TensorFlow).",
+                  "numpy", dict(epochs=10, batch_size=128, lr=0.5, optimizer="sgd"), ()),
+        ModelSpec("numpy_mlp", "MLP 784-256-128-64-10 in pure NumPy: hand-written backprop, mini-batch SGD with momentum.",
+                  "numpy", dict(epochs=15, batch_size=64, lr=0.05, optimizer="sgd"), ()),
+    )
+}
+
+KERAS_BUILDERS: dict[str, Callable] = {
+    "softmax": build_softmax,
+    "mlp": build_mlp,
+    "lenet5": build_lenet5,
+    "cnn": build_cnn,
+}
+
+
+def describe() -> list[dict]:
+    """Name, description and backend of every model, for menus and the CLI."""
+    return [{"name": s.name, "description": s.description, "backend": s.backend} for s in MODELS.values()]
+
+
+def build(config):
+    """Build an untrained model for `config` (a Keras model or a NumPy net)."""
+    spec = MODELS[config.model]
+    if spec.backend == "numpy":
+        from . import numpy_nets
+
+        return numpy_nets.build(config)
+    return KERAS_BUILDERS[config.model](config)
