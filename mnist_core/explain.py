@@ -1,0 +1,196 @@
+"""What a model looks at: conv filters, feature maps and saliency.
+
+Works on a store.LoadedModel (or a bare Keras model / NumpyNet). Models
+without conv layers (the NumPy nets, softmax, MLP) have no filters or
+feature maps: `conv_layers` returns [] and callers say so. Saliency works for
+every model: Keras through TensorFlow's autodiff, the NumPy nets through the
+same hand-written backprop they train with.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+# Layers that still belong to a conv block: its feature maps are read after them.
+_BLOCK_TAIL = ("BatchNormalization", "Activation", "ReLU", "LeakyReLU")
+
+
+class ExplainError(ValueError):
+    """The model cannot be explained this way; the message says why."""
+
+
+def _net(model):
+    return getattr(model, "net", model)
+
+
+def _is_keras(net) -> bool:
+    return hasattr(net, "layers") and hasattr(net, "inputs")
+
+
+def _image(x: np.ndarray) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float32)
+    if x.size != 28 * 28:
+        raise ExplainError(f"expected one 28x28 image, got shape {x.shape}")
+    return x.reshape(1, 28, 28, 1)
+
+
+def conv_layers(model) -> list:
+    """The Conv2D layers of a Keras model, in order ([] for anything else)."""
+    net = _net(model)
+    if not _is_keras(net):
+        return []
+    return [layer for layer in net.layers if type(layer).__name__ == "Conv2D"]
+
+
+def conv_filters(model) -> list[dict]:
+    """Every conv layer's kernel: [{name, weights (kh, kw, in, out)}]."""
+    return [{"name": layer.name, "weights": np.asarray(layer.get_weights()[0])} for layer in conv_layers(model)]
+
+
+def filter_grid(weights: np.ndarray, pad: int = 1) -> np.ndarray:
+    """One 2-D image of a conv kernel, NaN between tiles (plotly leaves NaN blank).
+
+    A first layer (one input channel) is laid out as a near-square grid of its
+    filters; deeper layers as rows = output channels, columns = input channels.
+    """
+    kh, kw, n_in, n_out = weights.shape
+    if n_in == 1:
+        tiles = np.moveaxis(weights[:, :, 0, :], -1, 0)
+        cols = int(np.ceil(np.sqrt(n_out)))
+        return montage(tiles, cols, pad)
+    tiles = np.transpose(weights, (3, 2, 0, 1)).reshape(n_out * n_in, kh, kw)
+    return montage(tiles, n_in, pad)
+
+
+def montage(tiles: np.ndarray, cols: int, pad: int = 1, fill: float = np.nan) -> np.ndarray:
+    """Tile (N, h, w) images into one (rows*(h+pad)-pad, cols*(w+pad)-pad) float image."""
+    tiles = np.asarray(tiles, dtype=np.float32)
+    n, h, w = tiles.shape
+    cols = max(1, min(int(cols), n))
+    rows = int(np.ceil(n / cols))
+    out = np.full((rows * (h + pad) - pad, cols * (w + pad) - pad), fill, dtype=np.float32)
+    for i in range(n):
+        r, c = divmod(i, cols)
+        out[r * (h + pad):r * (h + pad) + h, c * (w + pad):c * (w + pad) + w] = tiles[i]
+    return out
+
+
+def _block_outputs(net) -> list:
+    """For each Conv2D, the layer whose output ends its block (after BN / ReLU)."""
+    layers, picked = list(net.layers), []
+    for i, layer in enumerate(layers):
+        if type(layer).__name__ != "Conv2D":
+            continue
+        end = layer
+        for nxt in layers[i + 1:]:
+            if type(nxt).__name__ not in _BLOCK_TAIL:
+                break
+            end = nxt
+        picked.append((layer.name, end))
+    return picked
+
+
+def feature_maps(model, x: np.ndarray) -> list[dict]:
+    """Every conv block's activations for one image: [{name, maps (h, w, channels)}]."""
+    net = _net(model)
+    picked = _block_outputs(net) if _is_keras(net) else []
+    if not picked:
+        return []
+    import keras
+
+    probe = keras.Model(_inputs(net), [end.output for _, end in picked])
+    outs = probe(_image(x), training=False)
+    outs = outs if isinstance(outs, (list, tuple)) else [outs]
+    return [{"name": name, "maps": np.asarray(out)[0]} for (name, _), out in zip(picked, outs)]
+
+
+def maps_grid(maps: np.ndarray, pad: int = 1) -> np.ndarray:
+    """A layer's feature maps as one image, scaled by the layer's maximum.
+
+    One scale for the whole layer (not per channel) keeps dead channels dark
+    instead of amplifying their noise.
+    """
+    maps = np.asarray(maps, dtype=np.float32)
+    top = float(np.max(np.abs(maps))) or 1.0
+    tiles = np.moveaxis(maps, -1, 0) / top
+    return montage(tiles, int(np.ceil(np.sqrt(len(tiles)))), pad)
+
+
+def _inputs(net):
+    # A one-input model called with a bare tensor wants its input unwrapped (else Keras warns).
+    return net.inputs[0] if len(net.inputs) == 1 else net.inputs
+
+
+def _keras_logits_fn(net):
+    """A function x -> class scores before the softmax, when the last layer allows it."""
+    import keras
+
+    last = net.layers[-1]
+    activation = getattr(getattr(last, "activation", None), "__name__", "")
+    if type(last).__name__ == "Dense" and activation == "softmax":
+        features = keras.Model(_inputs(net), last.input)
+        kernel, bias = last.kernel, last.bias
+
+        def logits(x):
+            out = keras.ops.matmul(features(x, training=False), kernel)
+            return out + bias if bias is not None else out
+
+        return logits
+    return lambda x: net(x, training=False)
+
+
+def _keras_saliency(net, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    import tensorflow as tf
+
+    probs = np.asarray(net(x, training=False))[0]
+    target = int(probs.argmax())
+    score_fn = _keras_logits_fn(net)
+    xt = tf.convert_to_tensor(x)
+    with tf.GradientTape() as tape:
+        tape.watch(xt)
+        score = score_fn(xt)[0, target]
+    return probs, np.asarray(tape.gradient(score, xt))[0, :, :, 0]
+
+
+def _numpy_saliency(net, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """d logit_target / d x by backprop through the ReLU layers."""
+    probs, activations = net.forward(x)
+    probs = probs[0]
+    target = int(probs.argmax())
+    delta = np.zeros((1, net.sizes[-1]), np.float32)
+    delta[0, target] = 1.0
+    for i in range(len(net.weights) - 1, -1, -1):
+        delta = delta @ net.weights[i].T
+        if i > 0:  # activations[i] is layer i's ReLU output; zero where it was off
+            delta = delta * (activations[i] > 0)
+    return probs, delta.reshape(28, 28)
+
+
+def saliency(model, x: np.ndarray) -> dict:
+    """Gradient of the predicted class score with respect to the input pixels.
+
+    Returns {prediction, confidence, probs (10,), gradient (28, 28) signed,
+    map (28, 28) |gradient| scaled to [0, 1]}. The class score is the logit
+    (before softmax) when the model exposes it, because the softmax
+    probability of a confident prediction is flat and its gradient vanishes.
+    """
+    net, x = _net(model), _image(x)
+    if _is_keras(net):
+        probs, grad = _keras_saliency(net, x)
+    elif hasattr(net, "forward") and hasattr(net, "weights"):
+        probs, grad = _numpy_saliency(net, x)
+    else:
+        raise ExplainError(f"cannot compute saliency for a {type(net).__name__}")
+    magnitude = np.abs(grad)
+    top = float(magnitude.max())
+    return {"prediction": int(probs.argmax()), "confidence": float(probs.max()), "probs": probs,
+            "gradient": grad.astype(np.float32), "map": (magnitude / top if top > 0 else magnitude).astype(np.float32)}
+
+
+def confusion_examples(y_true: np.ndarray, y_pred: np.ndarray, true: int, pred: int,
+                       confidence: np.ndarray | None = None, limit: int = 48) -> np.ndarray:
+    """Indices of the images labelled `true` and predicted `pred`, most confident first."""
+    idx = np.flatnonzero((np.asarray(y_true) == true) & (np.asarray(y_pred) == pred))
+    if confidence is not None:
+        idx = idx[np.argsort(-np.asarray(confidence)[idx], kind="stable")]
+    return idx[:limit]
