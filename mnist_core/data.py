@@ -1,8 +1,8 @@
 """MNIST loading: Keras-layout .npz or IDX files, validated, fixed splits.
 
-Lookup order (first that exists wins): an explicit path, the MNIST_PATH
-environment variable, the repo's data/mnist.npz, Keras' own cache, then a
-Keras download. A failure names every place tried and why it was rejected.
+Lookup order (first usable wins): an explicit path (then nothing else), the
+MNIST_PATH environment variable, the repo's data/mnist.npz, Keras' own cache,
+then a Keras download. A failure names every place tried and why it was rejected.
 """
 
 from __future__ import annotations
@@ -95,10 +95,11 @@ def _read_arrays(path: Path) -> dict[str, np.ndarray]:
             if missing:
                 raise ValueError(f"npz lacks arrays {missing}")
             return {k: npz[k] for k in IDX_NAMES}
-    except (OSError, EOFError, ValueError) as exc:
-        # np.load raises a zoo of errors for non-npz bytes; one message is enough.
+    except ValueError as exc:
         if "npz lacks" in str(exc):
             raise
+        raise ValueError(f"not a readable .npz ({type(exc).__name__}: {exc})") from None
+    except Exception as exc:  # noqa: BLE001 - np.load raises a zoo of errors (BadZipFile, EOFError, ...)
         raise ValueError(f"not a readable .npz ({type(exc).__name__}: {exc})") from None
 
 
@@ -125,9 +126,9 @@ def _sha256(path: Path) -> str:
 
 
 def _candidates(path: str | os.PathLike | None) -> list[tuple[str, Path | None]]:
+    if path is not None:  # an explicit choice is never silently replaced by another dataset
+        return [("explicit path", Path(path))]
     places: list[tuple[str, Path | None]] = []
-    if path is not None:
-        places.append(("explicit path", Path(path)))
     if os.environ.get("MNIST_PATH"):
         places.append(("MNIST_PATH", Path(os.environ["MNIST_PATH"])))
     places.append(("repo copy", paths.repo_mnist()))

@@ -69,9 +69,13 @@ class RunDir:
         return TrainConfig.load(self.path / "config.json")
 
     def append_event(self, kind: str, **fields) -> None:
-        line = json.dumps({"type": kind, "t": time.time(), **fields}, default=float)
-        with open(self.path / "events.jsonl", "a") as fh:
-            fh.write(line + "\n")
+        line = json.dumps({"type": kind, "t": time.time(), **fields}, default=float) + "\n"
+        with open(self.path / "events.jsonl", "a+b") as fh:
+            if fh.tell() > 0:  # a writer killed mid-line must not swallow this event
+                fh.seek(-1, os.SEEK_END)
+                if fh.read(1) != b"\n":
+                    line = "\n" + line
+            fh.write(line.encode())
 
     def write_status(self, state: str, **fields) -> None:
         current = self._raw_status() if (self.path / "status.json").exists() else {}

@@ -1,0 +1,173 @@
+"""NumPy image operations for preprocessing: grey morphology and connected components.
+
+Pillow's MinFilter/MaxFilter are rank filters (about 2 ms for a 3x3 pass over
+100x100 pixels, and they grow with the square of the size); the separable
+shifted-maximum passes below do the same in tens of microseconds, which is
+what lets a batch of photos run at hundreds of images per second. scipy is not
+a dependency, so components are labelled here from horizontal runs.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+def _extreme_1d(a: np.ndarray, r: int, axis: int, op) -> np.ndarray:
+    """max or min over a window of 2r+1 along one axis (edges padded by replication)."""
+    if r <= 0:
+        return a
+    pad = [(0, 0)] * a.ndim
+    pad[axis] = (r, r)
+    p = np.pad(a, pad, mode="edge")
+    n = a.shape[axis]
+    out = np.take(p, np.arange(0, n), axis=axis)
+    for k in range(1, 2 * r + 1):
+        out = op(out, np.take(p, np.arange(k, k + n), axis=axis))
+    return out
+
+
+def _square(a: np.ndarray, r: int, op) -> np.ndarray:
+    return _extreme_1d(_extreme_1d(a, r, 0, op), r, 1, op)
+
+
+def _cross(a: np.ndarray, op) -> np.ndarray:
+    p = np.pad(a, 1, mode="edge")
+    out = op(a, p[:-2, 1:-1])
+    out = op(out, p[2:, 1:-1])
+    out = op(out, p[1:-1, :-2])
+    return op(out, p[1:-1, 2:])
+
+
+def dilate(a: np.ndarray, r: int = 1) -> np.ndarray:
+    """Grey dilation by a square of side 2r+1."""
+    return _square(a, r, np.maximum)
+
+
+def erode(a: np.ndarray, r: int = 1) -> np.ndarray:
+    """Grey erosion by a square of side 2r+1."""
+    return _square(a, r, np.minimum)
+
+
+def dilate_round(a: np.ndarray, steps: int) -> np.ndarray:
+    """Dilation by an octagon of radius `steps` (alternate squares and crosses),
+    so thickened strokes stay round instead of turning into boxes."""
+    for i in range(steps):
+        a = _square(a, 1, np.maximum) if i % 2 == 0 else _cross(a, np.maximum)
+    return a
+
+
+def erode_round(a: np.ndarray, steps: int) -> np.ndarray:
+    for i in range(steps):
+        a = _square(a, 1, np.minimum) if i % 2 == 0 else _cross(a, np.minimum)
+    return a
+
+
+def opening(a: np.ndarray, r: int) -> np.ndarray:
+    """Removes bright structures narrower than 2r+1 (strokes), keeps the smooth background."""
+    return dilate(erode(a, r), r)
+
+
+def closing(a: np.ndarray, r: int) -> np.ndarray:
+    """Removes dark structures narrower than 2r+1 (ink on paper), keeps the paper."""
+    return erode(dilate(a, r), r)
+
+
+def box_blur(a: np.ndarray, r: int = 1) -> np.ndarray:
+    """Mean over a (2r+1)^2 window via cumulative sums (edges replicated)."""
+    if r <= 0:
+        return a
+    p = np.pad(a.astype(np.float32, copy=False), r, mode="edge")
+    c = np.cumsum(np.cumsum(p, axis=0, dtype=np.float64), axis=1)
+    c = np.pad(c, ((1, 0), (1, 0)))
+    k = 2 * r + 1
+    s = c[k:, k:] - c[:-k, k:] - c[k:, :-k] + c[:-k, :-k]
+    return (s / (k * k)).astype(np.float32)
+
+
+def stroke_width(mask: np.ndarray) -> float:
+    """Mean stroke width of a binary mask, 2 * area / boundary length.
+
+    A stroke of width w and length L has area wL and about 2L boundary pixels;
+    the estimate needs no skeleton or distance transform."""
+    area = int(mask.sum())
+    if area == 0:
+        return 0.0
+    inner = erode(mask.astype(np.uint8), 1).astype(bool)
+    boundary = int(area - (inner & mask).sum())
+    return 2.0 * area / max(boundary, 1)
+
+
+@dataclass
+class Components:
+    """8-connected components of a mask, described by their horizontal runs."""
+
+    shape: tuple
+    run_row: np.ndarray
+    run_start: np.ndarray
+    run_end: np.ndarray  # exclusive
+    run_label: np.ndarray
+    area: np.ndarray  # per component
+    bbox: np.ndarray  # per component: (y0, x0, y1, x1), exclusive ends
+
+    def __len__(self) -> int:
+        return len(self.area)
+
+    def mask(self, labels) -> np.ndarray:
+        """Binary image of the chosen components."""
+        keep = np.zeros(len(self) + 1, bool)
+        keep[np.asarray(list(labels), dtype=np.int64)] = True
+        chosen = keep[self.run_label]
+        h, w = self.shape
+        edges = np.zeros((h, w + 1), np.int32)
+        np.add.at(edges, (self.run_row[chosen], self.run_start[chosen]), 1)
+        np.add.at(edges, (self.run_row[chosen], self.run_end[chosen]), -1)
+        return np.cumsum(edges, axis=1)[:, :w] > 0
+
+
+def _find(parent: list, i: int) -> int:
+    while parent[i] != i:
+        parent[i] = parent[parent[i]]
+        i = parent[i]
+    return i
+
+
+def components(mask: np.ndarray) -> Components:
+    """Label 8-connected components: runs per row, unioned with overlapping runs of the next row."""
+    mask = np.asarray(mask, bool)
+    h, w = mask.shape
+    d = np.diff(np.pad(mask, ((0, 0), (1, 1))).astype(np.int8), axis=1)
+    rows, starts = np.nonzero(d == 1)
+    _, ends = np.nonzero(d == -1)
+    n = len(rows)
+    parent = list(range(n))
+    row_first = np.searchsorted(rows, np.arange(h + 1))
+    rs, re_ = starts.tolist(), ends.tolist()
+    for y in range(h - 1):
+        a, a_end = int(row_first[y]), int(row_first[y + 1])
+        b, b_end = a_end, int(row_first[y + 2])
+        while a < a_end and b < b_end:
+            # 8-connectivity: runs touch when they overlap or meet at a corner
+            if rs[a] <= re_[b] and rs[b] <= re_[a]:
+                ra, rb = _find(parent, a), _find(parent, b)
+                if ra != rb:
+                    parent[max(ra, rb)] = min(ra, rb)
+            if re_[a] < re_[b]:
+                a += 1
+            else:
+                b += 1
+    roots = np.array([_find(parent, i) for i in range(n)], dtype=np.int64)
+    uniq, label = np.unique(roots, return_inverse=True)
+    label = label + 1  # 0 is the background
+    k = len(uniq)
+    length = ends - starts
+    area = np.bincount(label, weights=length, minlength=k + 1)[1:].astype(np.int64)
+    bbox = np.zeros((k, 4), np.int64)
+    if k:
+        bbox[:, 0], bbox[:, 1] = h, w
+        np.minimum.at(bbox[:, 0], label - 1, rows)
+        np.minimum.at(bbox[:, 1], label - 1, starts)
+        np.maximum.at(bbox[:, 2], label - 1, rows + 1)
+        np.maximum.at(bbox[:, 3], label - 1, ends)
+    return Components((h, w), rows, starts, ends, label, area, bbox)

@@ -1,0 +1,39 @@
+"""Saved models side by side: table rows and learning curves from model cards."""
+
+from __future__ import annotations
+
+import math
+
+COLUMNS = ("name", "kind", "test_accuracy", "test_loss", "params", "train_seconds", "inference_ms",
+           "epochs", "augment", "train_size", "created")
+
+
+def row(card: dict) -> dict:
+    """One table row; a card that could not be read keeps its name and its error."""
+    if "error" in card and "test_accuracy" not in card:
+        return {"name": card.get("name"), "error": card["error"]}
+    config = card.get("config") or {}
+    return {
+        "name": card.get("name"), "kind": card.get("kind"), "test_accuracy": card.get("test_accuracy"),
+        "test_loss": card.get("test_loss"), "params": card.get("params"),
+        "train_seconds": card.get("train_seconds"), "inference_ms": card.get("inference_ms"),
+        "epochs": card.get("epochs_trained", config.get("epochs")), "augment": bool(config.get("augment", False)),
+        "train_size": card.get("train_size"), "created": card.get("created"), "error": None,
+    }
+
+
+def rows(cards: list[dict]) -> list[dict]:
+    """Rows for every card, best test accuracy first, unreadable models last."""
+    out = [row(c) for c in cards]
+    return sorted(out, key=lambda r: (r.get("test_accuracy") is None, -(r.get("test_accuracy") or 0), r["name"] or ""))
+
+
+def curves(card: dict) -> dict[str, list[float]]:
+    """Per-epoch history of a card: epoch, loss, accuracy, val_loss, val_accuracy."""
+    history = card.get("history") or {}
+    n = max((len(v) for v in history.values() if isinstance(v, list)), default=0)
+    out: dict[str, list[float]] = {"epoch": [float(i + 1) for i in range(n)]}
+    for key in ("loss", "accuracy", "val_loss", "val_accuracy"):
+        values = list(history.get(key) or [])
+        out[key] = [float(v) if v is not None else math.nan for v in values] + [math.nan] * (n - len(values))
+    return out

@@ -1,0 +1,68 @@
+"""Shared fixtures. Every test session gets its own models/ and runs/ so the
+real store is never touched, and synthetic splits keep unit tests fast."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+_SESSION_TMP = Path(tempfile.mkdtemp(prefix="mnist-studio-tests-"))
+os.environ["MNIST_STUDIO_MODELS"] = str(_SESSION_TMP / "models")
+os.environ["MNIST_STUDIO_RUNS"] = str(_SESSION_TMP / "runs")
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+
+
+def synthetic_images(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Learnable fake digits: class k lights a bar whose position depends on k, plus noise."""
+    rng = np.random.default_rng(seed)
+    y = rng.integers(0, 10, n).astype(np.int32)
+    x = rng.uniform(0, 0.2, (n, 28, 28, 1)).astype(np.float32)
+    for i, k in enumerate(y):
+        row = 3 + 2 * int(k)
+        x[i, row:row + 2, 4:24, 0] = 1.0
+    return x, y
+
+
+@pytest.fixture(scope="session")
+def tiny_splits():
+    from mnist_core.data import Splits
+
+    x, y = synthetic_images(600, seed=1)
+    xt, yt = synthetic_images(200, seed=2)
+    return Splits(x[:500], y[:500], x[500:], y[500:], xt, yt, sha256="synthetic")
+
+
+@pytest.fixture
+def store_root(tmp_path, monkeypatch):
+    root = tmp_path / "models"
+    monkeypatch.setenv("MNIST_STUDIO_MODELS", str(root))
+    return root
+
+
+@pytest.fixture
+def runs_root(tmp_path, monkeypatch):
+    root = tmp_path / "runs"
+    monkeypatch.setenv("MNIST_STUDIO_RUNS", str(root))
+    return root
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests need Debian's Chromium: skip them without it, except in CI where that is a failure."""
+    if CHROMIUM.exists():
+        return
+    if os.environ.get("MNIST_STUDIO_REQUIRE_BROWSER"):
+        raise pytest.UsageError(f"{CHROMIUM} is missing: install Debian's chromium package (make browser)")
+    skip = pytest.mark.skip(reason=f"{CHROMIUM} not installed (run `make browser`)")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)

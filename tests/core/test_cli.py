@@ -1,0 +1,65 @@
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from mnist_core import store
+from mnist_core.numpy_nets import NumpyNet
+from tests.conftest import REPO
+
+
+def cli(*args, env=None, check=True):
+    proc = subprocess.run([sys.executable, "-m", "mnist_core", *args], capture_output=True, text=True,
+                          cwd=REPO, env={**os.environ, **(env or {})}, timeout=600)
+    if check and proc.returncode != 0:
+        raise AssertionError(f"exit {proc.returncode}\n{proc.stdout}\n{proc.stderr}")
+    return proc
+
+
+@pytest.fixture
+def dirs(tmp_path, monkeypatch):
+    env = {"MNIST_STUDIO_MODELS": str(tmp_path / "models"), "MNIST_STUDIO_RUNS": str(tmp_path / "runs")}
+    for key, value in env.items():  # some tests read the store in-process too
+        monkeypatch.setenv(key, value)
+    return env
+
+
+def test_train_json_then_models_runs_evaluate(dirs):
+    out = cli("train", "--model", "softmax", "--epochs", "1", "--train-subset", "2000", "--name", "tiny",
+              "--seed", "3", "--json", env=dirs)
+    result = json.loads(out.stdout)
+    assert {"name", "test_accuracy", "train_seconds", "epochs", "params"} <= set(result)
+    assert result["name"] == "tiny" and result["epochs"] == 1 and result["params"] == 7850
+    assert result["test_accuracy"] > 0.6
+    listed = json.loads(cli("models", "--json", env=dirs).stdout)
+    assert [m["name"] for m in listed] == ["tiny"]
+    runs = json.loads(cli("runs", "--json", env=dirs).stdout)
+    assert runs[0]["state"] == "completed" and runs[0]["name"] == "tiny"
+    report = json.loads(cli("evaluate", "--model", "tiny", "--json", env=dirs).stdout)
+    assert report["accuracy"] == pytest.approx(result["test_accuracy"]) and report["n"] == 10000
+    text = cli("evaluate", "--model", "tiny", env=dirs).stdout
+    assert "confusion matrix" in text and "95% CI" in text
+    cli("delete", "tiny", env=dirs)
+    assert "no saved models" in cli("models", env=dirs).stdout
+
+
+@pytest.mark.parametrize("args, needle", [
+    (["evaluate", "--model", "ghost"], "no model named 'ghost'"),
+    (["evaluate", "--model", "../x"], "invalid model name"),
+    (["train", "--model", "mlp", "--epochs", "0"], "epochs must be"),
+    (["train", "--model", "mlp", "--name", "Bad!"], "invalid model name"),
+    (["train"], "--model is required"),
+    (["stop", "no-such-run"], "no run 'no-such-run'"),
+])
+def test_user_errors_are_one_clear_line(dirs, args, needle):
+    proc = cli(*args, env=dirs, check=False)
+    assert proc.returncode == 2 and needle in proc.stderr and "Traceback" not in proc.stderr
+
+
+def test_corrupt_model_is_reported(dirs):
+    store.save("numpy-one", NumpyNet((784, 10)), {"kind": "numpy_softmax"})
+    (store.model_dir("numpy-one") / "model.npz").write_bytes(b"junk")
+    proc = cli("evaluate", "--model", "numpy-one", env=dirs, check=False)
+    assert proc.returncode == 2 and "could not be loaded" in proc.stderr
