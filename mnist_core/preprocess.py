@@ -24,7 +24,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from . import imageops as ops
-from .greyscale import to_grey
+from .greyscale import grey_array, to_grey
 
 WORK = 256  # long side of the analysis image
 DETAIL = 80  # long side of the digit while its stroke width is normalised (4x the final 20)
@@ -58,8 +58,8 @@ def load_image(source, name: str | None = None, *, max_pixels: int = MAX_PIXELS,
                draft: int | None = None) -> Image.Image:
     """Decode a path, bytes or file-like object into a loaded PIL image, EXIF orientation applied.
 
-    `draft` lets JPEG decoding shrink by a power of two while keeping the long
-    side >= draft pixels (several times faster for the batch path)."""
+    `draft` is for the batch path: a JPEG is decoded straight to grey and may
+    shrink by a power of two while its long side stays >= draft pixels."""
     label = name or (Path(source).name if isinstance(source, (str, Path)) else "image")
     fp = _open_source(source, label)
     try:
@@ -72,7 +72,7 @@ def load_image(source, name: str | None = None, *, max_pixels: int = MAX_PIXELS,
             if w < 1 or h < 1:
                 raise ImageError(f"{label}: the image has no pixels ({w}x{h})")
             if draft and im.format in ("JPEG", "MPO") and im.mode in ("L", "RGB"):
-                im.draft(im.mode, (draft, draft))
+                im.draft("L", (draft, draft))
             im.seek(0)  # animated GIF/WebP/TIFF: the first frame
             im.load()
     except ImageError:
@@ -145,13 +145,13 @@ def _fit(size: tuple, long_side: int) -> tuple:
 class Analysis:
     """What the whole-image stages found; shared by prepare() and split_digits()."""
 
-    grey: Image.Image  # full-resolution grey, mode F, 0 = black
+    grey: Image.Image  # full-resolution grey, mode L or F, 0 = black
     dark_ink: bool
     background: np.ndarray  # paper (dark ink) or floor (light ink) at the analysis size
     comps: ops.Components | None
     kept: list
     steps: list
-    scale: float  # full-resolution pixels per analysis pixel
+    scale: tuple  # full-resolution pixels per analysis pixel, (x, y)
     reason: str | None = None
 
 
@@ -161,8 +161,8 @@ def analyse(image) -> Analysis:
     steps = []
     small = grey.resize(_fit(grey.size, WORK), Image.Resampling.BOX, reducing_gap=3.0) \
         if max(grey.size) > WORK else grey
-    g = np.asarray(small, dtype=np.float32)
-    scale = grey.size[0] / small.size[0]
+    g = grey_array(small)
+    scale = (grey.size[0] / small.size[0], grey.size[1] / small.size[1])
     steps.append(("grey", _u8(g)))
     if min(im.size) < MIN_SIDE:
         reason = f"image is too small ({im.size[0]}x{im.size[1]} pixels; a digit needs at least {MIN_SIDE}x{MIN_SIDE})"
@@ -248,3 +248,138 @@ def _gap(a, b) -> float:
     dy = max(0, a[0] - b[2], b[0] - a[2])
     dx = max(0, a[1] - b[3], b[1] - a[3])
     return float(max(dx, dy))
+
+
+def prepare(image) -> Prepared:
+    """One digit per image: every kept ink component is part of it."""
+    a = analyse(image)
+    if a.reason:
+        return Prepared(None, False, a.reason, a.steps)
+    return render(a, a.kept)
+
+
+def split_digits(image) -> list[Prepared]:
+    """One Prepared per digit, left to right; [] when there is no ink.
+
+    Components are grouped by horizontal overlap, so the separate strokes of a
+    4 or 5 stay one digit; digits whose strokes touch stay one as well."""
+    a = analyse(image)
+    if a.reason:
+        return []
+    return [render(a, group) for group in group_columns(a.comps, a.kept)]
+
+
+def group_columns(comps: ops.Components, labels: list) -> list[list]:
+    """Merge components whose x-ranges overlap by half the narrower one; tiny
+    leftovers (a broken stroke beside a digit) join their nearest neighbour."""
+    groups = [[k] for k in sorted(labels, key=lambda k: comps.bbox[k - 1, 1])]
+    merged = True
+    while merged:
+        merged = False
+        for i in range(len(groups)):
+            for j in range(i + 1, len(groups)):
+                (ai, bi), (aj, bj) = _xrange(comps, groups[i]), _xrange(comps, groups[j])
+                overlap = min(bi, bj) - max(ai, aj)
+                if overlap >= 0.5 * min(bi - ai, bj - aj):
+                    groups[i] += groups.pop(j)
+                    merged = True
+                    break
+            if merged:
+                break
+    areas = [int(comps.area[np.asarray(g) - 1].sum()) for g in groups]
+    while len(groups) > 1 and min(areas) < 0.1 * max(areas):
+        i = int(np.argmin(areas))
+        centre = sum(_xrange(comps, groups[i])) / 2
+        j = min((j for j in range(len(groups)) if j != i),
+                key=lambda j: abs(sum(_xrange(comps, groups[j])) / 2 - centre))
+        groups[j] += groups.pop(i)
+        areas[j] += areas.pop(i)
+        if j > i:
+            j -= 1
+    return sorted(groups, key=lambda g: _xrange(comps, g)[0])
+
+
+def _xrange(comps: ops.Components, group: list) -> tuple:
+    b = comps.bbox[np.asarray(group) - 1]
+    return int(b[:, 1].min()), int(b[:, 3].max())
+
+
+def render(a: Analysis, labels: list) -> Prepared:
+    """Crop the chosen components from the full-resolution grey image, fix the
+    stroke width, fit to 20 px and centre by mass in 28x28."""
+    b = a.comps.bbox[np.asarray(labels) - 1]
+    y0, x0, y1, x1 = int(b[:, 0].min()), int(b[:, 1].min()), int(b[:, 2].max()), int(b[:, 3].max())
+    h, w = a.background.shape
+    pad = max(2, round(0.1 * max(y1 - y0, x1 - x0)))
+    crop = (max(0, x0 - pad), max(0, y0 - pad), min(w, x1 + pad), min(h, y1 + pad))
+    sx, sy = a.scale
+    f = DETAIL / max((y1 - y0) * sy, (x1 - x0) * sx)  # detail pixels per full-resolution pixel
+    gw, gh = a.grey.size
+    full_box = (crop[0] * sx, crop[1] * sy, min(gw, crop[2] * sx), min(gh, crop[3] * sy))
+    size = (max(1, round((full_box[2] - full_box[0]) * f)), max(1, round((full_box[3] - full_box[1]) * f)))
+    method = Image.Resampling.BOX if f < 1 else Image.Resampling.BILINEAR
+    g = grey_array(a.grey.resize(size, method, box=full_box))
+    bg = np.asarray(Image.fromarray(a.background).resize(size, Image.Resampling.BILINEAR, box=crop), np.float32)
+    own = ops.dilate(a.comps.mask(labels).astype(np.float32), 2)  # this digit's ink only: no specks, no neighbours
+    own = np.asarray(Image.fromarray(own).resize(size, Image.Resampling.BILINEAR, box=crop)) > 0.01
+    ink = _ink(g, bg, a.dark_ink) * own
+    strong = ink[ink > 0.2 * ink.max()] if ink.max() > 0 else ink.ravel()
+    ink = np.clip(ink / max(float(np.percentile(strong, 90)), 1e-6), 0, 1)
+    steps = [*a.steps, ("cropped", _u8(ink))]
+    soft = np.clip((ink - 0.25) / 0.5, 0, 1)
+    soft, title = _normalise_stroke(soft)
+    steps.append((title, _u8(soft)))
+    patch = _fit_box(soft)
+    steps.append((f"fitted to {FIT} px", _u8(patch)))
+    x = _centre(patch)
+    steps.append((f"centred {FIELD}x{FIELD}", _u8(x)))
+    box = (round(x0 * sx), round(y0 * sy), round(x1 * sx), round(y1 * sy))
+    return Prepared(x[:, :, None].astype(np.float32), True, None, steps, box)
+
+
+def _normalise_stroke(soft: np.ndarray):
+    """Thicken hairlines and thin markers towards MNIST's width/height ratio."""
+    binary = soft > 0.5
+    if not binary.any():
+        return soft, "stroke width"
+    ys, xs = np.nonzero(binary)
+    long_side = max(ys.max() - ys.min(), xs.max() - xs.min()) + 1
+    width = ops.stroke_width(binary)
+    ratio = width / long_side
+    lo, hi = STROKE_RANGE
+    title = f"stroke width {ratio:.3f} of height"
+    if ratio < lo:
+        steps = max(1, round((STROKE_TARGET * long_side - width) / (2 * (1 - STROKE_TARGET))))
+        soft = ops.dilate_round(np.pad(soft, steps + 1), steps)
+        return soft, title + f", thickened by {2 * steps} px"
+    if ratio > hi:
+        target = (hi + STROKE_TARGET) / 2
+        steps = max(1, round((width - target * long_side) / (2 * (1 + target))))
+        before = len(ops.components(binary))
+        for s in range(steps, 0, -1):  # never erode so far that a stroke breaks in two
+            thinner = ops.erode_round(soft, s)
+            if len(ops.components(thinner > 0.5)) <= before and (thinner > 0.5).sum() > 0.25 * binary.sum():
+                return thinner, title + f", thinned by {2 * s} px"
+    return soft, title
+
+
+def _fit_box(soft: np.ndarray) -> np.ndarray:
+    ys, xs = np.nonzero(soft > 0.02)
+    crop = soft[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
+    size = _fit((crop.shape[1], crop.shape[0]), FIT)
+    method = Image.Resampling.BOX if max(crop.shape) >= FIT else Image.Resampling.BILINEAR
+    patch = np.asarray(Image.fromarray(crop.astype(np.float32)).resize(size, method), np.float32)
+    return patch / max(float(patch.max()), 1e-6)
+
+
+def _centre(patch: np.ndarray) -> np.ndarray:
+    """Place the patch so its centre of mass sits at (14, 14), where MNIST's digits have theirs."""
+    h, w = patch.shape
+    total = float(patch.sum())
+    cy = float((patch.sum(axis=1) * np.arange(h)).sum() / total) if total else (h - 1) / 2
+    cx = float((patch.sum(axis=0) * np.arange(w)).sum() / total) if total else (w - 1) / 2
+    top = min(max(int(round(FIELD / 2 - cy)), 0), FIELD - h)
+    left = min(max(int(round(FIELD / 2 - cx)), 0), FIELD - w)
+    out = np.zeros((FIELD, FIELD), np.float32)
+    out[top:top + h, left:left + w] = patch
+    return out
