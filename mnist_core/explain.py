@@ -51,15 +51,16 @@ def filter_grid(weights: np.ndarray, pad: int = 1) -> np.ndarray:
     """One 2-D image of a conv kernel, NaN between tiles (plotly leaves NaN blank).
 
     A first layer (one input channel) is laid out as a near-square grid of its
-    filters; deeper layers as rows = output channels, columns = input channels.
+    filters; deeper layers as rows = input channels, columns = output channels
+    (a layer usually has more outputs than inputs, so the grid comes out wide).
     """
     kh, kw, n_in, n_out = weights.shape
     if n_in == 1:
         tiles = np.moveaxis(weights[:, :, 0, :], -1, 0)
         cols = int(np.ceil(np.sqrt(n_out)))
         return montage(tiles, cols, pad)
-    tiles = np.transpose(weights, (3, 2, 0, 1)).reshape(n_out * n_in, kh, kw)
-    return montage(tiles, n_in, pad)
+    tiles = np.transpose(weights, (2, 3, 0, 1)).reshape(n_in * n_out, kh, kw)
+    return montage(tiles, n_out, pad)
 
 
 def montage(tiles: np.ndarray, cols: int, pad: int = 1, fill: float = np.nan) -> np.ndarray:

@@ -18,8 +18,13 @@ def row(card: dict) -> dict:
         "test_loss": card.get("test_loss"), "params": card.get("params"),
         "train_seconds": card.get("train_seconds"), "inference_ms": card.get("inference_ms"),
         "epochs": card.get("epochs_trained", config.get("epochs")), "augment": bool(config.get("augment", False)),
-        "train_size": card.get("train_size"), "created": card.get("created"), "error": None,
+        "train_size": card.get("train_size"), "created": _minutes(card.get("created")), "error": None,
     }
+
+
+def _minutes(stamp: str | None) -> str | None:
+    """'2026-11-23T08:15:00+0000' -> '2026-11-23 08:15' (the card keeps the full stamp)."""
+    return stamp[:16].replace("T", " ") if isinstance(stamp, str) else stamp
 
 
 def rows(cards: list[dict]) -> list[dict]:

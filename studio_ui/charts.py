@@ -14,7 +14,9 @@ COLORS = ("#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#ff
 
 
 def _compact(fig: go.Figure, height: int, title: str | None = None) -> go.Figure:
-    fig.update_layout(height=height, margin=dict(l=10, r=10, t=40 if title else 10, b=10), title=title,
+    # The title sits at the very top and the legend in its own row between title and plot.
+    fig.update_layout(height=height, margin=dict(l=10, r=10, t=75 if title else 10, b=10),
+                      title=dict(text=title, y=0.99, yanchor="top") if title else None,
                       legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
     return fig
 
@@ -24,8 +26,8 @@ def image(img: np.ndarray, title: str | None = None, colorscale: str = "gray", z
     """A 2-D array as square pixels (NaN cells stay blank: tile separators)."""
     fig = go.Figure(go.Heatmap(z=img, colorscale=colorscale, zmin=zmin, zmax=zmax, showscale=showscale,
                                hovertemplate=f"row %{{y}}, col %{{x}}<br>{hover} %{{z:.3f}}<extra></extra>"))
-    fig.update_yaxes(autorange="reversed", scaleanchor="x", showticklabels=False, showgrid=False, zeroline=False)
-    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
+    fig.update_yaxes(autorange="reversed", scaleanchor="x", visible=False)
+    fig.update_xaxes(visible=False, constrain="domain")
     fig.update_layout(plot_bgcolor="rgba(0,0,0,0)")
     return _compact(fig, height, title)
 
@@ -37,7 +39,7 @@ def signed_image(img: np.ndarray, title: str | None = None, height: int = 320) -
                  hover="weight")
 
 
-def image_row(images: np.ndarray, titles: list[str], colorscale: str = "gray", height: int = 180,
+def image_row(images: np.ndarray, titles: list[str], colorscale: str = "gray", height: int = 170,
               zmax: float | None = None) -> go.Figure:
     """Several 28x28 images side by side, each with a title (e.g. the mean digit images)."""
     fig = make_subplots(rows=1, cols=len(images), subplot_titles=titles, horizontal_spacing=0.01)
@@ -45,16 +47,21 @@ def image_row(images: np.ndarray, titles: list[str], colorscale: str = "gray", h
         fig.add_trace(go.Heatmap(z=img, colorscale=colorscale, showscale=False, zmin=0,
                                  zmax=zmax if zmax is not None else float(np.max(images)),
                                  hovertemplate="%{z:.2f}<extra></extra>"), 1, i + 1)
-    fig.update_yaxes(autorange="reversed", showticklabels=False, showgrid=False, zeroline=False)
-    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)
+    fig.update_yaxes(autorange="reversed", visible=False)
+    fig.update_xaxes(visible=False)
     for i in range(len(images)):
         fig.update_yaxes(scaleanchor=f"x{i + 1 if i else ''}", row=1, col=i + 1)
-    return _compact(fig, height)
+    fig.update_annotations(font_size=15)
+    fig = _compact(fig, height)
+    fig.update_layout(margin=dict(t=30, b=0))
+    return fig
 
 
 def class_balance(counts: dict[str, np.ndarray]) -> go.Figure:
-    fig = go.Figure([go.Bar(name=split, x=DIGITS, y=c, text=c, textposition="outside") for split, c in counts.items()])
+    fig = go.Figure([go.Bar(name=split, x=DIGITS, y=c, text=c, textposition="outside", cliponaxis=False)
+                     for split, c in counts.items()])
     fig.update_layout(barmode="group", xaxis_title="digit", yaxis_title="images")
+    fig.update_xaxes(type="category")
     return _compact(fig, 320)
 
 
@@ -108,9 +115,10 @@ def metric_lines(series: dict[str, dict[str, list[float]]], x_key: str, metric: 
     return _compact(fig, height, title)
 
 
-def train_vs_val(curves: dict[str, list[float]], title: str = "per epoch", height: int = 300) -> go.Figure:
+def train_vs_val(curves: dict[str, list[float]], height: int = 300) -> go.Figure:
     """Loss and accuracy per epoch, train solid and validation dashed."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("loss", "accuracy"), horizontal_spacing=0.12)
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("loss per epoch", "accuracy per epoch"),
+                        horizontal_spacing=0.12)
     for col, metric in ((1, "loss"), (2, "accuracy")):
         for prefix, dash, color in (("", "solid", "#4c78a8"), ("val_", "dash", "#f58518")):
             y = curves.get(prefix + metric) or []
@@ -121,19 +129,24 @@ def train_vs_val(curves: dict[str, list[float]], title: str = "per epoch", heigh
                                      legendgroup=prefix or "train"), 1, col)
     fig.update_xaxes(title="epoch", dtick=1 if len(curves.get("epoch", [])) <= 20 else None)
     fig.update_yaxes(tickformat=".1%", row=1, col=2)
-    return _compact(fig, height, title)
+    fig = _compact(fig, height)
+    fig.update_layout(margin=dict(t=60), legend=dict(x=1, xanchor="right"))
+    return fig
 
 
-def batch_curves(batches: dict[str, list[float]], title: str = "per batch", height: int = 300) -> go.Figure:
+def batch_curves(batches: dict[str, list[float]], height: int = 300) -> go.Figure:
     """Per-batch loss and accuracy against fractional epochs (a live run's chart)."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("loss", "accuracy"), horizontal_spacing=0.12)
+    fig = make_subplots(rows=1, cols=2, subplot_titles=("loss per batch", "accuracy per batch"),
+                        horizontal_spacing=0.12)
     fig.add_trace(go.Scatter(x=batches["x"], y=batches["loss"], mode="lines", name="loss",
                              line=dict(color="#4c78a8"), showlegend=False), 1, 1)
     fig.add_trace(go.Scatter(x=batches["x"], y=batches["accuracy"], mode="lines", name="accuracy",
                              line=dict(color="#54a24b"), showlegend=False), 1, 2)
     fig.update_xaxes(title="epoch")
     fig.update_yaxes(tickformat=".0%", row=1, col=2)
-    return _compact(fig, height, title)
+    fig = _compact(fig, height)
+    fig.update_layout(margin=dict(t=60))
+    return fig
 
 
 def per_class(rows: list[dict]) -> go.Figure:
@@ -155,6 +168,6 @@ def saliency(img: np.ndarray, heat: np.ndarray, height: int = 320) -> go.Figure:
         go.Heatmap(z=np.where(heat > 0.05, heat, np.nan), colorscale="Hot", zmin=0, zmax=1, opacity=0.65,
                    showscale=True, hovertemplate="saliency %{z:.2f}<extra></extra>"),
     ])
-    fig.update_yaxes(autorange="reversed", scaleanchor="x", showticklabels=False, showgrid=False, zeroline=False)
-    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
+    fig.update_yaxes(autorange="reversed", scaleanchor="x", visible=False)
+    fig.update_xaxes(visible=False, constrain="domain")
     return _compact(fig, height)

@@ -70,7 +70,7 @@ def finished_panel(view: dict, expanded: bool = False) -> None:
             cols[1].metric("Epochs", view["epochs_done"])
             cols[2].metric("Train images", f"{view['train_size']:,}" if view["train_size"] else "?")
             if view["saved"] and view["name"]:
-                st.page_link("pages/inspect.py", label=f"Inspect model '{view['name']}'",
+                st.page_link("app_pages/inspect.py", label=f"Inspect model '{view['name']}'",
                              icon=":material/troubleshoot:", query_params={"model": view["name"]})
         elif state == "cancelled":
             st.warning("Cancelled at the user's request; the partly trained model was not saved.")
@@ -84,15 +84,16 @@ def finished_panel(view: dict, expanded: bool = False) -> None:
             st.plotly_chart(charts.train_vs_val(view["epoch_metrics"]), key=f"final-{view['id']}")
 
 
-def runs_table(views: list[dict]) -> pd.DataFrame:
+def runs_table(summaries: list[dict]) -> pd.DataFrame:
+    """One row per run from RunDir.summary() dicts."""
     def when(ts):
-        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(ts)) if ts else None
+        return time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(float(ts))) if ts else None
 
     return pd.DataFrame([{
-        "run": v["id"], "model": v["model"], "name": v["name"], "state": v["state"],
-        "epochs": f"{v['epochs_done']}/{v['epochs']}", "test accuracy": v["test_accuracy"],
-        "started": when(v["started"]), "ended": when(v["ended"]),
-    } for v in views])
+        "run": s["id"], "model": s["model"], "name": s["name"], "state": s["state"],
+        "epochs": s["epochs"], "test accuracy": s["test_accuracy"], "error": s["error"],
+        "started": when(s["started"]), "ended": when(s["ended"]),
+    } for s in summaries])
 
 
 def views(run_dirs: list[runs.RunDir]) -> list[dict]:

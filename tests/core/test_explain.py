@@ -61,8 +61,8 @@ def test_filter_grid_layouts():
     assert explain.filter_grid(first).shape == (2 * 6 - 1, 3 * 6 - 1)  # 6 filters in a 3-wide grid
     deep = np.random.default_rng(0).random((3, 3, 2, 4)).astype(np.float32)
     grid = explain.filter_grid(deep)
-    assert grid.shape == (4 * 4 - 1, 2 * 4 - 1)  # rows: outputs, columns: inputs
-    np.testing.assert_array_equal(grid[4:7, 4:7], deep[:, :, 1, 1])
+    assert grid.shape == (2 * 4 - 1, 4 * 4 - 1)  # rows: inputs, columns: outputs
+    np.testing.assert_array_equal(grid[4:7, 8:11], deep[:, :, 1, 2])
 
 
 def test_feature_maps_follow_each_conv_block(conv_net, image):

@@ -1,0 +1,88 @@
+"""Draw: digits drawn on a canvas, read by the active model as they are drawn."""
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+from streamlit_drawable_canvas import st_canvas
+
+from mnist_core import handwriting, store
+from mnist_core.preprocess import ImageError
+from studio_ui import charts, pictures, state
+
+DRAW_KEY = "draw_input"  # shared with the Inspect page: the latest preprocessed digit
+COMPARE_LIMIT = 12
+
+st.title("Draw")
+model = state.require_model("read your drawing")
+st.caption(f"Draw one digit, or several side by side to write a number. The active model, **{model.name}**, "
+           "reads the drawing after every stroke.")
+
+controls, canvas_col = st.columns([1, 3])
+with controls:
+    width = st.slider("Pen width", 4, 40, 18, key="draw_width")
+    if st.button("Clear", icon=":material/ink_eraser:", key="draw_clear"):
+        st.session_state["draw_canvas_n"] = st.session_state.get("draw_canvas_n", 0) + 1
+        st.session_state.pop(DRAW_KEY, None)
+    compare = st.toggle("Every saved model's reading", key="draw_compare")
+with canvas_col:
+    canvas = st_canvas(stroke_width=width, stroke_color="#FFFFFF", background_color="#000000", height=280,
+                       width=640, drawing_mode="freedraw", return_image_data=True,
+                       key=f"draw_canvas_{st.session_state.get('draw_canvas_n', 0)}")
+
+drawing = canvas.image_data
+if drawing is None or not np.asarray(drawing)[..., :3].any():
+    st.info("The canvas is empty: draw a digit with the mouse (or a finger on a touch screen).")
+    st.stop()
+
+try:
+    reading = handwriting.read_image(model, np.asarray(drawing))
+except ImageError as exc:
+    st.error(f"The drawing could not be read: {exc}")
+    st.stop()
+
+found = [(p, d) for p, d in zip(reading["prepared"], reading["digits"]) if p.found]
+if not found:
+    reason = reading["prepared"][0].reason if reading["prepared"] else "no digit found"
+    st.warning(f"No prediction: {reason}. Draw a larger or clearer digit.")
+    st.stop()
+
+st.session_state[DRAW_KEY] = found[0][0].x
+number = reading["number"] or "".join(str(d["prediction"]) for _, d in found)
+low = [d for _, d in found if d["confidence"] < handwriting.UNCERTAIN_BELOW]
+st.metric("The model reads", number, help="Digits are read left to right.")
+if low:
+    st.warning(f"Uncertain: the model is less than {handwriting.UNCERTAIN_BELOW:.0%} sure of "
+               f"{'this digit' if len(found) == 1 else f'{len(low)} of these digits'}. Try drawing it more clearly.")
+
+for i, (prep, digit) in enumerate(found):
+    with st.container(border=True):
+        left, right = st.columns([1, 3])
+        left.image(pictures.crisp(prep.x, 5), caption="what the model sees (28x28)")
+        title = f"digit {i + 1}: {digit['prediction']} ({digit['confidence']:.0%})" if len(found) > 1 \
+            else f"{digit['prediction']} ({digit['confidence']:.0%})"
+        right.plotly_chart(charts.probabilities(digit["probs"], title=title, height=240), key=f"draw_probs_{i}")
+
+with st.expander("How the drawing was turned into MNIST's format"):
+    for i, (prep, _) in enumerate(found):
+        if len(found) > 1:
+            st.markdown(f"**Digit {i + 1}**")
+        if prep.steps:
+            st.image([pictures.crisp(img, max(1, 112 // max(img.shape))) for _, img in prep.steps],
+                     caption=[title for title, _ in prep.steps])
+
+if compare:
+    xs = np.stack([p.x for p, _ in found])
+    rows = []
+    for card in sorted(store.list_models(), key=lambda c: -(c.get("test_accuracy") or 0))[:COMPARE_LIMIT]:
+        try:
+            probs = state.load_model(card["name"]).predict_proba(xs)
+        except store.StoreError as exc:
+            rows.append({"model": card["name"], "reads": None, "least sure digit": None, "note": str(exc)})
+            continue
+        rows.append({"model": card["name"], "reads": "".join(str(int(k)) for k in probs.argmax(axis=1)),
+                     "least sure digit": float(probs.max(axis=1).min()), "test accuracy": card.get("test_accuracy"),
+                     "note": None})
+    st.subheader("Every saved model's reading")
+    st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
+        "least sure digit": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
+        "test accuracy": st.column_config.NumberColumn(format="percent")})

@@ -1,0 +1,73 @@
+"""Home: what the tool does, MNIST in numbers, the leaderboard and active runs."""
+
+import pandas as pd
+import streamlit as st
+
+from mnist_core import data, leaderboard, store
+from studio_ui import runs_panel, state
+
+st.title("MNIST Studio")
+st.markdown(
+    "Train handwritten-digit classifiers on **MNIST**, compare them, look inside them, "
+    "and try them on your own handwriting: draw digits on a canvas or upload photos."
+)
+
+st.subheader("The dataset")
+try:
+    mnist = state.mnist()
+except data.MnistLoadError as exc:
+    st.error(f"MNIST could not be loaded, so training and inspection will not work.\n\n{exc}")
+else:
+    n_val = data.VALIDATION_SIZE
+    cols = st.columns(4)
+    cols[0].metric("Training images", f"{len(mnist.x_train) - n_val:,}")
+    cols[1].metric("Validation images", f"{n_val:,}", help="The last 5,000 of MNIST's training set.")
+    cols[2].metric("Test images", f"{len(mnist.x_test):,}", help="Used only to evaluate finished models.")
+    cols[3].metric("Image size", "28 x 28", help="Greyscale, a white digit on black.")
+    st.caption(f"Source: {mnist.source} · SHA-256 {mnist.sha256[:16]}...")
+
+st.subheader("Leaderboard")
+try:
+    rows = leaderboard.rows(store.list_models())
+except OSError as exc:
+    rows = []
+    st.error(f"Cannot read the model store: {exc}")
+if rows:
+    table = pd.DataFrame(rows)[["name", "kind", "test_accuracy", "params", "train_seconds", "epochs", "created"]]
+    st.dataframe(table.head(10), hide_index=True, column_config={
+        "test_accuracy": st.column_config.NumberColumn("test accuracy", format="percent"),
+        "params": st.column_config.NumberColumn("parameters", format="localized"),
+        "train_seconds": st.column_config.NumberColumn("training s", format="%.0f"),
+    })
+else:
+    st.info("No saved models yet. Start one on the Train page; it appears here when it finishes.")
+
+
+@st.fragment(run_every=runs_panel.POLL_S * 2)
+def active_runs() -> None:
+    views = runs_panel.views(runs_panel.active_runs())
+    if not views:
+        st.caption("No training runs are in progress.")
+        return
+    for view in views:
+        st.progress(view["progress"], text=f"**{view['name'] or view['model']}** ({view['model']}): "
+                                          f"{view['headline']}")
+    st.page_link("app_pages/train.py", label="Watch them on the Train page", icon=":material/monitoring:")
+
+
+st.subheader("Active runs")
+active_runs()
+
+st.subheader("Pages")
+LINKS = [
+    ("app_pages/data.py", "Data", ":material/grid_view:", "MNIST samples, class balance, mean digits, augmentation."),
+    ("app_pages/train.py", "Train", ":material/model_training:", "Train a model and watch it learn, live."),
+    ("app_pages/models.py", "Models", ":material/leaderboard:", "Compare saved models, their curves; download or delete."),
+    ("app_pages/inspect.py", "Inspect", ":material/troubleshoot:", "Confusions, mistakes, filters, feature maps, saliency."),
+    ("app_pages/draw.py", "Draw", ":material/draw:", "Draw digits and see what the model reads."),
+    ("app_pages/batch.py", "Batch", ":material/photo_library:", "Upload photos or a ZIP of handwriting and score them."),
+]
+for col, (path, label, icon, text) in zip(st.columns(3) * 2, LINKS):
+    with col.container(border=True):
+        st.page_link(path, label=label, icon=icon)
+        st.caption(text)
