@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import time
+from pathlib import Path
 
 from . import runs as runs_mod
 from . import store, zoo
@@ -65,7 +66,7 @@ def cmd_train(args) -> int:
     config = _config_from_args(args)
     run = None
     if args.run_dir:
-        run = runs_mod.RunDir(runs_mod.Path(args.run_dir))
+        run = runs_mod.RunDir(Path(args.run_dir))
         if not (run.path / "config.json").is_file():
             run.path.mkdir(parents=True, exist_ok=True)
             config.save(run.path / "config.json")
