@@ -8,6 +8,7 @@ from pathlib import Path
 
 OPTIMIZERS = ("adam", "sgd", "rmsprop", "adamw")
 SCHEDULES = ("constant", "onecycle", "cosine", "exponential")
+PRECISIONS = ("float32", "mixed_bfloat16")  # bfloat16 compute with float32 weights; saved models are float32
 
 
 class ConfigError(ValueError):
@@ -33,6 +34,11 @@ class TrainConfig:
     seed: int = 0
     name: str | None = None
     weight_decay: float = 0.0
+    beta_1: float = 0.9  # Adam/AdamW first-moment decay
+    elastic_alpha: float = 0.0  # elastic distortion strength in pixels (0: off); needs augment
+    elastic_sigma: float = 4.0  # smoothness of the elastic field in pixels
+    precision: str = "float32"
+    steps_per_execution: int = 1  # batches per Keras step call: less per-step overhead, coarser events
     extra: dict = field(default_factory=dict)  # model-specific knobs (e.g. widths)
 
     def validate(self) -> "TrainConfig":
@@ -53,6 +59,12 @@ class TrainConfig:
              f"train subset must be at least 10 images, got {self.train_subset!r}")
         need(0 <= self.rotation_deg <= 180 and 0 <= self.shift < 1 and 0 <= self.zoom < 1,
              "augmentation ranges: rotation 0-180 degrees, shift and zoom in [0, 1)")
+        need(0 < float(self.beta_1) < 1, f"beta_1 must be in (0, 1), got {self.beta_1!r}")
+        need(0 <= float(self.elastic_alpha) <= 100 and 0.5 <= float(self.elastic_sigma) <= 20,
+             "elastic distortion: alpha 0-100 pixels (0 turns it off), sigma 0.5-20 pixels")
+        need(self.precision in PRECISIONS, f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
+        need(isinstance(self.steps_per_execution, int) and 1 <= self.steps_per_execution <= 1000,
+             f"steps per execution must be an integer 1-1000, got {self.steps_per_execution!r}")
         need(isinstance(self.seed, int) and self.seed >= 0, f"seed must be a non-negative integer, got {self.seed!r}")
         if self.name is not None:
             from .store import validate_name

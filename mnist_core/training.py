@@ -50,7 +50,9 @@ class EventLogger:
 
     def batch(self, epoch: int, step: int, loss: float, accuracy: float) -> bool:
         """Record one finished batch; returns True when a stop was requested."""
-        self.global_step += 1
+        # From epoch and step, not a counter: with steps_per_execution > 1 Keras reports every Nth batch.
+        step = min(step, self.steps)
+        self.global_step = (epoch - 1) * self.steps + step
         now = time.time()
         total = self.steps * self.config.epochs
         done = self.global_step / total
@@ -128,22 +130,32 @@ def _optimizer(config: TrainConfig, total_steps: int):
 
     lr = lr_schedule(config, total_steps)
     kwargs = {"weight_decay": config.weight_decay} if config.weight_decay else {}
-    return {"adam": lambda: keras.optimizers.Adam(lr, **kwargs),
-            "adamw": lambda: keras.optimizers.AdamW(lr, weight_decay=config.weight_decay or 1e-4),
+    beta_1 = float(config.beta_1)
+    return {"adam": lambda: keras.optimizers.Adam(lr, beta_1=beta_1, **kwargs),
+            "adamw": lambda: keras.optimizers.AdamW(lr, beta_1=beta_1, weight_decay=config.weight_decay or 1e-4),
             "rmsprop": lambda: keras.optimizers.RMSprop(lr, **kwargs),
             "sgd": lambda: keras.optimizers.SGD(lr, momentum=0.9, nesterov=True, **kwargs)}[config.optimizer]()
 
 
 def _dataset(x, y, config: TrainConfig):
+    """Shuffled batches gathered from in-memory tensors, augmented when asked.
+
+    Shuffling indices and gathering whole batches costs one op per batch
+    instead of one per image. Augmentation seeds come from a seeded random
+    stream that changes every epoch, so parallel maps stay reproducible.
+    """
     import tensorflow as tf
 
-    ds = tf.data.Dataset.from_tensor_slices((x, y)).shuffle(len(x), seed=config.seed, reshuffle_each_iteration=True)
-    ds = ds.batch(config.batch_size)
+    x, y = tf.constant(x), tf.constant(y)
+    ds = tf.data.Dataset.range(len(x)).shuffle(len(x), seed=config.seed, reshuffle_each_iteration=True)
+    ds = ds.batch(config.batch_size).map(lambda idx: (tf.gather(x, idx), tf.gather(y, idx)))
     if config.augment:
-        from .augment import make_augmenter
+        from .augment import augment_batch
 
-        augmenter = make_augmenter(config)
-        ds = ds.map(lambda a, b: (augmenter(a, training=True), b), num_parallel_calls=tf.data.AUTOTUNE)
+        steps = tf.data.Dataset.random(seed=config.seed, rerandomize_each_iteration=True)
+        ds = tf.data.Dataset.zip(ds, steps).map(
+            lambda xy, r: (augment_batch(xy[0], tf.stack([r, config.seed]), config), xy[1]),
+            num_parallel_calls=tf.data.AUTOTUNE)
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
@@ -153,7 +165,8 @@ def _fit_keras(model, config: TrainConfig, splits, logger: EventLogger) -> dict:
     x, y = _subset(splits.x_train, splits.y_train, config.train_subset, config.seed)
     steps = math.ceil(len(x) / config.batch_size)
     model.compile(optimizer=_optimizer(config, steps * config.epochs),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"],
+                  steps_per_execution=config.steps_per_execution)
     state = {"epoch": 1, "cancelled": False}
 
     class Events(keras.callbacks.Callback):
@@ -205,6 +218,33 @@ def _fit_numpy(net, config: TrainConfig, splits, logger: EventLogger) -> dict:
             history.setdefault(k, []).append(v)
         logger.epoch(epoch, logs)
     return history
+
+
+def _build(config: TrainConfig):
+    """zoo.build under the config's dtype policy (Keras layers keep the policy they were built with)."""
+    if config.precision == "float32" or zoo.MODELS[config.model].backend != "keras":
+        return zoo.build(config)
+    import keras
+
+    previous = keras.config.dtype_policy().name
+    keras.config.set_dtype_policy(config.precision)
+    try:
+        return zoo.build(config)
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def _as_float32(net, config: TrainConfig):
+    """A float32 twin of a mixed-precision net (its variables are float32 already).
+
+    Saved models stay float32 so they load and predict at full speed on any
+    CPU, including ones without native bfloat16.
+    """
+    if config.precision == "float32" or zoo.MODELS[config.model].backend != "keras":
+        return net
+    twin = zoo.build(config)
+    twin.set_weights(net.get_weights())
+    return twin
 
 
 def _inference_ms(model: store.LoadedModel, image: np.ndarray, repeats: int = 30) -> float:
@@ -271,7 +311,7 @@ def _train(config, name, run, splits, store_root, progress, save) -> dict:
         splits = data_mod.load_splits(validation=config.validation)
     if spec.backend == "keras":
         _seed_everything(config.seed)
-    net = zoo.build(config)
+    net = _build(config)
     n_train = min(len(splits.x_train), config.train_subset or len(splits.x_train))
     steps = math.ceil(n_train / config.batch_size)
     logger = EventLogger(run, config, steps, progress)
@@ -282,6 +322,7 @@ def _train(config, name, run, splits, store_root, progress, save) -> dict:
     fit = _fit_keras if spec.backend == "keras" else _fit_numpy
     history = fit(net, config, splits, logger)
     train_seconds = time.time() - t0
+    net = _as_float32(net, config)
     loaded = store.LoadedModel(name, {}, net, spec.backend)
     report = evaluate.evaluate_model(loaded, splits.x_test, splits.y_test, mistakes_limit=0)
     if run:

@@ -96,6 +96,51 @@ def build_cnn(config):
     return keras.Model(inputs, layers.Dense(10, activation="softmax")(x), name="cnn")
 
 
+def _softmax_head(x):
+    """The class probabilities, always float32 (under mixed precision too)."""
+    from keras import layers
+
+    return layers.Dense(10, activation="softmax", dtype="float32")(x)
+
+
+def build_fast(config):
+    """A small, wide-enough CNN that learns MNIST in about one epoch (public one-cycle recipe)."""
+    import keras
+    from keras import layers
+
+    c1, c2, dense = config.extra.get("widths", (24, 32, 256))
+    inputs = keras.Input((28, 28, 1))
+    x = _conv_block(inputs, int(c1), 5, config)
+    x = layers.MaxPooling2D()(x)
+    x = _conv_block(x, int(c2), 3, config)
+    x = layers.MaxPooling2D()(x)
+    x = layers.Flatten()(x)
+    x = _dense_block(x, int(dense), config, _dropout(config, 0.0))
+    return keras.Model(inputs, _softmax_head(x), name="fast")
+
+
+def build_best(config):
+    """Seven conv layers with batch norm; stride-2 5x5 convs instead of pooling; dropout 0.4."""
+    import keras
+    from keras import layers
+
+    drop = _dropout(config, 0.4)
+    inputs = keras.Input((28, 28, 1))
+    x = inputs
+    for filters in (32, 64):
+        x = _conv_block(x, filters, 3, config)
+        x = _conv_block(x, filters, 3, config)
+        x = layers.Conv2D(filters, 5, strides=2, padding="same", use_bias=not config.batch_norm)(x)
+        if config.batch_norm:
+            x = layers.BatchNormalization()(x)
+        x = layers.Activation("relu")(x)
+        x = layers.Dropout(drop)(x) if drop > 0 else x
+    x = _conv_block(x, 128, 4, config)
+    x = layers.Flatten()(x)
+    x = layers.Dropout(drop)(x) if drop > 0 else x
+    return keras.Model(inputs, _softmax_head(x), name="best")
+
+
 MODELS: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in (
@@ -107,6 +152,16 @@ MODELS: dict[str, ModelSpec] = {
                   "keras", dict(epochs=10, batch_size=64, lr=1e-3), ("dropout", "batch_norm", "augment")),
         ModelSpec("cnn", "The seed project's CNN: 2x conv 32@4x4 + pool + dropout, dense 256, dropout 0.5 (150,858 params).",
                   "keras", dict(epochs=10, batch_size=32, lr=1e-3), ("dropout", "batch_norm", "augment")),
+        ModelSpec("fast", "Fast CNN: conv 24@5x5, pool, conv 32@3x3, pool, dense 256; one epoch of one-cycle "
+                  "Adam (215,194 params).", "keras",
+                  dict(epochs=1, batch_size=256, lr=4e-3, schedule="onecycle", beta_1=0.7),
+                  ("dropout", "batch_norm", "augment")),
+        ModelSpec("best", "Best single CNN: 2x(conv 3x3, conv 3x3, conv 5x5 stride 2) at 32 and 64 channels, conv "
+                  "128@4x4, batch norm, dropout 0.4, rotation/shift/zoom/elastic augmentation (326,826 params).",
+                  "keras", dict(epochs=30, batch_size=128, lr=2e-3, schedule="cosine", batch_norm=True, augment=True,
+                                rotation_deg=12.0, shift=0.1, zoom=0.1, elastic_alpha=34.0, elastic_sigma=4.0,
+                                precision="mixed_bfloat16"),
+                  ("dropout", "augment")),
         ModelSpec("numpy_softmax", "Softmax regression in pure NumPy with hand-written gradients (no TensorFlow).",
                   "numpy", dict(epochs=10, batch_size=128, lr=0.5, optimizer="sgd"), ()),
         ModelSpec("numpy_mlp", "MLP 784-256-128-64-10 in pure NumPy: hand-written backprop, mini-batch SGD with momentum.",
@@ -119,6 +174,8 @@ KERAS_BUILDERS: dict[str, Callable] = {
     "mlp": build_mlp,
     "lenet5": build_lenet5,
     "cnn": build_cnn,
+    "fast": build_fast,
+    "best": build_best,
 }
 
 

@@ -1,0 +1,78 @@
+"""The performance knobs: precision, steps_per_execution, beta_1, elastic; and the fast/best zoo models."""
+
+import numpy as np
+import pytest
+
+from mnist_core import runs, store, training, zoo
+from mnist_core.config import ConfigError, TrainConfig
+
+
+def test_new_fields_round_trip_and_old_configs_still_load(tmp_path):
+    c = TrainConfig.for_model("best", seed=3, steps_per_execution=4)
+    assert (c.precision, c.elastic_alpha, c.batch_norm, c.augment) == ("mixed_bfloat16", 34.0, True, True)
+    c.save(tmp_path / "c.json")
+    assert TrainConfig.load(tmp_path / "c.json") == c
+    old = {k: v for k, v in c.to_dict().items()
+           if k not in ("beta_1", "elastic_alpha", "elastic_sigma", "precision", "steps_per_execution")}
+    assert TrainConfig.from_dict(old).precision == "float32"
+
+
+@pytest.mark.parametrize("field, value, needle", [
+    ("precision", "float16", "precision"), ("steps_per_execution", 0, "steps per execution"),
+    ("beta_1", 1.0, "beta_1"), ("elastic_alpha", -1.0, "elastic"), ("elastic_sigma", 0.0, "elastic"),
+])
+def test_new_fields_are_validated(field, value, needle):
+    with pytest.raises(ConfigError, match=needle):
+        TrainConfig(**{field: value}).validate()
+
+
+def test_fast_recipe_is_the_public_one():
+    c = TrainConfig.for_model("fast")
+    assert (c.epochs, c.batch_size, c.schedule, c.beta_1) == (1, 256, "onecycle", 0.7)
+    net = zoo.build(c)
+    assert net.count_params() == 215_194 and "215,194" in zoo.MODELS["fast"].description
+    assert net.layers[-1].dtype_policy.name == "float32"
+
+
+def test_best_has_batch_norm_and_dropout():
+    net = zoo.build(TrainConfig.for_model("best"))
+    kinds = [type(layer).__name__ for layer in net.layers]
+    assert kinds.count("Conv2D") == 7 and kinds.count("BatchNormalization") == 7 and "Dropout" in kinds
+    assert f"{net.count_params():,}" in zoo.MODELS["best"].description
+
+
+def test_mixed_precision_trains_and_saves_a_float32_model(tiny_splits, store_root, runs_root):
+    config = TrainConfig.for_model("fast", epochs=2, batch_size=50, precision="mixed_bfloat16", name="mixed")
+    card = training.train(config, splits=tiny_splits)
+    assert card["test_accuracy"] > 0.5
+    loaded = store.load("mixed")
+    assert {layer.dtype_policy.name for layer in loaded.net.layers} == {"float32"}
+    assert loaded.card["config"]["precision"] == "mixed_bfloat16"
+    import keras
+
+    assert keras.config.dtype_policy().name == "float32"  # the global policy is restored
+
+
+def test_steps_per_execution_keeps_events_consistent(tiny_splits, store_root, runs_root):
+    config = TrainConfig.for_model("fast", epochs=2, batch_size=50, steps_per_execution=3, name="spe")
+    run = runs.RunDir.create(config)
+    training.train(config, run, splits=tiny_splits)
+    batches = run.events("batch")
+    steps = [b["global_step"] for b in batches]
+    assert steps == sorted(steps) and steps[-1] == 20 and all(b["step"] <= 10 for b in batches)
+    assert [e["epoch"] for e in run.events("epoch")] == [1, 2]
+
+
+def test_augmented_runs_repeat_exactly(tiny_splits, store_root):
+    config = TrainConfig.for_model("fast", epochs=1, batch_size=50, augment=True, elastic_alpha=20, seed=5)
+    a = training.train(config, splits=tiny_splits, save=False)
+    b = training.train(config, splits=tiny_splits, save=False)
+    assert a["history"] == b["history"]
+    c = training.train(TrainConfig.for_model("fast", epochs=1, batch_size=50, augment=True, elastic_alpha=20, seed=6),
+                       splits=tiny_splits, save=False)
+    assert c["history"] != a["history"]
+
+
+def test_beta_1_reaches_the_optimizer():
+    opt = training._optimizer(TrainConfig.for_model("fast"), 100)
+    assert float(np.asarray(opt.beta_1)) == pytest.approx(0.7)
