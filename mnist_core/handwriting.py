@@ -38,7 +38,7 @@ def read_image(model, image) -> dict:
     Prepared of each digit, or one Prepared with found=False and its reason)."""
     a = analyse(image)
     if a.reason:
-        return {"number": None, "digits": [], "prepared": [Prepared(None, False, a.reason, a.steps)]}
+        return {"number": None, "digits": [], "prepared": [Prepared(None, False, a.reason, a.steps or [])]}
     prepared = [render(a, group) for group in group_columns(a.comps, a.kept)]
     probs = model.predict_proba(np.stack([p.x for p in prepared]))
     digits = [_digit(p, box=q.box) for p, q in zip(probs, prepared)]
@@ -55,7 +55,7 @@ def process_bytes(data: bytes, name: str, draft: int | None = None) -> dict:
     """Decode + preprocess one file: the whole image as one digit (x), and each
     digit separately when it holds several (parts); reason when unusable."""
     try:
-        a = analyse(load_image(data, name, draft=draft))
+        a = analyse(load_image(data, name, draft=draft), keep_steps=False)
         if a.reason:
             return {"reason": a.reason}
         x = render(a, a.kept).x[:, :, 0]

@@ -18,13 +18,15 @@ def _extreme_1d(a: np.ndarray, r: int, axis: int, op) -> np.ndarray:
     """max or min over a window of 2r+1 along one axis (edges padded by replication)."""
     if r <= 0:
         return a
-    pad = [(0, 0)] * a.ndim
-    pad[axis] = (r, r)
-    p = np.pad(a, pad, mode="edge")
     n = a.shape[axis]
-    out = np.take(p, np.arange(0, n), axis=axis)
+    p = np.pad(a, [(r, r) if ax == axis else (0, 0) for ax in range(a.ndim)], mode="edge")
+
+    def window(k):
+        return p[k:k + n] if axis == 0 else p[:, k:k + n]
+
+    out = window(0).copy()
     for k in range(1, 2 * r + 1):
-        out = op(out, np.take(p, np.arange(k, k + n), axis=axis))
+        op(out, window(k), out=out)
     return out
 
 
@@ -75,15 +77,16 @@ def closing(a: np.ndarray, r: int) -> np.ndarray:
 
 
 def box_blur(a: np.ndarray, r: int = 1) -> np.ndarray:
-    """Mean over a (2r+1)^2 window via cumulative sums (edges replicated)."""
+    """Mean over a (2r+1)^2 window (edges replicated), as two running sums."""
     if r <= 0:
         return a
-    p = np.pad(a.astype(np.float32, copy=False), r, mode="edge")
-    c = np.cumsum(np.cumsum(p, axis=0, dtype=np.float64), axis=1)
-    c = np.pad(c, ((1, 0), (1, 0)))
     k = 2 * r + 1
-    s = c[k:, k:] - c[:-k, k:] - c[k:, :-k] + c[:-k, :-k]
-    return (s / (k * k)).astype(np.float32)
+    p = np.pad(a.astype(np.float32, copy=False), r, mode="edge")
+    c = np.cumsum(p, axis=0)
+    rows = np.concatenate([c[k - 1:k], c[k:] - c[:-k]])
+    c = np.cumsum(rows, axis=1)
+    out = np.concatenate([c[:, k - 1:k], c[:, k:] - c[:, :-k]], axis=1)
+    return out * np.float32(1.0 / (k * k))
 
 
 def stroke_width(mask: np.ndarray) -> float:

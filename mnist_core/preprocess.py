@@ -32,10 +32,11 @@ FIT, FIELD = 20, 28
 MAX_PIXELS = 40_000_000
 MAX_FILE_BYTES = 200 * 2**20
 MIN_SIDE = 8
+SHADOW_DEPTH = 0.75  # the deepest shadow followed: paper down to a quarter of its brightest
 MIN_CONTRAST = 0.08  # ink must darken the paper by 8% of the full range to count
 STROKE_TARGET = 0.10  # MNIST: half-intensity stroke width / long side, median 0.097 (measured on 2000 digits)
 STROKE_RANGE = (0.075, 0.15)  # widths inside this range are left alone
-FORMATS = ("PNG", "JPEG", "MPO", "GIF", "BMP", "TIFF", "WEBP", "PPM")
+FORMATS = ("PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP", "PPM")  # JPEG also opens phone MPO files
 NO_DIGIT = "no digit found"
 
 
@@ -146,61 +147,79 @@ class Analysis:
     """What the whole-image stages found; shared by prepare() and split_digits()."""
 
     grey: Image.Image  # full-resolution grey, mode L or F, 0 = black
-    dark_ink: bool
-    background: np.ndarray  # paper (dark ink) or floor (light ink) at the analysis size
-    comps: ops.Components | None
-    kept: list
-    steps: list
     scale: tuple  # full-resolution pixels per analysis pixel, (x, y)
+    steps: list | None  # None: the batch path, which shows no pictures
+    dark_ink: bool = True
+    background: np.ndarray | None = None  # paper (dark ink) or floor (light ink) at the analysis size
+    comps: ops.Components | None = None
+    kept: list = field(default_factory=list)
     reason: str | None = None
 
 
-def analyse(image) -> Analysis:
+def _step(steps: list | None, title: str, picture) -> None:
+    """Record a stage's picture; `picture` is a function so the batch path never renders it."""
+    if steps is not None:
+        steps.append((title, picture()))
+
+
+def analyse(image, keep_steps: bool = True) -> Analysis:
+    """Find the ink: grey, polarity, background, mask, specks (see the module docstring)."""
     im = as_image(image)
     grey = to_grey(im)
-    steps = []
     small = grey.resize(_fit(grey.size, WORK), Image.Resampling.BOX, reducing_gap=3.0) \
         if max(grey.size) > WORK else grey
     g = grey_array(small)
-    scale = (grey.size[0] / small.size[0], grey.size[1] / small.size[1])
-    steps.append(("grey", _u8(g)))
+    a = Analysis(grey, (grey.size[0] / small.size[0], grey.size[1] / small.size[1]), [] if keep_steps else None)
+    _step(a.steps, "grey", lambda: _u8(g))
     if min(im.size) < MIN_SIDE:
-        reason = f"image is too small ({im.size[0]}x{im.size[1]} pixels; a digit needs at least {MIN_SIDE}x{MIN_SIDE})"
-        return Analysis(grey, False, g, None, [], steps, scale, reason)
-    dark_ink = _dark_ink(g)
-    steps.append(("ink made white" if dark_ink else "ink already white", _u8(1 - g if dark_ink else g)))
-    background = _background(g, dark_ink)
-    ink = _ink(g, background, dark_ink)
-    steps.append(("background removed", _u8(ink)))
-    mask, reason = _ink_mask(ink)
+        a.reason = f"image is too small ({im.size[0]}x{im.size[1]} pixels; a digit needs at least {MIN_SIDE}x{MIN_SIDE})"
+        return a
+    a.dark_ink, a.background = _lighting(g)
+    _step(a.steps, "ink made white" if a.dark_ink else "ink already white", lambda: _u8(1 - g if a.dark_ink else g))
+    ink = _ink(g, a.background, a.dark_ink)
+    _step(a.steps, "background removed", lambda: _u8(ink))
+    mask, a.reason = _ink_mask(ink)
     if mask is None:
-        return Analysis(grey, dark_ink, background, None, [], steps, scale, reason)
-    steps.append(("ink mask", _u8(mask)))
-    comps = ops.components(mask)
-    kept = _drop_specks(comps)
-    steps.append(("specks removed", _u8(comps.mask(kept))))
-    return Analysis(grey, dark_ink, background, comps, kept, steps, scale)
+        return a
+    _step(a.steps, "ink mask", lambda: _u8(mask))
+    a.comps = ops.components(mask)
+    a.kept = _drop_specks(a.comps)
+    _step(a.steps, "specks removed", lambda: _u8(a.comps.mask(a.kept)))
+    return a
 
 
 def _dark_ink(g: np.ndarray) -> bool:
-    """Ink lies on the side of the paper with the longer tail: the border is mostly paper."""
+    """Ink lies on the side of the paper with the longer tail. The paper is
+    the median of the image's border, which is paper in nearly every photo or
+    drawing; the tails are extreme percentiles so a small digit still counts."""
     ring = np.concatenate([g[:2].ravel(), g[-2:].ravel(), g[:, :2].ravel(), g[:, -2:].ravel()])
     paper = float(np.median(ring))
-    lo, hi = np.percentile(g, [0.5, 99.5])
-    return (paper - lo) > (hi - paper)
+    lo, hi = np.percentile(g, [0.1, 99.9])
+    return (paper - lo) >= (hi - paper)
 
 
-def _background(g: np.ndarray, dark_ink: bool) -> np.ndarray:
-    """A smooth estimate of the paper (shadows, gradients), from a 64-px copy: a
-    closing (or opening for light ink) with a window of a fifth of the image
-    wipes out strokes but follows lighting."""
+def _lighting(g: np.ndarray) -> tuple:
+    """Polarity, and a smooth estimate of the paper (shadows, gradients) from a
+    64-px copy: a closing (opening for light ink) with a window of a fifth of
+    the image wipes out the strokes but follows the lighting."""
+    dark_ink = _dark_ink(g)
     h, w = g.shape
-    tw, th = _fit((w, h), 64) if max(w, h) > 64 else (w, h)
+    f = min(1.0, max(64 / max(w, h), 16 / min(w, h)))  # a narrow crop (a lone 1) keeps 16 px across
+    tw, th = max(1, round(w * f)), max(1, round(h * f))
     small = np.asarray(Image.fromarray(g).resize((tw, th), Image.Resampling.BOX), np.float32)
     r = max(2, round(max(tw, th) / 10))
-    bg = ops.closing(small, r) if dark_ink else ops.opening(small, r)
-    bg = ops.box_blur(ops.box_blur(bg, max(1, r // 2)), max(1, r // 2))
-    return np.asarray(Image.fromarray(bg).resize((w, h), Image.Resampling.BILINEAR), np.float32)
+    # A stroke wider than the window (a bold digit cropped tight) would pass for
+    # shadow; real shadows rarely halve the light, so the estimate stays within
+    # SHADOW_DEPTH of the paper's own level.
+    if dark_ink:
+        bg = ops.closing(small, r)
+        bg = np.maximum(bg, (1 - SHADOW_DEPTH) * float(np.percentile(bg, 90)))
+    else:
+        bg = ops.opening(small, r)
+        floor = float(np.percentile(bg, 10))
+        bg = np.minimum(bg, floor + SHADOW_DEPTH * (1 - floor))
+    bg = ops.box_blur(bg, max(1, r // 2))
+    return dark_ink, np.asarray(Image.fromarray(bg).resize((w, h), Image.Resampling.BILINEAR), np.float32)
 
 
 def _ink(g: np.ndarray, background: np.ndarray, dark_ink: bool) -> np.ndarray:
@@ -213,14 +232,21 @@ def _ink(g: np.ndarray, background: np.ndarray, dark_ink: bool) -> np.ndarray:
 
 def _ink_mask(ink: np.ndarray):
     peak = float(ops.box_blur(ink, 1).max())
-    med = float(np.median(ink))
-    noise = 1.4826 * float(np.median(np.abs(ink - med))) + med
+    # Noise from the whole image (right when ink is a minority) and from its
+    # border (right for a tight crop, where ink may fill most of the picture).
+    noise = min(_noise(ink[::2, ::2]), _noise(np.concatenate([ink[:2].ravel(), ink[-2:].ravel(),
+                                                                 ink[:, :2].ravel(), ink[:, -2:].ravel()])))
     if peak < MIN_CONTRAST or peak < 5 * noise:
         return None, NO_DIGIT
     mask = ink > max(0.35 * peak, 3 * noise)
-    if mask.mean() > 0.6:
+    if mask.mean() > 0.8:
         return None, f"{NO_DIGIT} (the image is mostly ink or noise)"
     return mask, None
+
+
+def _noise(values: np.ndarray) -> float:
+    med = float(np.median(values))
+    return med + 1.4826 * float(np.median(np.abs(values - med)))
 
 
 def _drop_specks(comps: ops.Components) -> list:
@@ -254,7 +280,7 @@ def prepare(image) -> Prepared:
     """One digit per image: every kept ink component is part of it."""
     a = analyse(image)
     if a.reason:
-        return Prepared(None, False, a.reason, a.steps)
+        return Prepared(None, False, a.reason, a.steps or [])
     return render(a, a.kept)
 
 
@@ -292,10 +318,10 @@ def group_columns(comps: ops.Components, labels: list) -> list[list]:
         centre = sum(_xrange(comps, groups[i])) / 2
         j = min((j for j in range(len(groups)) if j != i),
                 key=lambda j: abs(sum(_xrange(comps, groups[j])) / 2 - centre))
-        groups[j] += groups.pop(i)
-        areas[j] += areas.pop(i)
-        if j > i:
-            j -= 1
+        moved, area = groups.pop(i), areas.pop(i)
+        j = j - 1 if j > i else j
+        groups[j] += moved
+        areas[j] += area
     return sorted(groups, key=lambda g: _xrange(comps, g)[0])
 
 
@@ -325,16 +351,17 @@ def render(a: Analysis, labels: list) -> Prepared:
     ink = _ink(g, bg, a.dark_ink) * own
     strong = ink[ink > 0.2 * ink.max()] if ink.max() > 0 else ink.ravel()
     ink = np.clip(ink / max(float(np.percentile(strong, 90)), 1e-6), 0, 1)
-    steps = [*a.steps, ("cropped", _u8(ink))]
+    steps = None if a.steps is None else list(a.steps)
+    _step(steps, "cropped", lambda: _u8(ink))
     soft = np.clip((ink - 0.25) / 0.5, 0, 1)
     soft, title = _normalise_stroke(soft)
-    steps.append((title, _u8(soft)))
+    _step(steps, title, lambda: _u8(soft))
     patch = _fit_box(soft)
-    steps.append((f"fitted to {FIT} px", _u8(patch)))
+    _step(steps, f"fitted to {FIT} px", lambda: _u8(patch))
     x = _centre(patch)
-    steps.append((f"centred {FIELD}x{FIELD}", _u8(x)))
+    _step(steps, f"centred {FIELD}x{FIELD}", lambda: _u8(x))
     box = (round(x0 * sx), round(y0 * sy), round(x1 * sx), round(y1 * sy))
-    return Prepared(x[:, :, None].astype(np.float32), True, None, steps, box)
+    return Prepared(x[:, :, None].astype(np.float32), True, None, steps or [], box)
 
 
 def _normalise_stroke(soft: np.ndarray):
