@@ -15,24 +15,33 @@ import streamlit as st
 
 from studio_ui import state
 
-st.set_page_config(page_title="MNIST Studio", page_icon=":material/draw:", layout="wide")
 
-PAGES = {
-    "Explore": [
-        st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
-        st.Page("app_pages/data.py", title="Data", icon=":material/grid_view:", url_path="data"),
-    ],
-    "Models": [
-        st.Page("app_pages/train.py", title="Train", icon=":material/model_training:", url_path="train"),
-        st.Page("app_pages/models.py", title="Models", icon=":material/leaderboard:", url_path="models"),
-        st.Page("app_pages/inspect.py", title="Inspect", icon=":material/troubleshoot:", url_path="inspect"),
-    ],
-    "Try it": [
-        st.Page("app_pages/draw.py", title="Draw", icon=":material/draw:", url_path="draw"),
-        st.Page("app_pages/batch.py", title="Batch", icon=":material/photo_library:", url_path="batch"),
-    ],
-}
+def pages() -> dict[str, list]:
+    return {
+        "Explore": [
+            st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
+            st.Page("app_pages/data.py", title="Data", icon=":material/grid_view:", url_path="data"),
+        ],
+        "Models": [
+            st.Page("app_pages/train.py", title="Train", icon=":material/model_training:", url_path="train"),
+            st.Page("app_pages/models.py", title="Models", icon=":material/leaderboard:", url_path="models"),
+            st.Page("app_pages/inspect.py", title="Inspect", icon=":material/troubleshoot:", url_path="inspect"),
+        ],
+        "Try it": [
+            st.Page("app_pages/draw.py", title="Draw", icon=":material/draw:", url_path="draw"),
+            st.Page("app_pages/batch.py", title="Batch", icon=":material/photo_library:", url_path="batch"),
+        ],
+    }
 
-page = st.navigation(PAGES)
-state.sidebar_model_picker()
-page.run()
+
+def main() -> None:
+    st.set_page_config(page_title="MNIST Studio", page_icon=":material/draw:", layout="wide")
+    page = st.navigation(pages())
+    state.sidebar_model_picker()
+    page.run()
+
+
+# Worker processes (the Batch page's preprocessing pool) re-import the main
+# script as __mp_main__; they must not draw the app a second time.
+if __name__ != "__mp_main__":
+    main()

@@ -1,8 +1,6 @@
 """Batch: score uploaded photos or a ZIP of real handwriting with the active model."""
 
 import hashlib
-import tempfile
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -42,14 +40,9 @@ def _evaluate(files) -> dict:
     def progress(done: int, total: int) -> None:
         bar.progress(done / max(1, total), text=f"Read {done} of {total} images")
 
-    if len(files) == 1 and files[0].name.lower().endswith(".zip"):
-        # A ZIP is read from a file so the collection reader can check it entry by entry.
-        with tempfile.TemporaryDirectory() as tmp:
-            path = Path(tmp) / "upload.zip"
-            path.write_bytes(files[0].getvalue())
-            report = handwriting.evaluate_images(model, path, progress=progress)
-    else:
-        report = handwriting.evaluate_images(model, [(f.name, f.getvalue()) for f in files], progress=progress)
+    # A ZIP among the uploads is opened and read entry by entry by the collection reader.
+    report = handwriting.evaluate_images(model, [(f.name, f.getvalue()) for f in files], progress=progress,
+                                         keep_inputs=True)
     bar.empty()
     return report
 
@@ -77,7 +70,7 @@ else:
     else:
         c1.metric("Accuracy", "no labels")
         c2.metric("Images read", len(preds))
-    c3.metric("Skipped files", len(skipped))
+    c3.metric("Skipped files", len([s for s in skipped if not s["file"].endswith("/")]))
     c4.metric("Model", model.name)
 
     labelled = [p for p in preds if p.get("label") is not None]
@@ -108,10 +101,20 @@ else:
             st.success("Every labelled image was read correctly.")
         elif inputs is not None:
             wrong = sorted(wrong, key=lambda i: -(preds[i].get("confidence") or 0))[:MISTAKES_SHOWN]
-            st.image([pictures.crisp(inputs[i], 3) for i in wrong],
-                     caption=[f"{preds[i]['file']}: {preds[i]['label']} read as {preds[i]['prediction']} "
+            st.image([pictures.crisp(inputs[i], 3) for i in wrong], width=84,
+                     caption=[f"{preds[i]['file']}: {preds[i]['label']}→{preds[i]['prediction']} "
                               f"({preds[i]['confidence']:.0%})" for i in wrong])
+            st.caption("The preprocessed input of each misread image, most confident mistakes first: "
+                       "file: true digit→prediction (confidence).")
 
-if skipped:
-    st.subheader(f"Skipped files ({len(skipped)})")
-    st.dataframe(pd.DataFrame(skipped), hide_index=True, key="batch_skipped")
+for note in report.get("notes") or []:
+    st.caption(note)
+# Folder entries of a ZIP are not files; list only what the user would call a skipped file.
+folders = [s for s in skipped if s["file"].endswith("/")]
+files = [s for s in skipped if not s["file"].endswith("/")]
+if files:
+    st.subheader(f"Skipped files ({len(files)})")
+    st.dataframe(pd.DataFrame(files), hide_index=True, key="batch_skipped")
+if folders:
+    with st.expander(f"{len(folders)} folder entries (not images)"):
+        st.dataframe(pd.DataFrame(folders), hide_index=True, key="batch_folders")

@@ -48,19 +48,27 @@ if not found:
 
 st.session_state[DRAW_KEY] = found[0][0].x
 number = reading["number"] or "".join(str(d["prediction"]) for _, d in found)
-low = [d for _, d in found if d["confidence"] < handwriting.UNCERTAIN_BELOW]
+low = [d for _, d in found if d.get("uncertain", d["confidence"] < handwriting.UNCERTAIN_BELOW)]
 st.metric("The model reads", number, help="Digits are read left to right.")
 if low:
     st.warning(f"Uncertain: the model is less than {handwriting.UNCERTAIN_BELOW:.0%} sure of "
-               f"{'this digit' if len(found) == 1 else f'{len(low)} of these digits'}. Try drawing it more clearly.")
+               f"{'this digit' if len(found) == 1 else f'{len(low)} of these digits'}. Try drawing more clearly.")
 
-for i, (prep, digit) in enumerate(found):
+if len(found) == 1:
+    prep, digit = found[0]
     with st.container(border=True):
         left, right = st.columns([1, 3])
         left.image(pictures.crisp(prep.x, 5), caption="what the model sees (28x28)")
-        title = f"digit {i + 1}: {digit['prediction']} ({digit['confidence']:.0%})" if len(found) > 1 \
-            else f"{digit['prediction']} ({digit['confidence']:.0%})"
-        right.plotly_chart(charts.probabilities(digit["probs"], title=title, height=240), key=f"draw_probs_{i}")
+        right.plotly_chart(charts.probabilities(digit["probs"], title=f"{digit['prediction']} "
+                                                f"({digit['confidence']:.0%})", height=240), key="draw_probs_0")
+else:
+    per_row = min(len(found), 4)
+    for start in range(0, len(found), per_row):
+        for col, (i, (prep, digit)) in zip(st.columns(per_row), list(enumerate(found))[start:start + per_row]):
+            with col.container(border=True):
+                st.image(pictures.crisp(prep.x, 3), caption=f"digit {i + 1}: what the model sees")
+                st.plotly_chart(charts.probabilities(digit["probs"], title=f"{digit['prediction']} "
+                                                     f"({digit['confidence']:.0%})", height=220), key=f"draw_probs_{i}")
 
 with st.expander("How the drawing was turned into MNIST's format"):
     for i, (prep, _) in enumerate(found):

@@ -54,7 +54,7 @@ with right:
     what = "read correctly, least confident first" if true == predicted else "misread, most confident first"
     st.markdown(f"**{count:,}** test images of a **{true}** predicted as **{predicted}** ({what}):")
     if len(idx):
-        st.image([pictures.crisp(splits.x_test[i], 2) for i in idx],
+        st.image([pictures.crisp(splits.x_test[i], 2) for i in idx], width=56,
                  caption=[f"#{i} · {conf[i]:.0%}" for i in idx])
     else:
         st.caption("None.")
@@ -67,7 +67,7 @@ right.dataframe(pd.DataFrame(report["per_class"]), hide_index=True, column_confi
 
 st.subheader("Most confident mistakes")
 if report["mistakes"]:
-    st.image([pictures.crisp(splits.x_test[m["index"]], 3) for m in report["mistakes"]],
+    st.image([pictures.crisp(splits.x_test[m["index"]], 3) for m in report["mistakes"]], width=84,
              caption=[f"{m['label']} as {m['prediction']}, {m['confidence']:.0%}" for m in report["mistakes"]])
     st.caption("Test images the model got wrong while most sure of itself: true digit, prediction, confidence.")
 else:

@@ -1,0 +1,53 @@
+"""Batch page: a ZIP of real handwriting is scored; bad files are listed with reasons."""
+
+import io
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from .conftest import REPO, frame_with, open_page, texts
+
+SAMPLE = REPO.parent / "shared" / "data" / "handwriting_sample"
+
+
+def _zip(folder: Path) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:
+        for path in sorted(folder.rglob("*.jpg")):
+            archive.write(path, path.relative_to(folder).as_posix())
+    return buf.getvalue()
+
+
+@pytest.mark.skipif(not SAMPLE.is_dir(), reason="the shared handwriting sample is not here")
+def test_a_zip_of_handwriting_is_scored(store):
+    at = open_page("batch")
+    at.file_uploader(key="batch_files").set_value(("sample.zip", _zip(SAMPLE), "application/zip")).run()
+    assert not at.exception
+    body = texts(at)
+    assert "Accuracy: " in body and "Correct: " in body and " of 100" in body
+    table = frame_with(at, "confidence")
+    assert len(table) == 100 and set(table["label"]) == set(range(10))
+    assert [b.label for b in at.download_button] == ["Download results (CSV)"]
+    assert at.get("plotly_chart")  # the confusion matrix
+
+
+def test_unusable_uploads_are_explained(store):
+    at = open_page("batch")
+    at.file_uploader(key="batch_files").set_value([("notes.txt", b"hello", "text/plain"),
+                                                   ("3_broken.png", b"\x89PNG\r\n\x1a\nnot really", "image/png")])
+    at.run()
+    assert not at.exception
+    assert "None of the uploaded files held a usable image" in texts(at)
+    skipped = frame_with(at, "reason")
+    assert set(skipped["file"]) == {"notes.txt", "3_broken.png"}
+    assert all(isinstance(r, str) and r for r in skipped["reason"])
+
+
+def test_unlabelled_images_get_predictions_only(store):
+    image = next(SAMPLE.rglob("*.jpg")).read_bytes() if SAMPLE.is_dir() else pytest.skip("no sample")
+    at = open_page("batch")
+    at.file_uploader(key="batch_files").set_value(("photo.jpg", image, "image/jpeg")).run()
+    assert not at.exception
+    assert "Accuracy: no labels" in texts(at)
+    assert len(frame_with(at, "confidence")) == 1

@@ -1,0 +1,38 @@
+"""Home and the router: leaderboard, dataset numbers, page links, the active-model picker."""
+
+from .conftest import open_page, texts
+
+
+def test_home_shows_dataset_leaderboard_and_links(store):
+    at = open_page()
+    assert at.title[0].value == "MNIST Studio"
+    body = texts(at)
+    assert "Training images: 55,000" in body and "Test images: 10,000" in body
+    board = at.dataframe[0].value
+    assert set(board["name"]) == {"default", "flat"}
+    assert board["test_accuracy"].is_monotonic_decreasing
+    assert "No training runs are in progress." in body
+    assert len(at.get("page_link")) >= 6
+
+
+def test_active_model_defaults_to_default_and_survives_page_changes(store):
+    at = open_page()
+    picker = at.sidebar.selectbox[0]
+    assert picker.label == "Active model" and picker.value == "default"
+    picker.select("flat").run()
+    assert at.session_state["active_model"] == "flat"
+    open_page("models", at)
+    assert at.sidebar.selectbox[0].value == "flat"
+    open_page("inspect", at)
+    assert "Model **flat**" in texts(at)
+
+
+def test_model_query_parameter_selects_the_model_once(store):
+    at = open_page()
+    at.query_params["model"] = "flat"
+    at.run()
+    assert at.session_state["active_model"] == "flat"
+    assert "model" not in at.query_params  # consumed, so the sidebar choice wins afterwards
+    at.query_params["model"] = "no-such-model"
+    at.run()
+    assert at.session_state["active_model"] == "flat"

@@ -1,0 +1,53 @@
+"""Models page: the comparison table, overlaid curves, downloads and delete."""
+
+import json
+
+from mnist_core import store as store_mod
+
+from .conftest import open_page, texts
+
+
+def test_models_are_listed_with_curves_and_downloads(store):
+    at = open_page("models")
+    table = at.dataframe[0].value
+    assert list(table["name"]) == sorted(table["name"], key=lambda n: -table.set_index("name").loc[n, "test_accuracy"])
+    assert {"test_accuracy", "params", "inference_ms", "augment", "created"} <= set(table.columns)
+    assert at.multiselect(key="models_compare").value == list(table["name"])
+    assert len(at.get("plotly_chart")) == 2
+    assert {b.label for b in at.download_button} == {"Download model file", "Download model card (JSON)"}
+
+
+def test_delete_needs_confirmation_then_removes_the_model(store):
+    at = open_page("models")
+    at.selectbox(key="models_pick").select("flat").run()
+    assert at.button(key="models_delete").disabled
+    at.checkbox(key="models_sure_flat").check().run()
+    at.button(key="models_delete").click().run()
+    assert store_mod.list_names() == ["default"]
+    assert "Deleted model 'flat'." in texts(at)
+    assert list(at.dataframe[0].value["name"]) == ["default"]
+
+
+def test_deleting_the_active_model_falls_back_to_default(store):
+    at = open_page()
+    at.sidebar.selectbox[0].select("flat").run()
+    open_page("models", at)
+    assert at.selectbox(key="models_pick").value == "flat"
+    at.checkbox(key="models_sure_flat").check().run()
+    at.button(key="models_delete").click().run()
+    assert at.session_state["active_model"] == "default"
+    assert at.sidebar.selectbox[0].options == ["default"]
+
+
+def test_many_models(store):
+    card = json.loads((store / "flat" / "card.json").read_text())
+    import shutil
+
+    for i in range(25):
+        shutil.copytree(store / "flat", store / f"m{i:02d}")
+        (store / f"m{i:02d}" / "card.json").write_text(json.dumps({**card, "name": f"m{i:02d}",
+                                                                   "test_accuracy": 0.5 + i / 100}))
+    at = open_page("models")
+    assert len(at.dataframe[0].value) == 27
+    assert len(at.multiselect(key="models_compare").value) == 3
+    open_page(None, at)
