@@ -22,7 +22,7 @@ from .collection import Limits, read_collection
 from .preprocess import ImageError, Prepared, analyse, group_columns, load_image, render
 
 UNCERTAIN_BELOW = 0.8  # below this confidence a prediction is flagged for a second look
-BATCH_DRAFT = 256  # batch decoding may shrink JPEGs while their long side stays >= this
+BATCH_DRAFT = 240  # batch decoding may shrink JPEGs by powers of two while their long side stays >= this
 PARALLEL_FROM = 24  # smaller batches are not worth starting worker processes for
 CHUNK = 16
 WORKERS = min(2, os.cpu_count() or 1)
@@ -114,7 +114,8 @@ def process_many(named: list, progress=None, draft: int | None = BATCH_DRAFT, pa
     return results
 
 
-def evaluate_images(model, source, progress=None, keep_inputs: bool = False, limits: Limits | None = None) -> dict:
+def evaluate_images(model, source, progress=None, keep_inputs: bool = False, limits: Limits | None = None,
+                    parallel: bool | None = None) -> dict:
     """Predict every image of a collection (directory, ZIP, file, or [(name, bytes)]) and score the labelled ones.
 
     JSON-serialisable report: accuracy (None without labels), n (labelled images
@@ -123,10 +124,11 @@ def evaluate_images(model, source, progress=None, keep_inputs: bool = False, lim
     mistakes (wrong predictions, most confident first), skipped [{file, reason}]
     (unreadable files and images without a digit), notes, seconds. With
     keep_inputs, also the in-memory arrays inputs (N, 28, 28, 1) and probs
-    (N, 10), aligned with predictions (leave them out before json.dumps)."""
+    (N, 10), aligned with predictions (leave them out before json.dumps).
+    parallel: None decides by batch size; True/False force worker processes or not."""
     t0 = time.time()
     coll = read_collection(source, limits)
-    results = process_many([(it.file, it.data) for it in coll.items], progress)
+    results = process_many([(it.file, it.data) for it in coll.items], progress, parallel=parallel)
     skipped = list(coll.skipped)
     rows, xs, parts = [], [], []
     for item, r in zip(coll.items, results):

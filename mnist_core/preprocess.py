@@ -26,7 +26,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from . import imageops as ops
 from .greyscale import grey_array, to_grey
 
-WORK = 256  # long side of the analysis image
+WORK = 160  # long side of the analysis image
 DETAIL = 80  # long side of the digit while its stroke width is normalised (4x the final 20)
 FIT, FIELD = 20, 28
 MAX_PIXELS = 40_000_000
@@ -231,7 +231,7 @@ def _ink(g: np.ndarray, background: np.ndarray, dark_ink: bool) -> np.ndarray:
 
 
 def _ink_mask(ink: np.ndarray):
-    peak = float(ops.box_blur(ink, 1).max())
+    peak = ops.peak3(ink)
     # Noise from the whole image (right when ink is a minority) and from its
     # border (right for a tight crop, where ink may fill most of the picture).
     noise = min(_noise(ink[::2, ::2]), _noise(np.concatenate([ink[:2].ravel(), ink[-2:].ravel(),

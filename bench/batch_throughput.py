@@ -1,0 +1,139 @@
+"""Batch throughput for photos of handwritten digits: decode + preprocess + predict.
+
+    python bench/batch_throughput.py [--n 2000] [--model default] [--images DIR] [--repeats 3]
+
+Feeds N JPEG photos (the shared 500x500 handwriting sample, cycled; synthetic
+500x500 photos when it is absent) as uploads to handwriting.evaluate_images,
+once in this process only and once with the worker pool on every core, and
+prints a table: images per second (median of the repeats), the pool's first
+call with its start-up, and where the time goes per image.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+SAMPLE = REPO.parent / "shared" / "data" / "handwriting_sample"
+
+
+def photos(folder: Path | None, size: int = 500) -> tuple[list, str]:
+    """[(name, jpeg bytes)] of labelled photos, and where they came from."""
+    if folder and folder.is_dir():
+        found = sorted(p for p in folder.glob("[0-9]/*") if p.suffix.lower() in (".jpg", ".jpeg", ".png"))
+        if found:
+            return [(f"{p.parent.name}/{p.name}", p.read_bytes()) for p in found], str(folder)
+    import numpy as np
+    from PIL import Image, ImageFilter
+
+    from tests.hostile.digits import digit_image
+
+    rng = np.random.default_rng(0)
+    out = []
+    for i in range(100):
+        d = i % 10
+        im = digit_image(d, size=size, width=int(rng.integers(3, 30)), ink=int(rng.integers(0, 90)))
+        shade = np.linspace(1.0, float(rng.uniform(0.6, 1.0)), size, dtype=np.float32)[None, :]
+        noisy = np.asarray(im, np.float32) * shade + rng.normal(0, 4, (size, size))
+        im = Image.fromarray(np.clip(noisy, 0, 255).astype(np.uint8)).filter(ImageFilter.GaussianBlur(0.7))
+        buf = io.BytesIO()
+        im.convert("RGB").save(buf, "JPEG", quality=90)
+        out.append((f"{d}/synthetic_{i:03d}.jpg", buf.getvalue()))
+    return out, f"100 synthetic {size}x{size} photos"
+
+
+def stage_times(model, items: list) -> dict:
+    """Per-image milliseconds of each stage, run serially here (best of 3 passes)."""
+    import numpy as np
+
+    from mnist_core.handwriting import BATCH_DRAFT
+    from mnist_core.preprocess import analyse, load_image, render
+
+    best = {"decode": 1e9, "preprocess": 1e9, "predict": 1e9}
+    for _ in range(3):
+        t0 = time.perf_counter()
+        images = [load_image(data, name, draft=BATCH_DRAFT) for name, data in items]
+        t1 = time.perf_counter()
+        xs = []
+        for im in images:
+            a = analyse(im, keep_steps=False)
+            if not a.reason:
+                xs.append(render(a, a.kept).x)
+        t2 = time.perf_counter()
+        model.predict_proba(np.stack(xs))
+        t3 = time.perf_counter()
+        for key, seconds in zip(best, (t1 - t0, t2 - t1, t3 - t2)):
+            best[key] = min(best[key], seconds * 1000 / len(items))
+    return best
+
+
+def timed_evaluate(model, uploads: list, parallel: bool) -> tuple[float, dict]:
+    from mnist_core.handwriting import evaluate_images
+
+    t0 = time.perf_counter()
+    report = evaluate_images(model, uploads, parallel=parallel)
+    return time.perf_counter() - t0, report
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--n", type=int, default=2000, help="images per run (the photos are cycled)")
+    parser.add_argument("--model", default="default", help="saved model name")
+    parser.add_argument("--images", type=Path, default=SAMPLE, help="folder with <label>/<file>.jpg photos")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--stage-n", type=int, default=200, help="images for the per-stage breakdown")
+    args = parser.parse_args(argv)
+
+    from mnist_core import handwriting, store
+
+    try:
+        model = store.load(args.model)
+    except store.StoreError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    base, origin = photos(args.images)
+    uploads = [(f"{name.split('/')[0]}/{i:05d}_{name.split('/')[1]}", data)
+               for i, (name, data) in enumerate(base[j % len(base)] for j in range(args.n))]
+    model.predict_proba(__import__("numpy").zeros((8, 28, 28, 1), "float32"))  # build TF's graph once
+    stages = stage_times(model, uploads[:args.stage_n])
+
+    rows = []
+    serial = [timed_evaluate(model, uploads, parallel=False) for _ in range(args.repeats)]
+    rows.append(("in this process", 1, serial))
+    handwriting.shutdown_pool()
+    cold = timed_evaluate(model, uploads, parallel=True)
+    rows.append(("worker pool, first call (starts it)", handwriting.WORKERS, [cold]))
+    warm = [timed_evaluate(model, uploads, parallel=True) for _ in range(args.repeats)]
+    rows.append(("worker pool, warm", handwriting.WORKERS, warm))
+    handwriting.shutdown_pool()
+
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"batch throughput: {args.n} JPEG photos ({origin}), model '{args.model}', "
+          f"{os.cpu_count()} CPU cores, load average {load:.1f} at the end")
+    print(f"{'pipeline: evaluate_images (decode + preprocess + predict)':<60} {'workers':>7} {'seconds':>8} "
+          f"{'images/s':>9} {'accuracy':>9}")
+    for label, workers, runs in rows:
+        seconds = statistics.median(r[0] for r in runs)
+        report = runs[0][1]
+        acc = f"{report['accuracy']:.4f}" if report["accuracy"] is not None else "-"
+        print(f"  {label:<58} {workers:>7} {seconds:>8.2f} {args.n / seconds:>9.0f} {acc:>9}")
+    print(f"per image, serial (best of 3 over {min(args.stage_n, args.n)} images):")
+    for stage, ms in stages.items():
+        print(f"  {stage:<58} {ms:>7.2f} ms")
+    skipped = serial[0][1]["skipped"]
+    if skipped:
+        print(f"skipped {len(skipped)} file(s), e.g. {skipped[0]['file']}: {skipped[0]['reason']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
