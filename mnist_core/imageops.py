@@ -53,17 +53,21 @@ def erode(a: np.ndarray, r: int = 1) -> np.ndarray:
     return _square(a, r, np.minimum)
 
 
-def dilate_round(a: np.ndarray, steps: int) -> np.ndarray:
-    """Dilation by an octagon of radius `steps` (alternate squares and crosses),
-    so thickened strokes stay round instead of turning into boxes."""
-    for i in range(steps):
-        a = _square(a, 1, np.maximum) if i % 2 == 0 else _cross(a, np.maximum)
-    return a
+def _round_step(a: np.ndarray, i: int, op) -> np.ndarray:
+    """Step i of an octagon: squares and crosses alternate, so strokes stay round."""
+    return _square(a, 1, op) if i % 2 == 0 else _cross(a, op)
 
 
-def erode_round(a: np.ndarray, steps: int) -> np.ndarray:
-    for i in range(steps):
-        a = _square(a, 1, np.minimum) if i % 2 == 0 else _cross(a, np.minimum)
+def morph_round(a: np.ndarray, amount: float, grow: bool) -> np.ndarray:
+    """Dilate (grow) or erode by an octagon of radius `amount`, which may be
+    fractional: the last step is blended in, so the width changes smoothly."""
+    op = np.maximum if grow else np.minimum
+    whole = int(amount)
+    for i in range(whole):
+        a = _round_step(a, i, op)
+    frac = amount - whole
+    if frac > 0.02:
+        a = a + np.float32(frac) * (_round_step(a, whole, op) - a)
     return a
 
 

@@ -71,3 +71,28 @@ def encode(im: Image.Image, fmt: str = "PNG", **params) -> bytes:
     buf = io.BytesIO()
     im.save(buf, fmt, **params)
     return buf.getvalue()
+
+
+def template_net(scale: float = 40.0):
+    """A NumpyNet that reads these synthetic digits by template matching: its
+    weights are the preprocessed drawings themselves (unit norm), so tests get
+    meaningful predictions without training anything."""
+    import numpy as np
+
+    from mnist_core.numpy_nets import NumpyNet
+    from mnist_core.preprocess import prepare
+
+    templates = []
+    for d in range(10):
+        t = sum(prepare(digit_image(d, width=w)).x.ravel() for w in (8, 14, 22))
+        templates.append(t / np.linalg.norm(t))
+    net = NumpyNet((784, 10))
+    net.weights[0] = (np.stack(templates, axis=1) * scale).astype(np.float32)
+    net.biases[0] = np.zeros(10, np.float32)
+    return net
+
+
+def template_model():
+    from mnist_core.store import LoadedModel
+
+    return LoadedModel("templates", {"name": "templates", "kind": "numpy_softmax"}, template_net(), "numpy")
