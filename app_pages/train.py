@@ -30,30 +30,30 @@ def config_form() -> TrainConfig | None:
 
     c1, c2, c3, c4 = st.columns(4)
     epochs = c1.number_input("Epochs", 1, 1000, recipe.epochs, key=k + "epochs")
-    batch_size = c2.select_slider("Batch size", [16, 32, 64, 128, 256, 512, 1024],
-                                  value=recipe.batch_size if recipe.batch_size in (16, 32, 64, 128, 256, 512, 1024)
-                                  else 64, key=k + "batch")
+    sizes = sorted({16, 32, 64, 128, 256, 512, 1024, int(recipe.batch_size)})
+    batch_size = c2.select_slider("Batch size", sizes, value=int(recipe.batch_size), key=k + "batch")
     lr = c3.number_input("Learning rate", 1e-5, 10.0, float(recipe.lr), format="%.4f", step=1e-4, key=k + "lr")
     subset = c4.number_input("Training images (0 = all 55,000)", 0, 55000,
                              recipe.train_subset or 0, step=1000, key=k + "subset",
                              help="Train on a random subset for a quick experiment.")
     c1, c2, c3, c4 = st.columns(4)
-    optimizers = list(config_mod.OPTIMIZERS)
+    optimizers = list(dict.fromkeys([*config_mod.OPTIMIZERS, recipe.optimizer]))
     optimizer = c1.selectbox("Optimizer", optimizers, index=optimizers.index(recipe.optimizer), key=k + "opt")
-    schedules = list(config_mod.SCHEDULES)
+    schedules = list(dict.fromkeys([*config_mod.SCHEDULES, recipe.schedule]))
     schedule = c2.selectbox("Learning-rate schedule", schedules, index=schedules.index(recipe.schedule),
                             key=k + "schedule")
     seed = c3.number_input("Seed", 0, 2**31 - 1, recipe.seed, key=k + "seed")
     name = c4.text_input("Model name", "", key=k + "name", placeholder=f"{kind}-<date>-<time>",
                          help="Lowercase letters, digits, '-' and '_'. Empty: named by kind and time.").strip()
 
-    dropout, batch_norm, augment = None, False, False
+    dropout, batch_norm, augment = recipe.dropout, recipe.batch_norm, recipe.augment  # unless offered below
     rotation, shift, zoom = recipe.rotation_deg, recipe.shift, recipe.zoom
     if spec.options:
         c1, c2, c3 = st.columns(3)
         if "dropout" in spec.options and c1.toggle("Set dropout", key=k + "dropout_on",
                                                    help="Off: the model's own default dropout."):
-            dropout = c1.slider("Dropout", 0.0, 0.8, 0.25, 0.05, key=k + "dropout")
+            dropout = c1.slider("Dropout", 0.0, 0.8, recipe.dropout if recipe.dropout is not None else 0.25, 0.05,
+                                key=k + "dropout")
         if "batch_norm" in spec.options:
             batch_norm = c2.toggle("Batch normalization", recipe.batch_norm, key=k + "bn")
         if "augment" in spec.options:
