@@ -73,14 +73,15 @@ def _process_chunk(chunk: list, draft: int | None) -> list:
 
 
 def _get_pool() -> ProcessPoolExecutor:
+    """One pool per process, kept between calls (the dashboard reuses it for every batch)."""
     global _pool
     if _pool is None:
-        ctx = multiprocessing.get_context("forkserver")
+        ctx = multiprocessing.get_context("forkserver")  # raises ValueError where there is none (Windows)
         _pool = ProcessPoolExecutor(max_workers=WORKERS, mp_context=ctx)
-        atexit.register(shutdown_pool)
     return _pool
 
 
+@atexit.register
 def shutdown_pool() -> None:
     global _pool
     if _pool is not None:
@@ -104,8 +105,8 @@ def process_many(named: list, progress=None, draft: int | None = BATCH_DRAFT, pa
                 if progress:
                     progress(done, total)
             return results
-        except (BrokenProcessPool, OSError):
-            shutdown_pool()  # a worker died (out of memory?): finish what is left here, one by one
+        except (BrokenProcessPool, OSError, ValueError, RuntimeError):
+            shutdown_pool()  # no pool here, or a worker died (out of memory?): finish what is left in this process
     for i, (name, data) in enumerate(named):
         if results[i] is None:
             results[i] = process_bytes(data, name, draft)
