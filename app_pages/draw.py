@@ -85,12 +85,15 @@ if compare:
         try:
             probs = state.load_model(card["name"]).predict_proba(xs)
         except store.StoreError as exc:
-            rows.append({"model": card["name"], "reads": None, "least sure digit": None, "note": str(exc)})
+            rows.append({"model": card["name"], "reads": None, "confidence": None, "problem": str(exc)})
             continue
         rows.append({"model": card["name"], "reads": "".join(str(int(k)) for k in probs.argmax(axis=1)),
-                     "least sure digit": float(probs.max(axis=1).min()), "test accuracy": card.get("test_accuracy"),
-                     "note": None})
+                     "confidence": float(probs.max(axis=1).min()), "test accuracy": card.get("test_accuracy")})
     st.subheader("Every saved model's reading")
     st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
-        "least sure digit": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
+        "confidence": st.column_config.ProgressColumn(
+            format="percent", min_value=0, max_value=1,
+            help="How sure the model is of the digit it is least sure of."),
         "test accuracy": st.column_config.NumberColumn(format="percent")})
+    if len(store.list_names()) > COMPARE_LIMIT:
+        st.caption(f"The {COMPARE_LIMIT} models with the best test accuracy.")

@@ -1,9 +1,11 @@
 """Home: what the tool does, MNIST in numbers, the leaderboard and active runs."""
 
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 
-from mnist_core import data, leaderboard, store
+from mnist_core import data, leaderboard, paths, store
 from studio_ui import runs_panel, state
 
 st.title("MNIST Studio")
@@ -24,7 +26,9 @@ else:
     cols[1].metric("Validation images", f"{n_val:,}", help="The last 5,000 of MNIST's training set.")
     cols[2].metric("Test images", f"{len(mnist.x_test):,}", help="Used only to evaluate finished models.")
     cols[3].metric("Image size", "28 x 28", help="Greyscale, a white digit on black.")
-    st.caption(f"Source: {mnist.source} · SHA-256 {mnist.sha256[:16]}...")
+    source = Path(mnist.source)
+    shown = source.relative_to(paths.REPO_ROOT) if source.is_relative_to(paths.REPO_ROOT) else source
+    st.caption(f"Source: {shown} · SHA-256 {mnist.sha256[:16]}...")
 
 st.subheader("Leaderboard")
 try:
@@ -68,6 +72,6 @@ LINKS = [
     ("app_pages/batch.py", "Batch", ":material/photo_library:", "Upload photos or a ZIP of handwriting and score them."),
 ]
 for col, (path, label, icon, text) in zip(st.columns(3) * 2, LINKS):
-    with col.container(border=True):
+    with col.container(border=True, height=112):
         st.page_link(path, label=label, icon=icon)
         st.caption(text)

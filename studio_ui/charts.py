@@ -115,7 +115,7 @@ def metric_lines(series: dict[str, dict[str, list[float]]], x_key: str, metric: 
     return _compact(fig, height, title)
 
 
-def train_vs_val(curves: dict[str, list[float]], height: int = 300) -> go.Figure:
+def train_vs_val(curves: dict[str, list[float]], height: int = 320) -> go.Figure:
     """Loss and accuracy per epoch, train solid and validation dashed."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=("loss per epoch", "accuracy per epoch"),
                         horizontal_spacing=0.12)
@@ -130,7 +130,8 @@ def train_vs_val(curves: dict[str, list[float]], height: int = 300) -> go.Figure
     fig.update_xaxes(title="epoch", dtick=1 if len(curves.get("epoch", [])) <= 20 else None)
     fig.update_yaxes(tickformat=".1%", row=1, col=2)
     fig = _compact(fig, height)
-    fig.update_layout(margin=dict(t=60), legend=dict(x=1, xanchor="right"))
+    fig.update_layout(margin=dict(t=40, b=10), legend=dict(orientation="h", y=-0.3, x=0.5, xanchor="center",
+                                                          yanchor="top"))
     return fig
 
 
@@ -145,7 +146,7 @@ def batch_curves(batches: dict[str, list[float]], height: int = 300) -> go.Figur
     fig.update_xaxes(title="epoch")
     fig.update_yaxes(tickformat=".0%", row=1, col=2)
     fig = _compact(fig, height)
-    fig.update_layout(margin=dict(t=60))
+    fig.update_layout(margin=dict(t=40))
     return fig
 
 

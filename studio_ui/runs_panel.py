@@ -7,10 +7,11 @@ import time
 import pandas as pd
 import streamlit as st
 
-from mnist_core import progress, runs
+from mnist_core import progress, runs, zoo
 from studio_ui import charts
 
 POLL_S = 1.5
+KERAS_KINDS = {name for name, spec in zoo.MODELS.items() if spec.backend == "keras"}
 STATE_ICONS = {"queued": ":material/hourglass_top:", "running": ":material/sync:",
                "completed": ":material/check_circle:", "cancelled": ":material/block:",
                "failed": ":material/error:", "interrupted": ":material/warning:"}
@@ -51,6 +52,8 @@ def live_panel(view: dict, charts_on: bool = True) -> None:
         left, right = st.columns(2)
         if view["batches"]["x"]:
             left.plotly_chart(charts.batch_curves(view["batches"]), key=f"batch-{view['id']}")
+            if view["config"].get("model") in KERAS_KINDS:
+                left.caption("Keras reports each batch as the running mean over the epoch so far.")
         else:
             left.caption("Per-batch loss and accuracy appear here once the first batch is done.")
         if view["epoch_metrics"]["epoch"]:

@@ -68,7 +68,7 @@ def start_server(models: Path, runs: Path, log: Path, port: int | None = None, e
 
 def stop_server(proc: subprocess.Popen) -> None:
     try:
-        os.killpg(proc.pid, signal.SIGTERM)  # the server and any training runs it started
+        os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=15)
     except ProcessLookupError:
         return
@@ -104,6 +104,27 @@ def server(chromium_path, browser_store, tmp_path_factory):
     proc, url = start_server(models, runs, log)
     yield url
     stop_server(proc)
+    stop_runs(runs)
+
+
+def stop_runs(root: Path, grace_s: float = 20) -> None:
+    """Training runs live in their own sessions; stop any a failed test left going."""
+    from mnist_core import runs as runs_mod
+
+    active = [r for r in runs_mod.list_runs(root) if r.status().get("state") in runs_mod.ACTIVE]
+    for run in active:
+        run.request_stop()
+    deadline = time.time() + grace_s
+    while active and time.time() < deadline:
+        active = [r for r in active if r.status().get("state") in runs_mod.ACTIVE]
+        time.sleep(0.5)
+    for run in active:
+        pid = run.status().get("pid")
+        if pid:
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
 
 
 @pytest.fixture(scope="session")
