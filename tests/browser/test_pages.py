@@ -1,5 +1,7 @@
 """Every page opens in Chromium, straight from its URL, without an error or exception."""
 
+import re
+
 import pytest
 
 from .conftest import problems, wait_idle
@@ -19,9 +21,19 @@ def test_page_opens_cleanly(page, path, title):
     assert page.get_by_role("combobox", name="Active model").input_value() == "default"
 
 
-def test_inspect_draws_its_charts(page):
+def test_inspect_draws_its_charts_and_a_click_picks_a_confusion_cell(page):
     page.goto(f"{page.base_url}/inspect")
     page.get_by_text("Feature maps").wait_for()
     wait_idle(page)
     assert page.locator(".js-plotly-plot").count() == 9
+    # The first chart is the confusion matrix: click the cell true 7, predicted 2.
+    x, y = page.evaluate("""([t, p]) => {
+        const g = document.querySelector('.js-plotly-plot'), L = g._fullLayout, r = g.getBoundingClientRect();
+        return [r.left + L._size.l + L.xaxis.d2p(String(p)), r.top + L._size.t + L.yaxis.d2p(String(t))];
+    }""", [7, 2])
+    page.mouse.click(x, y)
+    page.get_by_text(re.compile(r"test images of a 7 predicted as 2")).wait_for()
+    wait_idle(page)
+    assert page.get_by_role("combobox", name="True digit").input_value() == "7"
+    assert page.get_by_role("combobox", name="Predicted digit").input_value() == "2"
     assert problems(page) == []
