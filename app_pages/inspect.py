@@ -89,7 +89,11 @@ else:
     x = np.asarray(st.session_state[DRAW_KEY], np.float32).reshape(28, 28, 1)
     label = "your latest drawing (as the model sees it)"
 
-sal = explain.saliency(model, x)
+try:
+    sal = explain.saliency(model, x)
+except explain.ExplainError as exc:
+    st.info(f"No saliency map for this model: {exc}.")
+    st.stop()
 c1, c2, c3 = st.columns(3)
 c1.plotly_chart(charts.image(x[..., 0], title=label, height=300))
 c2.plotly_chart(charts.probabilities(sal["probs"], title=f"prediction {sal['prediction']} "
@@ -97,6 +101,11 @@ c2.plotly_chart(charts.probabilities(sal["probs"], title=f"prediction {sal['pred
 c3.plotly_chart(charts.saliency(x, sal["map"], height=300))
 c3.caption("Saliency: how much each pixel changes the predicted class's score (gradient magnitude).")
 
+members = getattr(model, "members", None)
+if members:
+    st.caption(f"'{model.name}' is an ensemble of {len(members)} models; its saliency map averages their "
+               f"gradients. The filters and feature maps below are those of its first member, "
+               f"'{members[0].name}'.")
 layers = explain.conv_layers(model)
 if not layers:
     st.info(f"'{model.name}' has no convolutional layers ({model.card.get('kind', model.backend)}), so there are "

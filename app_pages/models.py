@@ -75,6 +75,8 @@ if card:
     if card.get("file") and model_file.is_file():
         c1.download_button("Download model file", model_file.read_bytes(), file_name=f"{name}-{card['file']}",
                            mime="application/octet-stream", icon=":material/download:", key="dl_model")
+    elif card.get("kind") == "ensemble":
+        c1.caption(f"An ensemble has no model file of its own: it averages {', '.join(card.get('members') or [])}.")
     else:
         c1.warning("The model file is missing.")
     c2.download_button("Download model card (JSON)", json.dumps(card, indent=1), file_name=f"{name}-card.json",

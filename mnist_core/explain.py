@@ -140,31 +140,41 @@ def _keras_logits_fn(net):
     return lambda x: net(x, training=False)
 
 
-def _keras_saliency(net, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _keras_gradient(net, x: np.ndarray, target: int) -> np.ndarray:
     import tensorflow as tf
 
-    probs = np.asarray(net(x, training=False))[0]
-    target = int(probs.argmax())
     score_fn = _keras_logits_fn(net)
     xt = tf.convert_to_tensor(x)
     with tf.GradientTape() as tape:
         tape.watch(xt)
         score = score_fn(xt)[0, target]
-    return probs, np.asarray(tape.gradient(score, xt))[0, :, :, 0]
+    return np.asarray(tape.gradient(score, xt))[0, :, :, 0]
 
 
-def _numpy_saliency(net, x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _numpy_gradient(net, x: np.ndarray, target: int) -> np.ndarray:
     """d logit_target / d x by backprop through the ReLU layers."""
-    probs, activations = net.forward(x)
-    probs = probs[0]
-    target = int(probs.argmax())
+    _, activations = net.forward(x)
     delta = np.zeros((1, net.sizes[-1]), np.float32)
     delta[0, target] = 1.0
     for i in range(len(net.weights) - 1, -1, -1):
         delta = delta @ net.weights[i].T
         if i > 0:  # activations[i] is layer i's ReLU output; zero where it was off
             delta = delta * (activations[i] > 0)
-    return probs, delta.reshape(28, 28)
+    return delta.reshape(28, 28)
+
+
+def _gradient(net, x: np.ndarray, target: int) -> np.ndarray:
+    if _is_keras(net):
+        return _keras_gradient(net, x, target)
+    if hasattr(net, "forward") and hasattr(net, "weights"):
+        return _numpy_gradient(net, x, target)
+    raise ExplainError(f"cannot compute saliency for a {type(net).__name__}")
+
+
+def _probs(model, x: np.ndarray) -> np.ndarray:
+    if hasattr(model, "predict_proba"):  # LoadedModel, ensemble, NumpyNet
+        return np.asarray(model.predict_proba(x))[0]
+    return np.asarray(model(x, training=False))[0]  # a bare Keras model
 
 
 def saliency(model, x: np.ndarray) -> dict:
@@ -174,14 +184,14 @@ def saliency(model, x: np.ndarray) -> dict:
     map (28, 28) |gradient| scaled to [0, 1]}. The class score is the logit
     (before softmax) when the model exposes it, because the softmax
     probability of a confident prediction is flat and its gradient vanishes.
+    For an ensemble (a model with `members`) it is the members' mean gradient
+    of the ensemble's predicted class.
     """
-    net, x = _net(model), _image(x)
-    if _is_keras(net):
-        probs, grad = _keras_saliency(net, x)
-    elif hasattr(net, "forward") and hasattr(net, "weights"):
-        probs, grad = _numpy_saliency(net, x)
-    else:
-        raise ExplainError(f"cannot compute saliency for a {type(net).__name__}")
+    x = _image(x)
+    probs = _probs(model, x)
+    target = int(probs.argmax())
+    nets = [_net(m) for m in getattr(model, "members", None) or [model]]
+    grad = np.mean([_gradient(net, x, target) for net in nets], axis=0)
     magnitude = np.abs(grad)
     top = float(magnitude.max())
     return {"prediction": int(probs.argmax()), "confidence": float(probs.max()), "probs": probs,

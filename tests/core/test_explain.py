@@ -89,6 +89,26 @@ def test_saliency_of_linear_models_is_the_class_weights(dense_net, image):
     assert result["prediction"] == int(net.predict_proba(image[None]).argmax())
 
 
+class _Pair:
+    """Ensemble-shaped: members and averaged probabilities, like ensemble.Ensemble."""
+
+    def __init__(self, *nets):
+        self.members = list(nets)
+
+    def predict_proba(self, x):
+        return np.mean([m.predict_proba(x) for m in self.members], axis=0)
+
+
+def test_saliency_of_an_ensemble_averages_its_members_gradients(image):
+    a, b = NumpyNet((784, 10), seed=5), NumpyNet((784, 10), seed=6)
+    pair = _Pair(a, b)
+    result = explain.saliency(pair, image)
+    target = int(pair.predict_proba(image[None]).argmax())
+    assert result["prediction"] == target
+    expected = (a.weights[0][:, target] + b.weights[0][:, target]) / 2
+    np.testing.assert_allclose(result["gradient"].ravel(), expected, rtol=1e-5)
+
+
 def _numeric_logit_grad(logit, x, target, pixels, eps=1e-2):
     grads = []
     for r, c in pixels:
