@@ -94,12 +94,11 @@ def box_blur(a: np.ndarray, r: int = 1) -> np.ndarray:
     return out * np.float32(1.0 / (k * k))
 
 
-def peak3(a: np.ndarray) -> float:
-    """Largest 3x3 mean: the ink's peak, blind to single noisy pixels."""
-    if min(a.shape) < 3:
-        return float(a.mean())
-    rows = a[:-2] + a[1:-1] + a[2:]
-    return float((rows[:, :-2] + rows[:, 1:-1] + rows[:, 2:]).max()) / 9.0
+def mean3(a: np.ndarray) -> np.ndarray:
+    """3x3 mean (edges replicated), from shifted slices."""
+    p = np.pad(a.astype(np.float32, copy=False), 1, mode="edge")
+    rows = p[:-2] + p[1:-1] + p[2:]
+    return (rows[:, :-2] + rows[:, 1:-1] + rows[:, 2:]) * np.float32(1 / 9)
 
 
 def stroke_width(mask: np.ndarray) -> float:

@@ -33,6 +33,8 @@ MIN_CONTRAST = 0.08  # ink must darken the paper by 8% of the full range to coun
 STROKE_TARGET = 0.10  # MNIST: half-intensity stroke width / long side, median 0.097 (measured on 2000 digits)
 STROKE_RANGE = (0.10, 0.15)  # thinner is thickened to STROKE_TARGET, bolder thinned to 0.15
 NO_DIGIT = "no digit found"
+MAX_COMPONENTS = 300  # ink components considered per image; beyond the largest few hundred it is dust
+MAX_PIECES = 60  # more separate pieces of ink than this is texture or noise, not handwriting
 
 
 @dataclass
@@ -98,6 +100,8 @@ def analyse(image, keep_steps: bool = True) -> Analysis:
     _step(a.steps, "ink mask", lambda: _u8(mask))
     a.comps = ops.components(mask)
     a.kept = _drop_specks(a.comps)
+    if len(a.kept) > MAX_PIECES:
+        a.reason = f"{NO_DIGIT} (the ink is in {len(a.kept)} separate pieces: texture or noise, not handwriting)"
     _step(a.steps, "specks removed", lambda: _u8(a.comps.mask(a.kept)))
     return a
 
@@ -145,15 +149,20 @@ def _ink(g: np.ndarray, background: np.ndarray, dark_ink: bool) -> np.ndarray:
 
 
 def _ink_mask(ink: np.ndarray):
-    peak = ops.peak3(ink)
-    # Noise from the whole image (right when ink is a minority) and from its
-    # border (right for a tight crop, where ink may fill most of the picture).
-    noise = min(_noise(ink[::2, ::2]), _noise(np.concatenate([ink[:2].ravel(), ink[-2:].ravel(),
-                                                                 ink[:, :2].ravel(), ink[:, -2:].ravel()])))
+    """Where the ink is, judged on a 3x3 mean so that single noisy pixels and
+    dithering dots never count as ink; None and a reason when there is none."""
+    smooth = ops.mean3(ink)
+    peak = float(smooth.max())
+    # Noise from the whole image (right when ink is a minority), from its border
+    # and from its least inky tenth (right for a tight crop, mostly ink).
+    sample = smooth[::2, ::2]
+    noise = min(_noise(sample), 2 * float(np.percentile(sample, 10)),
+                _noise(np.concatenate([smooth[:2].ravel(), smooth[-2:].ravel(), smooth[:, :2].ravel(),
+                                       smooth[:, -2:].ravel()])))
     if peak < MIN_CONTRAST or peak < 5 * noise:
         return None, NO_DIGIT
-    mask = ink > max(0.35 * peak, 3 * noise)
-    if mask.mean() > 0.8:
+    mask = smooth > max(0.35 * peak, 3 * noise)
+    if mask.mean() > 0.92:  # even a marker 1 cropped to its edges leaves some paper
         return None, f"{NO_DIGIT} (the image is mostly ink or noise)"
     return mask, None
 
@@ -169,25 +178,27 @@ def _drop_specks(comps: ops.Components) -> list:
     if not len(comps):
         return []
     area, box = comps.area, comps.bbox
-    biggest = int(area.argmax())
-    reach = max(2.0, 0.12 * float(max(box[biggest, 2] - box[biggest, 0], box[biggest, 3] - box[biggest, 1])))
-    kept = set(np.flatnonzero(area >= 0.15 * area[biggest]).tolist())
-    candidates = set(np.flatnonzero((area < 0.15 * area[biggest]) & (area >= max(2, 0.005 * area[biggest]))).tolist())
-    grew = True
-    while grew and candidates:
-        grew = False
-        for c in list(candidates):
-            if any(_gap(box[c], box[k]) <= reach for k in kept):
-                kept.add(c)
-                candidates.discard(c)
-                grew = True
-    return sorted(int(k) + 1 for k in kept)  # component labels start at 1
+    order = np.argsort(-area, kind="stable")[:MAX_COMPONENTS]  # past the largest few hundred: dust
+    top = area[order[0]]
+    b = box[order[0]]
+    reach = max(2.0, 0.12 * float(max(b[2] - b[0], b[3] - b[1])))
+    keep = np.zeros(len(area), bool)
+    keep[order[area[order] >= 0.15 * top]] = True
+    candidates = order[(area[order] < 0.15 * top) & (area[order] >= max(2, 0.005 * top))]
+    while candidates.size:  # grow outwards: a chain of fragments joins link by link
+        near = (_gaps(box[candidates], box[keep]) <= reach).any(axis=1)
+        if not near.any():
+            break
+        keep[candidates[near]] = True
+        candidates = candidates[~near]
+    return (np.flatnonzero(keep) + 1).tolist()  # component labels start at 1
 
 
-def _gap(a, b) -> float:
-    dy = max(0, a[0] - b[2], b[0] - a[2])
-    dx = max(0, a[1] - b[3], b[1] - a[3])
-    return float(max(dx, dy))
+def _gaps(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Chessboard gaps between every box of a and every box of b (y0, x0, y1, x1)."""
+    dy = np.maximum(0, np.maximum(a[:, None, 0] - b[None, :, 2], b[None, :, 0] - a[:, None, 2]))
+    dx = np.maximum(0, np.maximum(a[:, None, 1] - b[None, :, 3], b[None, :, 1] - a[:, None, 3]))
+    return np.maximum(dx, dy)
 
 
 def prepare(image) -> Prepared:
@@ -210,38 +221,28 @@ def split_digits(image) -> list[Prepared]:
 
 
 def group_columns(comps: ops.Components, labels: list) -> list[list]:
-    """Merge components whose x-ranges overlap by half the narrower one; tiny
-    leftovers (a broken stroke beside a digit) join their nearest neighbour."""
-    groups = [[k] for k in sorted(labels, key=lambda k: comps.bbox[k - 1, 1])]
-    merged = True
-    while merged:
-        merged = False
-        for i in range(len(groups)):
-            for j in range(i + 1, len(groups)):
-                (ai, bi), (aj, bj) = _xrange(comps, groups[i]), _xrange(comps, groups[j])
-                overlap = min(bi, bj) - max(ai, aj)
-                if overlap >= 0.5 * min(bi - ai, bj - aj):
-                    groups[i] += groups.pop(j)
-                    merged = True
-                    break
-            if merged:
-                break
-    areas = [int(comps.area[np.asarray(g) - 1].sum()) for g in groups]
+    """Merge components whose x-ranges overlap by half the narrower one (one
+    sweep from left to right); groups with under a tenth of the largest
+    group's ink (a broken stroke beside a digit) join their nearest neighbour."""
+    groups = []  # [x0, x1, labels]
+    for k in sorted(labels, key=lambda k: comps.bbox[k - 1, 1]):
+        x0, x1 = int(comps.bbox[k - 1, 1]), int(comps.bbox[k - 1, 3])
+        if groups:
+            g0, g1, members = groups[-1]
+            if min(g1, x1) - max(g0, x0) >= 0.5 * min(g1 - g0, x1 - x0):
+                groups[-1] = [g0, max(g1, x1), members + [k]]
+                continue
+        groups.append([x0, x1, [k]])
+    areas = [int(comps.area[np.asarray(g[2]) - 1].sum()) for g in groups]
     while len(groups) > 1 and min(areas) < 0.1 * max(areas):
         i = int(np.argmin(areas))
-        centre = sum(_xrange(comps, groups[i])) / 2
-        j = min((j for j in range(len(groups)) if j != i),
-                key=lambda j: abs(sum(_xrange(comps, groups[j])) / 2 - centre))
-        moved, area = groups.pop(i), areas.pop(i)
+        centre = (groups[i][0] + groups[i][1]) / 2
+        j = min((j for j in range(len(groups)) if j != i), key=lambda j: abs(sum(groups[j][:2]) / 2 - centre))
+        (x0, x1, moved), area = groups.pop(i), areas.pop(i)
         j = j - 1 if j > i else j
-        groups[j] += moved
+        groups[j] = [min(groups[j][0], x0), max(groups[j][1], x1), groups[j][2] + moved]
         areas[j] += area
-    return sorted(groups, key=lambda g: _xrange(comps, g)[0])
-
-
-def _xrange(comps: ops.Components, group: list) -> tuple:
-    b = comps.bbox[np.asarray(group) - 1]
-    return int(b[:, 1].min()), int(b[:, 3].max())
+    return [g[2] for g in groups]
 
 
 def render(a: Analysis, labels: list) -> Prepared:

@@ -57,7 +57,9 @@ def test_steps_show_every_stage(reference):
     lambda: Image.new("RGB", (64, 64), (128, 128, 128)),
     lambda: Image.new("RGBA", (64, 64), (0, 0, 0, 0)),
     lambda: Image.fromarray(np.clip(np.random.default_rng(0).normal(235, 3, (200, 200)), 0, 255).astype(np.uint8)),
-], ids=["white", "black", "grey", "transparent", "paper-noise"])
+    lambda: ((np.random.default_rng(1).random((200, 200)) > 0.97) * 255).astype(np.uint8),
+    lambda: np.random.default_rng(2).random((150, 150)).astype(np.float32),
+], ids=["white", "black", "grey", "transparent", "paper-noise", "salt-and-pepper", "uniform-noise"])
 def test_blank_images_have_no_digit(make):
     p = pp.prepare(make())
     assert not p.found and p.x is None and p.reason.startswith("no digit found")
