@@ -203,7 +203,10 @@ def _read_dir(reader: _Reader, root: Path) -> None:
         for d in sorted(dirs):
             if d.startswith(".") or d.lower() in SYSTEM_NAMES:
                 reader.skip((rel_folder / d).as_posix() + "/", "hidden or system folder: ignored")
-        dirs[:] = sorted(d for d in dirs if not (d.startswith(".") or d.lower() in SYSTEM_NAMES))
+            elif (Path(folder) / d).is_symlink():
+                reader.skip((rel_folder / d).as_posix() + "/", "linked folder: links are not followed")
+        dirs[:] = sorted(d for d in dirs if not (d.startswith(".") or d.lower() in SYSTEM_NAMES
+                                                 or (Path(folder) / d).is_symlink()))
         for name in sorted(files):
             if reader.full():
                 reader.skip(rel_folder.as_posix() + "/", "too many entries: the rest of the folder was not read")
@@ -229,7 +232,7 @@ def _read_zip(reader: _Reader, fp, label: str, prefix: str = "") -> None:
         return
     with archive:
         for info in archive.infolist():
-            name = prefix + info.filename
+            name = prefix + info.filename.replace("\\", "/")  # archives made on Windows may use backslashes
             if reader.full():
                 reader.skip(label, f"more than {reader.seen:,} entries: the rest of the archive was not read")
                 return

@@ -132,3 +132,14 @@ def test_many_entries_stop_early():
     coll = read_collection([("many.zip", zip_of(members))], Limits(max_files=10))
     assert len(coll.skipped) < 60
     assert any("the rest of the archive was not read" in s["reason"] for s in coll.skipped)
+
+
+def test_windows_paths_in_zip_and_linked_folders(tmp_path):
+    coll = read_collection([("win.zip", zip_of({"batch\\7\\a.png": PNG, "batch\\2_b.png": PNG}))])
+    assert labels(coll) == {"batch/7/a.png": 7, "batch/2_b.png": 2}
+    (tmp_path / "real" / "3").mkdir(parents=True)
+    (tmp_path / "real" / "3" / "a.png").write_bytes(PNG)
+    (tmp_path / "root").mkdir()
+    (tmp_path / "root" / "3").symlink_to(tmp_path / "real" / "3")
+    linked = read_collection(tmp_path / "root")
+    assert linked.items == [] and "links are not followed" in reasons(linked)["3/"]
