@@ -1,4 +1,4 @@
-"""python -m mnist_core train | evaluate | predict | models | runs | stop | delete"""
+"""python -m mnist_core train | evaluate | predict | models | runs | stop | delete | ensemble"""
 
 from __future__ import annotations
 
@@ -181,6 +181,19 @@ def cmd_delete(args) -> int:
     return 0
 
 
+def cmd_ensemble(args) -> int:
+    from .ensemble import create
+
+    card = create(args.name, args.members)
+    if args.json:
+        print(json.dumps({k: card[k] for k in ("name", "members", "test_accuracy", "test_loss", "test_ci95", "params")}))
+    else:
+        lo, hi = card["test_ci95"]
+        print(f"saved ensemble '{card['name']}' of {', '.join(card['members'])}: test accuracy "
+              f"{card['test_accuracy']:.4f} (95% CI {lo:.4f}-{hi:.4f})")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m mnist_core", description="MNIST Studio command line")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -230,6 +243,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("delete", help="delete a saved model")
     p.add_argument("name")
     p.set_defaults(func=cmd_delete)
+    p = sub.add_parser("ensemble", help="save an ensemble that averages saved models' probabilities")
+    p.add_argument("name")
+    p.add_argument("members", nargs="+", help="two or more saved model names")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_ensemble)
     return parser
 
 

@@ -78,7 +78,9 @@ def save(name: str, model, card: dict, root: Path | None = None) -> Path:
     tmp = root / f".tmp-{name}-{secrets.token_hex(4)}"
     tmp.mkdir()
     try:
-        if hasattr(model, "save") and not hasattr(model, "sizes"):
+        if model is None:  # an ensemble: the card names its members
+            card = {**card, "file": None}
+        elif hasattr(model, "save") and not hasattr(model, "sizes"):
             model.save(tmp / KERAS_FILE)
             card = {**card, "file": KERAS_FILE}
         else:
@@ -145,15 +147,35 @@ def list_models(root: Path | None = None) -> list[dict]:
 
 
 def modified(name: str, root: Path | None = None) -> float:
-    """Modification time of a saved model: the cache key for loaded models."""
-    path = model_dir(name, root)
+    """Modification time of a saved model (an ensemble: of it and its members): the cache key."""
+    stamp = _stamp(model_dir(name, root))
+    try:
+        card = read_card(name, root)
+    except StoreError:
+        return stamp
+    if card.get("kind") == "ensemble" and isinstance(card.get("members"), list):
+        members = [m for m in card["members"] if isinstance(m, str) and NAME_RE.match(m)]
+        stamp = max([stamp] + [_stamp(model_dir(m, root)) for m in members])
+    return stamp
+
+
+def _stamp(path: Path) -> float:
     return max((p.stat().st_mtime for p in path.iterdir()), default=0.0) if path.is_dir() else 0.0
+
+
+def ensembles_using(name: str, root: Path | None = None) -> list[str]:
+    """Names of the ensembles that list `name` as a member."""
+    return [c["name"] for c in list_models(root) if c.get("kind") == "ensemble" and name in (c.get("members") or [])]
 
 
 def delete(name: str, root: Path | None = None) -> None:
     path = model_dir(name, root)
     if not path.is_dir():
         raise ModelNotFound(_not_found_message(name, root))
+    users = ensembles_using(name, root)
+    if users:
+        raise StoreError(f"model '{name}' is a member of ensemble {', '.join(repr(u) for u in users)}; "
+                         "delete the ensemble first")
     trash = path.parent / f".trash-{name}-{secrets.token_hex(4)}"
     os.replace(path, trash)
     (trash / ".deleted").touch()
@@ -177,8 +199,22 @@ class LoadedModel:
             return self.net.predict_proba(x)
         if len(x) == 0:
             return np.zeros((0, 10), np.float32)
-        outs = [np.asarray(self.net(x[i:i + batch_size], training=False)) for i in range(0, len(x), batch_size)]
-        return np.concatenate(outs)
+        fn = self._graph()
+        return np.concatenate([np.asarray(fn(x[i:i + batch_size])) for i in range(0, len(x), batch_size)])
+
+    def _graph(self):
+        """net(x, training=False) as one traced graph for any batch size.
+
+        Calling the Keras model eagerly re-runs its Python layer code on every
+        call; the traced function does not (the canvas predicts one image at a time).
+        """
+        if self._fn is None:
+            import tensorflow as tf
+
+            net = self.net
+            self._fn = tf.function(lambda x: net(x, training=False),
+                                   input_signature=[tf.TensorSpec((None, 28, 28, 1), tf.float32)])
+        return self._fn
 
     def predict(self, x: np.ndarray) -> np.ndarray:
         return self.predict_proba(x).argmax(axis=1)
@@ -190,6 +226,10 @@ class LoadedModel:
 def load(name: str, root: Path | None = None) -> LoadedModel:
     """Load models/<name>; missing or corrupt models raise a StoreError with a clear message."""
     card = read_card(name, root)
+    if card.get("kind") == "ensemble":
+        from . import ensemble
+
+        return ensemble.load({**card, "name": name}, root)
     path = model_dir(name, root)
     try:
         if (path / KERAS_FILE).is_file():

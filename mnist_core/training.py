@@ -159,6 +159,20 @@ def _dataset(x, y, config: TrainConfig):
     return ds.prefetch(tf.data.AUTOTUNE)
 
 
+def _prebuild(model, x, y) -> None:
+    """Create optimizer and metric variables before fit traces its train step.
+
+    Otherwise TensorFlow traces the step twice (once to create variables):
+    measured here, the first batch of `fast` took 6.7 s instead of 2.1 s.
+    """
+    import tensorflow as tf
+
+    if hasattr(model, "_symbolic_build"):  # Keras 3's own pre-build, used when a distribution strategy is set
+        model._symbolic_build(data_batch=(tf.constant(x), tf.constant(y), None))
+    elif model.optimizer is not None and not model.optimizer.built:
+        model.optimizer.build(model.trainable_variables)
+
+
 def _fit_keras(model, config: TrainConfig, splits, logger: EventLogger) -> dict:
     import keras
 
@@ -167,6 +181,7 @@ def _fit_keras(model, config: TrainConfig, splits, logger: EventLogger) -> dict:
     model.compile(optimizer=_optimizer(config, steps * config.epochs),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"],
                   steps_per_execution=config.steps_per_execution)
+    _prebuild(model, x[:config.batch_size], y[:config.batch_size])
     state = {"epoch": 1, "cancelled": False}
 
     class Events(keras.callbacks.Callback):
