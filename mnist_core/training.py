@@ -38,6 +38,10 @@ class Progress:
     def epoch_end(self, epoch: int, logs: dict) -> None:
         pass
 
+    def epoch_model(self, epoch: int, net) -> bool:
+        """After each epoch, the network being trained (benchmarks test it); True stops training there."""
+        return False
+
 
 class EventLogger:
     """Shared bookkeeping for both backends: throttled events, heartbeat, stop checks."""
@@ -199,6 +203,8 @@ def _fit_keras(model, config: TrainConfig, splits, logger: EventLogger) -> dict:
             logs["lr"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
             if not state["cancelled"]:
                 logger.epoch(epoch + 1, logs)
+                if logger.progress.epoch_model(epoch + 1, self.model):
+                    self.model.stop_training = True
 
     history = model.fit(_dataset(x, y, config), epochs=config.epochs, verbose=0,  # tf.data shuffles
                         validation_data=(splits.x_val, splits.y_val) if len(splits.x_val) else None,
@@ -232,6 +238,8 @@ def _fit_numpy(net, config: TrainConfig, splits, logger: EventLogger) -> dict:
         for k, v in logs.items():
             history.setdefault(k, []).append(v)
         logger.epoch(epoch, logs)
+        if logger.progress.epoch_model(epoch, net):
+            break
     return history
 
 

@@ -1,0 +1,181 @@
+"""Training speed: time to 99% test accuracy for `fast`, the seed `cnn` recipe and every zoo model.
+
+    python bench/train_speed.py [--models fast,cnn,...] [--seeds 5] [--other-seeds 1]
+                                [--target 0.99] [--subset N] [--max-epochs N] [--variants] [--json]
+
+Each (model, seed) trains in a fresh process, as a run started from the
+dashboard does, so every figure includes what a user waits for: building the
+model, tracing the train step, validation. After each epoch the worker tests
+the network on the 10,000 test images (that time is not counted) and stops
+at the first epoch at or above the target. Reported: how many seeds reached
+it, median epochs and seconds to reach it, median and worst accuracy at the
+end, and the ratio of the seed CNN recipe's median time to each model's.
+--variants adds the ablation of the `fast` recipe (precision, crop, epochs,
+steps per execution). The machine's load average is printed beside the figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+REFERENCE = "cnn"
+DEFAULT_MODELS = ("fast", "cnn", "softmax", "mlp", "lenet5", "numpy_softmax", "numpy_mlp", "best")
+# The ablation: the public recipe, then one change at a time towards `fast`.
+VARIANTS = {
+    "public (1 epoch, fp32)": dict(epochs=1, lr=1.2e-2, precision="float32", extra={}),
+    "public, 2 epochs": dict(lr=1.2e-2, precision="float32", extra={}),
+    "+ bfloat16": dict(lr=1.2e-2, extra={}),
+    "+ crop = fast": dict(),
+    "fast, steps_per_execution 4": dict(steps_per_execution=4),
+    "fast in float32": dict(precision="float32"),
+}
+
+
+def worker(spec: dict) -> dict:
+    """Train one (model, seed) here; per-epoch training seconds and test accuracy."""
+    import numpy as np
+
+    from mnist_core import training
+    from mnist_core.config import TrainConfig
+    from mnist_core.data import load_splits
+
+    splits = load_splits()
+    config = TrainConfig.for_model(spec["model"], seed=spec["seed"], train_subset=spec.get("subset"),
+                                   **spec.get("overrides", {}))
+    if spec.get("max_epochs"):
+        config.epochs = min(config.epochs, spec["max_epochs"])
+    target, epochs = spec["target"], []
+
+    class Probe(training.Progress):
+        hook_seconds = 0.0
+
+        def epoch_end(self, epoch, logs):
+            epochs.append({"epoch": epoch, "seconds": logs["elapsed"] - self.hook_seconds,
+                           "val_accuracy": logs.get("val_accuracy")})
+
+        def epoch_model(self, epoch, net):
+            t0 = time.perf_counter()
+            if hasattr(net, "layers"):
+                probs = np.concatenate([np.asarray(net(splits.x_test[i:i + 2000], training=False), np.float32)
+                                        for i in range(0, len(splits.x_test), 2000)])
+            else:
+                probs = net.predict_proba(splits.x_test)
+            epochs[-1]["test_accuracy"] = float((probs.argmax(1) == splits.y_test).mean())
+            self.hook_seconds += time.perf_counter() - t0
+            return epochs[-1]["test_accuracy"] >= target
+
+    card = training.train(config.validate(), splits=splits, progress=Probe(), save=False)
+    return {"model": spec["model"], "label": spec.get("label", spec["model"]), "seed": spec["seed"],
+            "epochs": epochs, "final_test_accuracy": card["test_accuracy"], "planned_epochs": config.epochs}
+
+
+def run_worker(spec: dict) -> dict:
+    proc = subprocess.run([sys.executable, __file__, "--worker", json.dumps(spec)], capture_output=True, text=True,
+                          cwd=REPO)
+    if proc.returncode != 0:
+        raise RuntimeError(f"worker {spec} failed:\n{proc.stderr[-3000:]}")
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def summarize(label: str, results: list[dict], target: float) -> dict:
+    reached = [next((e for e in r["epochs"] if e.get("test_accuracy", 0) >= target), None) for r in results]
+    hits = [e for e in reached if e is not None]
+    finals = [r["epochs"][-1]["test_accuracy"] for r in results]
+    per_epoch = [r["epochs"][-1]["seconds"] / len(r["epochs"]) for r in results]
+    return {"label": label, "seeds": len(results), "reached": len(hits),
+            "epochs_to_target": statistics.median(e["epoch"] for e in hits) if hits else None,
+            "seconds_to_target": statistics.median(e["seconds"] for e in hits) if len(hits) == len(results) else None,
+            "median_accuracy": statistics.median(finals), "worst_accuracy": min(finals),
+            "seconds_per_epoch": statistics.median(per_epoch), "runs": results}
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        names = [line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")]
+        cpu = f"{names[0]} x{len(names)}" if names else cpu
+    except OSError:
+        pass
+    import tensorflow as tf
+
+    return f"{cpu}, TensorFlow {tf.__version__}, Python {platform.python_version()}"
+
+
+def print_table(rows: list[dict], target: float, reference: dict | None) -> None:
+    ref = reference["seconds_to_target"] if reference else None
+    print(f"{'model / recipe':<30} {'seeds':>5} {'>=' + format(target, '.1%'):>7} {'epochs':>6} "
+          f"{'time to target':>14} {'vs cnn':>7} {'median acc':>10} {'worst acc':>9} {'s/epoch':>8}")
+    for r in rows:
+        t = r["seconds_to_target"]
+        ratio = f"{ref / t:6.1f}x" if ref and t else "      -"
+        print(f"{r['label']:<30} {r['seeds']:>5} {r['reached']:>5}/{r['seeds']:<1} "
+              f"{r['epochs_to_target'] if r['epochs_to_target'] is not None else '-':>6} "
+              f"{format(t, '.2f') + ' s' if t else 'not reached':>14} {ratio:>7} {r['median_accuracy']:>10.2%} "
+              f"{r['worst_accuracy']:>9.2%} {r['seconds_per_epoch']:>8.2f}")
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--models", default=",".join(DEFAULT_MODELS))
+    p.add_argument("--seeds", type=int, default=5, help="seeds for fast and the reference cnn")
+    p.add_argument("--other-seeds", type=int, default=1, help="seeds for every other model")
+    p.add_argument("--target", type=float, default=0.99)
+    p.add_argument("--subset", type=int, help="train on this many images (tiny smoke runs)")
+    p.add_argument("--max-epochs", type=int, help="cap every recipe's epochs")
+    p.add_argument("--variants", action="store_true", help="also run the ablation of the fast recipe")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--worker", help=argparse.SUPPRESS)
+    args = p.parse_args(argv)
+    if args.worker:
+        print(json.dumps(worker(json.loads(args.worker))))
+        return 0
+    from mnist_core import zoo
+
+    models = [m for m in args.models.split(",") if m]
+    unknown = [m for m in models if m not in zoo.MODELS]
+    if unknown:
+        print(f"error: unknown models {unknown}; choose from {', '.join(zoo.MODELS)}", file=sys.stderr)
+        return 2
+    if REFERENCE not in models:
+        models.append(REFERENCE)  # every ratio needs the reference measured in this same run
+    load_before, started = os.getloadavg(), time.strftime("%Y-%m-%d %H:%M")
+    base = {"target": args.target, "subset": args.subset, "max_epochs": args.max_epochs}
+    jobs = [(m, {}) for m in models]
+    if args.variants:
+        jobs += [(label, {"overrides": over, "model": "fast"}) for label, over in VARIANTS.items()]
+    rows = []
+    for label, extra in jobs:
+        model = extra.get("model", label)
+        seeds = args.seeds if model in ("fast", REFERENCE) else args.other_seeds
+        results = [run_worker({**base, "model": model, "label": label, "seed": s, **extra}) for s in range(seeds)]
+        rows.append(summarize(label, results, args.target))
+        print(f"  done: {label} ({time.strftime('%H:%M:%S')}, load {os.getloadavg()[0]:.1f})", file=sys.stderr)
+    load_after = os.getloadavg()
+    reference = next(r for r in rows if r["label"] == REFERENCE)
+    if args.json:
+        print(json.dumps({"machine": machine(), "date": started, "load": [load_before, load_after], "rows": rows}))
+        return 0
+    print(f"training speed, {started}: {machine()}")
+    print(f"load average (1/5/15 min) before {'/'.join(f'{v:.1f}' for v in load_before)}, "
+          f"after {'/'.join(f'{v:.1f}' for v in load_after)}; {os.cpu_count()} cores"
+          + (f"; training subset {args.subset} images" if args.subset else ""))
+    print_table(rows, args.target, reference)
+    print("times: medians over seeds, training only (build + trace + epochs + validation, not the test passes); "
+          "'vs cnn': the seed CNN recipe's median time to target divided by this row's")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,40 @@
+"""Smoke test of bench/train_speed.py on tiny settings (speed itself is never asserted)."""
+
+import json
+import subprocess
+import sys
+
+from tests.conftest import REPO
+
+
+def _run(*args, timeout=600):
+    return subprocess.run([sys.executable, "bench/train_speed.py", *args], capture_output=True, text=True,
+                          cwd=REPO, timeout=timeout)
+
+
+def test_table_has_every_model_and_the_reference():
+    proc = _run("--models", "numpy_softmax", "--seeds", "1", "--subset", "500", "--max-epochs", "1")
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "training speed" in out and "load average" in out and "time to target" in out
+    rows = {line.split()[0]: line for line in out.splitlines() if line.split() and line.split()[0] in
+            ("numpy_softmax", "cnn")}
+    assert set(rows) == {"numpy_softmax", "cnn"}  # the reference cnn is always measured in the same run
+    assert "not reached" in rows["cnn"]  # 500 images, one epoch: nowhere near 99%
+
+
+def test_json_has_per_epoch_records_and_a_reachable_target():
+    proc = _run("--models", "numpy_softmax", "--seeds", "1", "--subset", "500", "--max-epochs", "2",
+                "--target", "0.5", "--json")
+    assert proc.returncode == 0, proc.stderr
+    report = json.loads(proc.stdout)
+    row = next(r for r in report["rows"] if r["label"] == "numpy_softmax")
+    assert row["reached"] == 1 and row["epochs_to_target"] == 1  # stops at the first epoch over the target
+    epochs = row["runs"][0]["epochs"]
+    assert len(epochs) == 1 and epochs[0]["test_accuracy"] >= 0.5 and epochs[0]["seconds"] > 0
+    assert len(report["load"]) == 2 and report["machine"]
+
+
+def test_unknown_model_is_an_error():
+    proc = _run("--models", "resnet")
+    assert proc.returncode == 2 and "unknown models" in proc.stderr
