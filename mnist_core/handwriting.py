@@ -25,7 +25,7 @@ UNCERTAIN_BELOW = 0.8  # below this confidence a prediction is flagged for a sec
 BATCH_DRAFT = 240  # batch decoding may shrink JPEGs by powers of two while their long side stays >= this
 PARALLEL_FROM = 24  # smaller batches are not worth starting worker processes for
 CHUNK = 16
-WORKERS = min(2, os.cpu_count() or 1)
+WORKERS = min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 _pool: ProcessPoolExecutor | None = None
 
