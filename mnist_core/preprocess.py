@@ -173,20 +173,22 @@ def _noise(values: np.ndarray) -> float:
 
 
 def _drop_specks(comps: ops.Components) -> list:
-    """Keep big components and the small ones near kept ink (broken hairline
-    strokes); drop small ones far from it (dust, JPEG noise, stray dots)."""
+    """Keep big components, and smaller ones near kept ink: the detached bar
+    of a 5 may sit a third of the digit's height away, a fragment of a broken
+    hairline close by. Dust, JPEG noise and stray dots far from the ink go."""
     if not len(comps):
         return []
     area, box = comps.area, comps.bbox
     order = np.argsort(-area, kind="stable")[:MAX_COMPONENTS]  # past the largest few hundred: dust
     top = area[order[0]]
     b = box[order[0]]
-    reach = max(2.0, 0.12 * float(max(b[2] - b[0], b[3] - b[1])))
+    size = float(max(b[2] - b[0], b[3] - b[1]))
+    reach = np.where(area >= 0.03 * top, 0.35 * size, max(2.0, 0.12 * size))  # pieces may stray, dots may not
     keep = np.zeros(len(area), bool)
     keep[order[area[order] >= 0.15 * top]] = True
     candidates = order[(area[order] < 0.15 * top) & (area[order] >= max(2, 0.005 * top))]
     while candidates.size:  # grow outwards: a chain of fragments joins link by link
-        near = (_gaps(box[candidates], box[keep]) <= reach).any(axis=1)
+        near = (_gaps(box[candidates], box[keep]) <= reach[candidates, None]).any(axis=1)
         if not near.any():
             break
         keep[candidates[near]] = True

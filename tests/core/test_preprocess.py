@@ -219,3 +219,14 @@ def test_morphology_matches_naive_filters():
     assert np.allclose(ops.dilate(a, 2), windows.max(axis=(2, 3)))
     assert np.allclose(ops.erode(a, 2), windows.min(axis=(2, 3)))
     assert np.allclose(ops.box_blur(a, 2), windows.mean(axis=(2, 3)), atol=1e-5)
+
+
+def test_detached_stroke_is_kept_but_a_dot_at_the_same_distance_is_not():
+    body = [(0.3, 0.3), (0.25, 0.55), (0.5, 0.5), (0.75, 0.65), (0.78, 0.85), (0.5, 0.98), (0.2, 0.9)]
+    five = {5: [[(0.35, 0.02), (0.85, 0.02)], body]}  # the bar floats a fifth of the height above
+    p = pp.prepare(digit_image(5, strokes=five))
+    full = pp.prepare(digit_image(5, strokes={5: [body]}))
+    assert p.box[1] < full.box[1] - 20  # the crop reaches up to the bar
+    dotted = digit_image(5, strokes={5: [body]})
+    ImageDraw.Draw(dotted).ellipse((108, 24, 112, 28), fill=0)  # a pen dot where the bar was
+    assert pp.prepare(dotted).box == full.box  # is dust
