@@ -127,8 +127,8 @@ def _lighting(g: np.ndarray) -> tuple:
     small = np.asarray(Image.fromarray(g).resize((tw, th), Image.Resampling.BOX), np.float32)
     r = max(2, round(max(tw, th) / 10))
     # A stroke wider than the window (a bold digit cropped tight) would pass for
-    # shadow; real shadows rarely halve the light, so the estimate stays within
-    # SHADOW_DEPTH of the paper's own level.
+    # shadow; real shadows rarely take three quarters of the light, so the
+    # estimate never falls more than SHADOW_DEPTH below the paper's own level.
     if dark_ink:
         bg = ops.closing(small, r)
         bg = np.maximum(bg, (1 - SHADOW_DEPTH) * float(np.percentile(bg, 90)))
