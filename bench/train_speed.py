@@ -19,7 +19,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -28,7 +27,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from _machine import load, machine  # noqa: E402
 
 REFERENCE = "cnn"
 DEFAULT_MODELS = ("fast", "cnn", "softmax", "mlp", "lenet5", "numpy_softmax", "numpy_mlp", "best")
@@ -101,18 +103,6 @@ def summarize(label: str, results: list[dict], target: float) -> dict:
             "seconds_per_epoch": statistics.median(per_epoch), "runs": results}
 
 
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        names = [line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")]
-        cpu = f"{names[0]} x{len(names)}" if names else cpu
-    except OSError:
-        pass
-    import tensorflow as tf
-
-    return f"{cpu}, TensorFlow {tf.__version__}, Python {platform.python_version()}"
-
-
 def print_table(rows: list[dict], target: float, reference: dict | None) -> None:
     ref = reference["seconds_to_target"] if reference else None
     print(f"{'model / recipe':<30} {'seeds':>5} {'>=' + format(target, '.1%'):>7} {'epochs':>6} "
@@ -150,7 +140,7 @@ def main(argv=None) -> int:
         return 2
     if REFERENCE not in models:
         models.append(REFERENCE)  # every ratio needs the reference measured in this same run
-    load_before, started = os.getloadavg(), time.strftime("%Y-%m-%d %H:%M")
+    load_before, started = load(), time.strftime("%Y-%m-%d %H:%M")
     base = {"target": args.target, "subset": args.subset, "max_epochs": args.max_epochs}
     jobs = [(m, {}) for m in models]
     if args.variants:
@@ -162,14 +152,13 @@ def main(argv=None) -> int:
         results = [run_worker({**base, "model": model, "label": label, "seed": s, **extra}) for s in range(seeds)]
         rows.append(summarize(label, results, args.target))
         print(f"  done: {label} ({time.strftime('%H:%M:%S')}, load {os.getloadavg()[0]:.1f})", file=sys.stderr)
-    load_after = os.getloadavg()
+    load_after = load()
     reference = next(r for r in rows if r["label"] == REFERENCE)
     if args.json:
         print(json.dumps({"machine": machine(), "date": started, "load": [load_before, load_after], "rows": rows}))
         return 0
     print(f"training speed, {started}: {machine()}")
-    print(f"load average (1/5/15 min) before {'/'.join(f'{v:.1f}' for v in load_before)}, "
-          f"after {'/'.join(f'{v:.1f}' for v in load_after)}; {os.cpu_count()} cores"
+    print(f"load average (1/5/15 min) before {load_before}, after {load_after}"
           + (f"; training subset {args.subset} images" if args.subset else ""))
     print_table(rows, args.target, reference)
     print("times: medians over seeds, training only (build + trace + epochs + validation, not the test passes); "
