@@ -243,27 +243,48 @@ def _fit_numpy(net, config: TrainConfig, splits, logger: EventLogger) -> dict:
     return history
 
 
-def _build(config: TrainConfig):
-    """zoo.build under the config's dtype policy (Keras layers keep the policy they were built with)."""
-    if config.precision == "float32" or zoo.MODELS[config.model].backend != "keras":
+def native_bfloat16() -> bool:
+    """Whether this CPU computes bfloat16 natively (x86 AVX512_BF16 / AMX, Arm BF16).
+
+    Without it TensorFlow emulates bfloat16 and mixed precision gets slower, not faster.
+    """
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = set(f.read().split())
+    except OSError:
+        return False
+    return bool(flags & {"avx512_bf16", "amx_bf16", "bf16"})
+
+
+def effective_precision(config: TrainConfig) -> str:
+    """The precision a run really uses: mixed_bfloat16 only where the CPU has native bfloat16."""
+    if config.precision == "mixed_bfloat16" and not native_bfloat16():
+        return "float32"
+    return config.precision
+
+
+def _build(config: TrainConfig, precision: str | None = None):
+    """zoo.build under a dtype policy (Keras layers keep the policy they were built with)."""
+    precision = precision or config.precision
+    if precision == "float32" or zoo.MODELS[config.model].backend != "keras":
         return zoo.build(config)
     import keras
 
     previous = keras.config.dtype_policy().name
-    keras.config.set_dtype_policy(config.precision)
+    keras.config.set_dtype_policy(precision)
     try:
         return zoo.build(config)
     finally:
         keras.config.set_dtype_policy(previous)
 
 
-def _as_float32(net, config: TrainConfig):
+def _as_float32(net, config: TrainConfig, precision: str):
     """A float32 twin of a mixed-precision net (its variables are float32 already).
 
     Saved models stay float32 so they load and predict at full speed on any
     CPU, including ones without native bfloat16.
     """
-    if config.precision == "float32" or zoo.MODELS[config.model].backend != "keras":
+    if precision == "float32" or zoo.MODELS[config.model].backend != "keras":
         return net
     twin = zoo.build(config)
     twin.set_weights(net.get_weights())
@@ -334,7 +355,8 @@ def _train(config, name, run, splits, store_root, progress, save) -> dict:
         splits = data_mod.load_splits(validation=config.validation)
     if spec.backend == "keras":
         _seed_everything(config.seed)
-    net = _build(config)
+    precision = effective_precision(config)
+    net = _build(config, precision)
     n_train = min(len(splits.x_train), config.train_subset or len(splits.x_train))
     steps = math.ceil(n_train / config.batch_size)
     logger = EventLogger(run, config, steps, progress)
@@ -345,7 +367,7 @@ def _train(config, name, run, splits, store_root, progress, save) -> dict:
     fit = _fit_keras if spec.backend == "keras" else _fit_numpy
     history = fit(net, config, splits, logger)
     train_seconds = time.time() - t0
-    net = _as_float32(net, config)
+    net = _as_float32(net, config, precision)
     loaded = store.LoadedModel(name, {}, net, spec.backend)
     report = evaluate.evaluate_model(loaded, splits.x_test, splits.y_test, mistakes_limit=0)
     if run:
@@ -356,7 +378,7 @@ def _train(config, name, run, splits, store_root, progress, save) -> dict:
         "test_ci95": report["ci95"], "confusion": report["confusion"], "per_class": report["per_class"],
         "history": history, "epochs_trained": len(next(iter(history.values()), [])),
         "params": int(net.count_params()), "train_seconds": round(train_seconds, 3),
-        "train_size": n_train, "inference_ms": round(_inference_ms(loaded, splits.x_test[:1]), 3),
+        "train_size": n_train, "precision": precision, "inference_ms": round(_inference_ms(loaded, splits.x_test[:1]), 3),
         "dataset_sha256": splits.sha256, "versions": versions(),
         "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "run_id": run.id if run else None,
     }

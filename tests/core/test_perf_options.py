@@ -44,13 +44,14 @@ def test_best_has_batch_norm_and_dropout():
     assert f"{net.count_params():,}" in zoo.MODELS["best"].description
 
 
-def test_mixed_precision_trains_and_saves_a_float32_model(tiny_splits, store_root, runs_root):
+def test_mixed_precision_trains_and_saves_a_float32_model(tiny_splits, store_root, runs_root, monkeypatch):
+    monkeypatch.setattr(training, "native_bfloat16", lambda: True)  # exercise the mixed path on any CPU
     config = TrainConfig.for_model("fast", epochs=2, batch_size=50, precision="mixed_bfloat16", name="mixed")
     card = training.train(config, splits=tiny_splits)
     assert card["test_accuracy"] > 0.5
     loaded = store.load("mixed")
     assert {layer.dtype_policy.name for layer in loaded.net.layers} == {"float32"}
-    assert loaded.card["config"]["precision"] == "mixed_bfloat16"
+    assert loaded.card["config"]["precision"] == "mixed_bfloat16" and loaded.card["precision"] == "mixed_bfloat16"
     import keras
 
     assert keras.config.dtype_policy().name == "float32"  # the global policy is restored
@@ -79,3 +80,14 @@ def test_augmented_runs_repeat_exactly(tiny_splits, store_root):
 def test_beta_1_reaches_the_optimizer():
     opt = training._optimizer(TrainConfig.for_model("fast"), 100)
     assert float(np.asarray(opt.beta_1)) == pytest.approx(0.7)
+
+
+def test_bfloat16_falls_back_to_float32_without_native_support(tiny_splits, store_root, monkeypatch):
+    monkeypatch.setattr(training, "native_bfloat16", lambda: False)
+    config = TrainConfig.for_model("fast", epochs=1, batch_size=50, precision="mixed_bfloat16")
+    assert training.effective_precision(config) == "float32"
+    card = training.train(config, splits=tiny_splits, save=False)
+    assert card["precision"] == "float32" and card["config"]["precision"] == "mixed_bfloat16"
+    monkeypatch.setattr(training, "native_bfloat16", lambda: True)
+    assert training.effective_precision(config) == "mixed_bfloat16"
+    assert training.effective_precision(TrainConfig.for_model("fast", precision="float32")) == "float32"
