@@ -127,15 +127,15 @@ def main(argv=None) -> int:
     model.predict_proba(__import__("numpy").zeros((8, 28, 28, 1), "float32"))  # build TF's graph once
     stages = stage_times(model, uploads[:args.stage_n])
 
-    rows = []
-    serial = [timed_evaluate(model, uploads, parallel=False) for _ in range(args.repeats)]
-    rows.append(("in this process", 1, serial))
     handwriting.shutdown_pool()
     cold = timed_evaluate(model, uploads, parallel=True)
-    rows.append(("worker pool, first call (starts it)", handwriting.WORKERS, [cold]))
-    warm = [timed_evaluate(model, uploads, parallel=True) for _ in range(args.repeats)]
-    rows.append(("worker pool, warm", handwriting.WORKERS, warm))
+    serial, warm = [], []
+    for _ in range(args.repeats):  # interleaved, so a change in the machine's load hits both alike
+        serial.append(timed_evaluate(model, uploads, parallel=False))
+        warm.append(timed_evaluate(model, uploads, parallel=True))
     handwriting.shutdown_pool()
+    rows = [("in this process", 1, serial), ("worker pool, first call (starts it)", handwriting.WORKERS, [cold]),
+            ("worker pool, warm", handwriting.WORKERS, warm)]
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"batch throughput: {args.n} JPEG photos ({origin}), model '{args.model}', "
