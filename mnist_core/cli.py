@@ -45,6 +45,9 @@ class TerminalProgress:
                           f"({logs['elapsed']:.1f}s)\n")
         self.stream.flush()
 
+    def epoch_model(self, epoch, net):
+        return False  # training.Progress's hook: the CLI never stops a run early
+
 
 def _config_from_args(args) -> TrainConfig:
     if args.run_dir and not args.model and os.path.isfile(os.path.join(args.run_dir, "config.json")):
