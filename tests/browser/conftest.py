@@ -147,7 +147,7 @@ def page(browser, server):
     context.close()
 
 
-def wait_idle(tab, timeout: float = 90, settle: float = 1.0) -> None:
+def wait_idle(tab, timeout: float = 90, settle: float = 0.6) -> None:
     """Wait until the script has finished: no 'running' indicator for `settle` seconds."""
     deadline = time.time() + timeout
     quiet_since = None
