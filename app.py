@@ -1,14 +1,11 @@
 """MNIST Studio: `streamlit run app.py`.
 
 The router: page setup, the sidebar's active-model picker (shared by every
-page through st.session_state) and st.navigation over app_pages/. Each page
+page through st.session_state) and st.navigation over pages/. Each page
 is a thin script over mnist_core; TensorFlow is imported only by the pages
-that need a model, so the Home page appears fast.
-
-The folder is not called pages/: Streamlit treats a pages/ folder beside the
-entry script as an old-style multipage app until st.navigation first runs, so
-a deep link like /inspect on a freshly started server would bypass this
-router (no sidebar, no page setup).
+that need a model, so the Home page appears fast. Each page's url_path is its
+file name: studio_ui.routing relies on that to send a deep link on a freshly
+started server (which Streamlit runs as an old-style pages/ app) back here.
 """
 
 import streamlit as st
@@ -19,17 +16,17 @@ from studio_ui import state
 def pages() -> dict[str, list]:
     return {
         "Explore": [
-            st.Page("app_pages/home.py", title="Home", icon=":material/home:", default=True),
-            st.Page("app_pages/data.py", title="Data", icon=":material/grid_view:", url_path="data"),
+            st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
+            st.Page("pages/data.py", title="Data", icon=":material/grid_view:", url_path="data"),
         ],
         "Models": [
-            st.Page("app_pages/train.py", title="Train", icon=":material/model_training:", url_path="train"),
-            st.Page("app_pages/models.py", title="Models", icon=":material/leaderboard:", url_path="models"),
-            st.Page("app_pages/inspect.py", title="Inspect", icon=":material/troubleshoot:", url_path="inspect"),
+            st.Page("pages/train.py", title="Train", icon=":material/model_training:", url_path="train"),
+            st.Page("pages/models.py", title="Models", icon=":material/leaderboard:", url_path="models"),
+            st.Page("pages/inspect.py", title="Inspect", icon=":material/troubleshoot:", url_path="inspect"),
         ],
         "Try it": [
-            st.Page("app_pages/draw.py", title="Draw", icon=":material/draw:", url_path="draw"),
-            st.Page("app_pages/batch.py", title="Batch", icon=":material/photo_library:", url_path="batch"),
+            st.Page("pages/draw.py", title="Draw", icon=":material/draw:", url_path="draw"),
+            st.Page("pages/batch.py", title="Batch", icon=":material/photo_library:", url_path="batch"),
         ],
     }
 

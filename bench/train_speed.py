@@ -1,7 +1,7 @@
 """Training speed: time to 99% test accuracy for `fast`, the seed `cnn` recipe and every zoo model.
 
-    python bench/train_speed.py [--models fast,cnn,...] [--seeds 5] [--other-seeds 1]
-                                [--target 0.99] [--subset N] [--max-epochs N] [--variants] [--json]
+    python bench/train_speed.py [--models fast,cnn,...] [--seeds 5] [--other-seeds 1] [--reference-seeds N]
+                                [--target 0.99] [--subset N] [--max-epochs N] [--variants [LABELS]] [--json]
 
 Each (model, seed) trains in a fresh process, as a run started from the
 dashboard does, so every figure includes what a user waits for: building the
@@ -11,7 +11,7 @@ at the first epoch at or above the target. Reported: how many seeds reached
 it, median epochs and seconds to reach it, median and worst accuracy at the
 end, and the ratio of the seed CNN recipe's median time to each model's.
 --variants adds the ablation of the `fast` recipe (precision, crop, epochs,
-steps per execution). The machine's load average is printed beside the figures.
+steps per execution, batch size, width, op determinism, XLA). The machine's load average is printed beside the figures.
 """
 
 from __future__ import annotations
@@ -36,12 +36,16 @@ REFERENCE = "cnn"
 DEFAULT_MODELS = ("fast", "cnn", "softmax", "mlp", "lenet5", "numpy_softmax", "numpy_mlp", "best")
 # The ablation: the public recipe, then one change at a time towards `fast`.
 VARIANTS = {
-    "public (1 epoch, fp32)": dict(epochs=1, lr=1.2e-2, precision="float32", extra={}),
-    "public, 2 epochs": dict(lr=1.2e-2, precision="float32", extra={}),
-    "+ bfloat16": dict(lr=1.2e-2, extra={}),
-    "+ crop = fast": dict(),
-    "fast, steps_per_execution 4": dict(steps_per_execution=4),
+    "public (1 epoch, fp32)": dict(epochs=1, lr=1.2e-2, precision="float32", extra={}, steps_per_execution=1),
+    "public, 2 epochs": dict(lr=1.2e-2, precision="float32", extra={}, steps_per_execution=1),
+    "+ bfloat16": dict(lr=1.2e-2, extra={}, steps_per_execution=1),
+    "+ crop": dict(steps_per_execution=1),
+    "+ steps_per_execution 4 = fast": dict(),
     "fast in float32": dict(precision="float32"),
+    "fast, batch 512": dict(batch_size=512),
+    "fast, narrower (16/32/128)": dict(extra={"crop": 2, "widths": [16, 32, 128]}),
+    "fast, no op determinism": dict(extra={"crop": 2, "deterministic": False}),
+    "fast + XLA (no determinism)": dict(extra={"crop": 2, "deterministic": False, "jit_compile": True}),
 }
 
 
@@ -121,10 +125,12 @@ def main(argv=None) -> int:
     p.add_argument("--models", default=",".join(DEFAULT_MODELS))
     p.add_argument("--seeds", type=int, default=5, help="seeds for fast and the reference cnn")
     p.add_argument("--other-seeds", type=int, default=1, help="seeds for every other model")
+    p.add_argument("--reference-seeds", type=int, help="seeds for the reference cnn (default: --seeds)")
     p.add_argument("--target", type=float, default=0.99)
     p.add_argument("--subset", type=int, help="train on this many images (tiny smoke runs)")
     p.add_argument("--max-epochs", type=int, help="cap every recipe's epochs")
-    p.add_argument("--variants", action="store_true", help="also run the ablation of the fast recipe")
+    p.add_argument("--variants", nargs="?", const="all", default="",
+                   help="also run the ablation of the fast recipe (all, or row labels separated by ';')")
     p.add_argument("--json", action="store_true")
     p.add_argument("--worker", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
@@ -144,11 +150,18 @@ def main(argv=None) -> int:
     base = {"target": args.target, "subset": args.subset, "max_epochs": args.max_epochs}
     jobs = [(m, {}) for m in models]
     if args.variants:
-        jobs += [(label, {"overrides": over, "model": "fast"}) for label, over in VARIANTS.items()]
+        chosen = list(VARIANTS) if args.variants == "all" else [v.strip() for v in args.variants.split(";") if v.strip()]
+        unknown = [v for v in chosen if v not in VARIANTS]
+        if unknown:
+            print(f"error: unknown variants {unknown}; choose from {', '.join(VARIANTS)}", file=sys.stderr)
+            return 2
+        jobs += [(label, {"overrides": VARIANTS[label], "model": "fast"}) for label in chosen]
     rows = []
     for label, extra in jobs:
         model = extra.get("model", label)
-        seeds = args.seeds if model in ("fast", REFERENCE) else args.other_seeds
+        seeds = args.seeds if model == "fast" else args.other_seeds
+        if label == REFERENCE:
+            seeds = args.reference_seeds or args.seeds
         results = [run_worker({**base, "model": model, "label": label, "seed": s, **extra}) for s in range(seeds)]
         rows.append(summarize(label, results, args.target))
         print(f"  done: {label} ({time.strftime('%H:%M:%S')}, load {os.getloadavg()[0]:.1f})", file=sys.stderr)

@@ -1,4 +1,4 @@
-"""python -m mnist_core train | evaluate | predict | models | runs | stop | delete | ensemble"""
+"""python -m mnist_core train | evaluate | predict | models | runs | stop | delete | ensemble | promote"""
 
 from __future__ import annotations
 
@@ -197,6 +197,23 @@ def cmd_ensemble(args) -> int:
     return 0
 
 
+def cmd_promote(args) -> int:
+    from .selection import RULE, promote
+
+    result = promote(args.candidates, args.to)
+    card = result["card"]
+    if args.json:
+        print(json.dumps({"chosen": result["chosen"], "target": args.to, "candidates": result["candidates"],
+                          "test_accuracy": card.get("test_accuracy")}))
+        return 0
+    print(f"rule: {RULE}")
+    for r in result["candidates"]:
+        mark = "->" if r["name"] == result["chosen"] else "  "
+        print(f"{mark} {r['name']:<24} val_accuracy {r['val_accuracy']:.4f}  val_loss {r['val_loss']:.5f}")
+    print(f"copied '{result['chosen']}' to '{args.to}'; its test accuracy: {card.get('test_accuracy', float('nan')):.4f}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m mnist_core", description="MNIST Studio command line")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -251,6 +268,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("members", nargs="+", help="two or more saved model names")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_ensemble)
+
+    p = sub.add_parser("promote", help="copy the candidate with the best validation accuracy to another name")
+    p.add_argument("candidates", nargs="+", help="saved model names (trained with a validation split)")
+    p.add_argument("--to", default="default", help="destination name (default: default)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_promote)
     return parser
 
 

@@ -88,18 +88,49 @@ def save(name: str, model, card: dict, root: Path | None = None) -> Path:
             card = {**card, "file": NUMPY_FILE}
         card = {**card, "name": name}
         (tmp / CARD_FILE).write_text(json.dumps(card, indent=1, default=_json_default))
-        target = root / name
-        if target.exists():
-            trash = root / f".trash-{name}-{secrets.token_hex(4)}"
-            os.replace(target, trash)
-            os.replace(tmp, target)
-            shutil.rmtree(trash, ignore_errors=True)
-        else:
-            os.replace(tmp, target)
+        _commit(tmp, root, name)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return root / name
+
+
+def copy(source: str, target: str, card_updates: dict | None = None, root: Path | None = None) -> Path:
+    """Atomically copy models/<source> to models/<target> (replacing it), its card renamed and updated.
+
+    Files are copied as they are (no TensorFlow needed); an ensemble's card is
+    copied with its member list, so the copy averages the same members.
+    """
+    card = read_card(source, root)
+    validate_name(target)
+    if source == target:
+        raise StoreError(f"cannot copy model '{source}' onto itself")
+    root = _root(root)
+    tmp = root / f".tmp-{target}-{secrets.token_hex(4)}"
+    tmp.mkdir()
+    try:
+        for file in (KERAS_FILE, NUMPY_FILE):  # the names load() reads; never a path taken from the card
+            if (model_dir(source, root) / file).is_file():
+                shutil.copy2(model_dir(source, root) / file, tmp / file)
+        card = {**card, **(card_updates or {}), "name": target}
+        (tmp / CARD_FILE).write_text(json.dumps(card, indent=1, default=_json_default))
+        _commit(tmp, root, target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return root / target
+
+
+def _commit(tmp: Path, root: Path, name: str) -> None:
+    """Put a finished temporary folder in place as models/<name>; a kill leaves old or new, never neither."""
+    target = root / name
+    if target.exists():
+        trash = root / f".trash-{name}-{secrets.token_hex(4)}"
+        os.replace(target, trash)
+        os.replace(tmp, target)
+        shutil.rmtree(trash, ignore_errors=True)
+    else:
+        os.replace(tmp, target)
 
 
 def _json_default(obj):

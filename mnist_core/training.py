@@ -81,14 +81,15 @@ class EventLogger:
         self.progress.epoch_end(epoch, logs)
 
 
-def _seed_everything(seed: int) -> None:
+def _seed_everything(seed: int, deterministic: bool = True) -> None:
     import keras
     import tensorflow as tf
 
     keras.utils.set_random_seed(seed)
-    # Without this, augmentation's random ops in the parallel tf.data map make
-    # two runs with one seed differ; the measured cost is in the README.
-    tf.config.experimental.enable_op_determinism()
+    if deterministic:
+        # Without this, augmentation's random ops in the parallel tf.data map make
+        # two runs with one seed differ; bench/train_speed.py --variants measures its cost.
+        tf.config.experimental.enable_op_determinism()
 
 
 def _subset(x: np.ndarray, y: np.ndarray, n: int | None, seed: int):
@@ -185,7 +186,8 @@ def _fit_keras(model, config: TrainConfig, splits, logger: EventLogger) -> dict:
     steps = math.ceil(len(x) / config.batch_size)
     model.compile(optimizer=_optimizer(config, steps * config.epochs),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"],
-                  steps_per_execution=config.steps_per_execution)
+                  steps_per_execution=config.steps_per_execution,
+                  jit_compile=config.extra.get("jit_compile", "auto"))  # auto: no XLA on a CPU-only machine
     _prebuild(model, x[:config.batch_size], y[:config.batch_size])
     state = {"epoch": 1, "cancelled": False}
 
@@ -355,7 +357,7 @@ def _train(config, name, run, splits, store_root, progress, save) -> dict:
     if splits is None:
         splits = data_mod.load_splits(validation=config.validation)
     if spec.backend == "keras":
-        _seed_everything(config.seed)
+        _seed_everything(config.seed, bool(config.extra.get("deterministic", True)))
     precision = effective_precision(config)
     net = _build(config, precision)
     n_train = min(len(splits.x_train), config.train_subset or len(splits.x_train))

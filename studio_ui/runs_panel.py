@@ -73,7 +73,7 @@ def finished_panel(view: dict, expanded: bool = False) -> None:
             cols[1].metric("Epochs", view["epochs_done"])
             cols[2].metric("Train images", f"{view['train_size']:,}" if view["train_size"] else "?")
             if view["saved"] and view["name"]:
-                st.page_link("app_pages/inspect.py", label=f"Inspect model '{view['name']}'",
+                st.page_link("pages/inspect.py", label=f"Inspect model '{view['name']}'",
                              icon=":material/troubleshoot:", query_params={"model": view["name"]})
         elif state == "cancelled":
             st.warning("Cancelled at the user's request; the partly trained model was not saved.")

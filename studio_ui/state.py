@@ -99,7 +99,7 @@ def require_model(purpose: str) -> store.LoadedModel:
     name = active_name()
     if name is None:
         st.info(f"There is no saved model to {purpose} yet. Train one first.")
-        st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
+        st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
         st.stop()
     try:
         return load_model(name)

@@ -47,12 +47,12 @@ def empty_store(tmp_path, monkeypatch) -> Path:
 
 
 def open_page(page: str | None = None, at: AppTest | None = None) -> AppTest:
-    """Run the router (app.py), then switch to app_pages/<page>.py; fails on any exception."""
+    """Run the router (app.py), then switch to pages/<page>.py; fails on any exception."""
     if at is None:
         at = AppTest.from_file(str(REPO / "app.py"), default_timeout=TIMEOUT).run()
         assert_clean(at)
     if page:
-        at.switch_page(f"app_pages/{page}.py").run()
+        at.switch_page(f"pages/{page}.py").run()
         assert_clean(at)
     return at
 

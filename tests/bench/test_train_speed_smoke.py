@@ -38,3 +38,13 @@ def test_json_has_per_epoch_records_and_a_reachable_target():
 def test_unknown_model_is_an_error():
     proc = _run("--models", "resnet")
     assert proc.returncode == 2 and "unknown models" in proc.stderr
+
+
+def test_a_named_variant_runs_and_unknown_variants_are_refused():
+    proc = _run("--models", "numpy_softmax", "--seeds", "1", "--subset", "300", "--max-epochs", "1",
+                "--variants", "fast + XLA (no determinism); fast, batch 512", "--json")
+    assert proc.returncode == 0, proc.stderr
+    labels = [r["label"] for r in json.loads(proc.stdout)["rows"]]
+    assert labels == ["numpy_softmax", "cnn", "fast + XLA (no determinism)", "fast, batch 512"]
+    proc = _run("--variants", "fast in fp8")
+    assert proc.returncode == 2 and "unknown variants" in proc.stderr

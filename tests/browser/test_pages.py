@@ -4,7 +4,7 @@ import re
 
 import pytest
 
-from .conftest import problems, wait_idle
+from .conftest import problems, start_server, stop_server, wait_idle
 
 PAGES = [("", "MNIST Studio"), ("data", "Data"), ("train", "Train"), ("models", "Models"),
          ("inspect", "Inspect"), ("draw", "Draw"), ("batch", "Batch")]
@@ -37,3 +37,24 @@ def test_inspect_draws_its_charts_and_a_click_picks_a_confusion_cell(page):
     assert page.get_by_role("combobox", name="True digit").input_value() == "7"
     assert page.get_by_role("combobox", name="Predicted digit").input_value() == "2"
     assert problems(page) == []
+
+
+def test_a_deep_link_to_a_fresh_server_still_goes_through_the_router(browser, browser_store, tmp_path):
+    """The first request after start-up is /models: Streamlit would run pages/models.py bare (pages/ scan)."""
+    models, runs = browser_store
+    proc, url = start_server(models, runs, tmp_path / "streamlit.log")
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    try:
+        tab = context.new_page()
+        tab.set_default_timeout(60_000)
+        tab.goto(f"{url}/models")
+        tab.get_by_role("heading", name="Models", level=1).wait_for()
+        wait_idle(tab)
+        assert tab.url == f"{url}/models"
+        assert problems(tab) == []
+        labels = tab.locator("[data-testid=stSidebarNav] a").all_inner_texts()
+        assert [t.strip() for t in labels] == ["Home", "Data", "Train", "Models", "Inspect", "Draw", "Batch"]
+        assert tab.get_by_role("combobox", name="Active model").input_value() == "default"
+    finally:
+        context.close()
+        stop_server(proc)

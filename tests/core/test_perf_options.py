@@ -8,8 +8,8 @@ from mnist_core.config import ConfigError, TrainConfig
 
 
 def test_new_fields_round_trip_and_old_configs_still_load(tmp_path):
-    c = TrainConfig.for_model("best", seed=3, steps_per_execution=4)
-    assert (c.precision, c.elastic_alpha, c.batch_norm, c.augment) == ("mixed_bfloat16", 34.0, True, True)
+    c = TrainConfig.for_model("best", seed=3, steps_per_execution=4, elastic_alpha=20.0)
+    assert (c.precision, c.elastic_alpha, c.batch_norm, c.augment) == ("mixed_bfloat16", 20.0, True, True)
     c.save(tmp_path / "c.json")
     assert TrainConfig.load(tmp_path / "c.json") == c
     old = {k: v for k, v in c.to_dict().items()

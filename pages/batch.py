@@ -8,7 +8,9 @@ import streamlit as st
 
 from mnist_core import handwriting, store
 from mnist_core.preprocess import ImageError
-from studio_ui import charts, pictures, state
+from studio_ui import charts, pictures, routing, state
+
+routing.ensure_router()
 
 REPORT_KEY = "batch_report"
 MISTAKES_SHOWN = 48

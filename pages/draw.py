@@ -7,7 +7,9 @@ from streamlit_drawable_canvas import st_canvas
 
 from mnist_core import handwriting, store
 from mnist_core.preprocess import ImageError
-from studio_ui import charts, pictures, state
+from studio_ui import charts, pictures, routing, state
+
+routing.ensure_router()
 
 DRAW_KEY = "draw_input"  # shared with the Inspect page: the latest preprocessed digit
 COMPARE_LIMIT = 12

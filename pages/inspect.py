@@ -5,7 +5,9 @@ import pandas as pd
 import streamlit as st
 
 from mnist_core import evaluate, explain
-from studio_ui import charts, pictures, state
+from studio_ui import charts, pictures, routing, state
+
+routing.ensure_router()
 
 MISTAKES_SHOWN = 30
 PAIR_SHOWN = 30

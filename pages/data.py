@@ -5,7 +5,9 @@ import streamlit as st
 
 from mnist_core import data, datastats
 from mnist_core.config import ConfigError, TrainConfig
-from studio_ui import charts, pictures, state
+from studio_ui import charts, pictures, routing, state
+
+routing.ensure_router()
 
 st.title("Data")
 mnist = state.require_mnist()

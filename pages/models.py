@@ -6,7 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from mnist_core import leaderboard, store
-from studio_ui import charts, state
+from studio_ui import charts, routing, state
+
+routing.ensure_router()
 
 st.title("Models")
 flash = st.session_state.pop("models_flash", None)
@@ -20,7 +22,7 @@ except OSError as exc:
     st.stop()
 if not cards:
     st.info("The model store is empty. Train a model on the Train page and it will be listed here.")
-    st.page_link("app_pages/train.py", label="Go to Train", icon=":material/model_training:")
+    st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
     st.stop()
 
 rows = leaderboard.rows(cards)
@@ -71,8 +73,9 @@ if card:
     with st.expander("Model card", expanded=False):
         st.json(card, expanded=1)
     c1, c2 = st.columns(2)
-    model_file = store.model_dir(name) / card.get("file", "")
-    if card.get("file") and model_file.is_file():
+    known_file = card.get("file") in (store.KERAS_FILE, store.NUMPY_FILE)  # never a path read from the card
+    model_file = store.model_dir(name) / (card["file"] if known_file else store.CARD_FILE)
+    if known_file and model_file.is_file():
         c1.download_button("Download model file", model_file.read_bytes(), file_name=f"{name}-{card['file']}",
                            mime="application/octet-stream", icon=":material/download:", key="dl_model")
     elif card.get("kind") == "ensemble":

@@ -7,7 +7,9 @@ import streamlit as st
 from mnist_core import config as config_mod
 from mnist_core import runs, store, zoo
 from mnist_core.config import ConfigError, TrainConfig
-from studio_ui import runs_panel
+from studio_ui import routing, runs_panel
+
+routing.ensure_router()
 
 RECENT_FINISHED = 8
 MAX_LIVE_CHARTS = 4  # beyond this many simultaneous runs, show progress bars only

@@ -6,7 +6,9 @@ import pandas as pd
 import streamlit as st
 
 from mnist_core import data, leaderboard, paths, store
-from studio_ui import runs_panel, state
+from studio_ui import routing, runs_panel, state
+
+routing.ensure_router()
 
 st.title("MNIST Studio")
 st.markdown(
@@ -56,7 +58,7 @@ def active_runs() -> None:
     for view in views:
         st.progress(view["progress"], text=f"**{view['name'] or view['model']}** ({view['model']}): "
                                           f"{view['headline']}")
-    st.page_link("app_pages/train.py", label="Watch them on the Train page", icon=":material/monitoring:")
+    st.page_link("pages/train.py", label="Watch them on the Train page", icon=":material/monitoring:")
 
 
 st.subheader("Active runs")
@@ -64,12 +66,12 @@ active_runs()
 
 st.subheader("Pages")
 LINKS = [
-    ("app_pages/data.py", "Data", ":material/grid_view:", "MNIST samples, class balance, mean digits, augmentation."),
-    ("app_pages/train.py", "Train", ":material/model_training:", "Train a model and watch it learn, live."),
-    ("app_pages/models.py", "Models", ":material/leaderboard:", "Compare saved models, their curves; download or delete."),
-    ("app_pages/inspect.py", "Inspect", ":material/troubleshoot:", "Confusions, mistakes, filters, feature maps, saliency."),
-    ("app_pages/draw.py", "Draw", ":material/draw:", "Draw digits and see what the model reads."),
-    ("app_pages/batch.py", "Batch", ":material/photo_library:", "Upload photos or a ZIP of handwriting and score them."),
+    ("pages/data.py", "Data", ":material/grid_view:", "MNIST samples, class balance, mean digits, augmentation."),
+    ("pages/train.py", "Train", ":material/model_training:", "Train a model and watch it learn, live."),
+    ("pages/models.py", "Models", ":material/leaderboard:", "Compare saved models, their curves; download or delete."),
+    ("pages/inspect.py", "Inspect", ":material/troubleshoot:", "Confusions, mistakes, filters, feature maps, saliency."),
+    ("pages/draw.py", "Draw", ":material/draw:", "Draw digits and see what the model reads."),
+    ("pages/batch.py", "Batch", ":material/photo_library:", "Upload photos or a ZIP of handwriting and score them."),
 ]
 for col, (path, label, icon, text) in zip(st.columns(3) * 2, LINKS):
     with col.container(border=True, height=112):

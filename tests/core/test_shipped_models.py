@@ -1,0 +1,33 @@
+"""The models the repo ships: what their cards claim is what they do on the MNIST test set."""
+
+import pytest
+
+from mnist_core import evaluate, selection, store
+from mnist_core.data import load_splits
+from tests.conftest import REPO
+
+pytestmark = pytest.mark.slow
+MODELS = REPO / "models"
+
+
+@pytest.fixture(scope="module")
+def splits():
+    return load_splits()
+
+
+def test_default_is_a_best_model_chosen_by_validation(splits):
+    card = store.read_card("default", MODELS)
+    assert card["kind"] == "best" and card["config"]["model"] == "best"
+    candidates = [c["name"] for c in card["selection"]["candidates"]]
+    assert card["promoted_from"] == selection.rank(candidates, MODELS)[0]["name"]
+    report = evaluate.evaluate_model(store.load("default", MODELS), splits.x_test, splits.y_test, mistakes_limit=0)
+    assert report["correct"] == round(card["test_accuracy"] * 10_000)
+    assert report["accuracy"] >= 0.9965
+
+
+def test_the_shipped_ensemble_beats_99_75(splits):
+    model = store.load("best-ensemble", MODELS)
+    assert len(model.members) >= 2 and all(m.card["kind"] == "best" for m in model.members)
+    report = evaluate.evaluate_model(model, splits.x_test, splits.y_test, mistakes_limit=0)
+    assert report["correct"] == round(model.card["test_accuracy"] * 10_000)
+    assert report["accuracy"] >= 0.9975
