@@ -11,7 +11,9 @@ import shutil
 from pathlib import Path
 
 import pytest
+from streamlit.runtime.pages_manager import PagesManager
 from streamlit.testing.v1 import AppTest
+from streamlit.testing.v1 import app_test as app_test_module
 
 REPO = Path(__file__).resolve().parents[2]
 TIMEOUT = 120  # the first run of a page that needs a model imports TensorFlow
@@ -26,6 +28,23 @@ def trained_store(tmp_path_factory) -> Path:
     training.train(TrainConfig.for_model("lenet5", epochs=1, train_subset=600, name="default"), store_root=root)
     training.train(TrainConfig.for_model("numpy_softmax", epochs=1, train_subset=600, name="flat"), store_root=root)
     return root
+
+
+class _LiveServerPagesManager(PagesManager):
+    """AppTest forgets before every run that st.navigation has run, so Streamlit would treat each run
+    like the first request to a fresh server (pages/ scanned, the page run without app.py, and the
+    router guard's rerun dropping a button click). A live server forgets nothing after its first
+    request; tests/browser checks that first request for real, test_routing.py in AppTest."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        PagesManager.uses_pages_directory = False
+
+
+@pytest.fixture(autouse=True)
+def live_server_routing(request, monkeypatch):
+    if "fresh_server" not in request.keywords:
+        monkeypatch.setattr(app_test_module, "PagesManager", _LiveServerPagesManager)
 
 
 @pytest.fixture

@@ -28,13 +28,16 @@ def test_new_fields_are_validated(field, value, needle):
 
 def test_fast_recipe():
     c = TrainConfig.for_model("fast")
-    assert (c.epochs, c.batch_size, c.schedule, c.beta_1, c.precision) == (2, 256, "onecycle", 0.7, "mixed_bfloat16")
+    assert (c.epochs, c.batch_size, c.schedule, c.beta_1, c.precision, c.steps_per_execution) == \
+        (2, 256, "onecycle", 0.7, "mixed_bfloat16", 4)
     net = zoo.build(c)
     assert net.count_params() == 141_466 and "141,466" in zoo.MODELS["fast"].description
     assert net.layers[-1].dtype_policy.name == "float32"
     assert type(net.layers[1]).__name__ == "Cropping2D" and net.layers[1].output.shape[1:3] == (24, 24)
-    uncropped = zoo.build(TrainConfig.for_model("fast", extra={}))
-    assert uncropped.count_params() == 215_194  # the public recipe's network
+    public = zoo.build(TrainConfig.for_model("fast", extra={}))
+    assert public.count_params() == 215_194  # the public recipe's network (no crop)
+    narrow = zoo.build(TrainConfig.for_model("fast", extra={"crop": 2, "widths": [16, 32, 128]}))
+    assert narrow.count_params() == 72_010
 
 
 def test_best_has_batch_norm_and_dropout():
