@@ -14,6 +14,7 @@ import re
 import secrets
 import shutil
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,10 +75,7 @@ def save(name: str, model, card: dict, root: Path | None = None) -> Path:
     """Atomically write model + card as models/<name>/, replacing any old one."""
     validate_name(name)
     root = _root(root)
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = root / f".tmp-{name}-{secrets.token_hex(4)}"
-    tmp.mkdir()
-    try:
+    with _staged(root, name) as tmp:
         if model is None:  # an ensemble: the card names its members
             card = {**card, "file": None}
         elif hasattr(model, "save") and not hasattr(model, "sizes"):
@@ -86,12 +84,7 @@ def save(name: str, model, card: dict, root: Path | None = None) -> Path:
         else:
             model.save(tmp / NUMPY_FILE)
             card = {**card, "file": NUMPY_FILE}
-        card = {**card, "name": name}
-        (tmp / CARD_FILE).write_text(json.dumps(card, indent=1, default=_json_default))
-        _commit(tmp, root, name)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
+        (tmp / CARD_FILE).write_text(json.dumps({**card, "name": name}, indent=1, default=_json_default))
     return root / name
 
 
@@ -106,19 +99,27 @@ def copy(source: str, target: str, card_updates: dict | None = None, root: Path 
     if source == target:
         raise StoreError(f"cannot copy model '{source}' onto itself")
     root = _root(root)
-    tmp = root / f".tmp-{target}-{secrets.token_hex(4)}"
-    tmp.mkdir()
-    try:
+    with _staged(root, target) as tmp:
         for file in (KERAS_FILE, NUMPY_FILE):  # the names load() reads; never a path taken from the card
             if (model_dir(source, root) / file).is_file():
                 shutil.copy2(model_dir(source, root) / file, tmp / file)
         card = {**card, **(card_updates or {}), "name": target}
         (tmp / CARD_FILE).write_text(json.dumps(card, indent=1, default=_json_default))
-        _commit(tmp, root, target)
+    return root / target
+
+
+@contextmanager
+def _staged(root: Path, name: str):
+    """A temporary folder beside the store that becomes models/<name> when the block ends normally."""
+    root.mkdir(parents=True, exist_ok=True)
+    tmp = root / f".tmp-{name}-{secrets.token_hex(4)}"
+    tmp.mkdir()
+    try:
+        yield tmp
+        _commit(tmp, root, name)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return root / target
 
 
 def _commit(tmp: Path, root: Path, name: str) -> None:
