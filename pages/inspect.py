@@ -12,6 +12,14 @@ routing.ensure_router()
 MISTAKES_SHOWN = 30
 PAIR_SHOWN = 30
 DRAW_KEY = "draw_input"  # the Draw page leaves its latest preprocessed 28x28 input here
+PER_ROW = 3  # the default model has seven conv layers: in one row each chart would be a sliver
+
+
+def in_rows(items: list, per_row: int = PER_ROW):
+    """(column, item) pairs, at most `per_row` columns to a row."""
+    for start in range(0, len(items), per_row):
+        yield from zip(st.columns(per_row), items[start:start + per_row])
+
 
 st.title("Inspect")
 model = state.require_model("inspect")
@@ -115,14 +123,14 @@ if not layers:
 else:
     st.markdown("**Feature maps**: each conv block's output for this image, one tile per channel.")
     maps = explain.feature_maps(model, x)
-    for col, layer in zip(st.columns(len(maps)), maps):
+    for col, layer in in_rows(maps):
         h, w, c = layer["maps"].shape
         col.plotly_chart(charts.image(explain.maps_grid(layer["maps"]), title=f"{layer['name']}: {c} maps, {h}x{w}",
                                       colorscale="Viridis", height=380))
     st.markdown("**Filters**: the learned kernels of every conv layer (red positive, blue negative). "
                 "For deeper layers, rows are input channels and columns output channels.")
     filters = explain.conv_filters(model)
-    for col, f in zip(st.columns(len(filters)), filters):
+    for col, f in in_rows(filters):
         kh, kw, n_in, n_out = f["weights"].shape
         col.plotly_chart(charts.signed_image(explain.filter_grid(f["weights"]),
                                              title=f"{f['name']}: {n_out} filters of {kh}x{kw}x{n_in}", height=420))
