@@ -98,11 +98,11 @@ def copy(source: str, target: str, card_updates: dict | None = None, root: Path 
     validate_name(target)
     if source == target:
         raise StoreError(f"cannot copy model '{source}' onto itself")
-    root = _root(root)
+    root, src = _root(root), model_dir(source, root)
     with _staged(root, target) as tmp:
         for file in (KERAS_FILE, NUMPY_FILE):  # the names load() reads; never a path taken from the card
-            if (model_dir(source, root) / file).is_file():
-                shutil.copy2(model_dir(source, root) / file, tmp / file)
+            if (src / file).is_file():
+                shutil.copy2(src / file, tmp / file)
         card = {**card, **(card_updates or {}), "name": target}
         (tmp / CARD_FILE).write_text(json.dumps(card, indent=1, default=_json_default))
     return root / target

@@ -73,9 +73,9 @@ if card:
     with st.expander("Model card", expanded=False):
         st.json(card, expanded=1)
     c1, c2 = st.columns(2)
-    known_file = card.get("file") in (store.KERAS_FILE, store.NUMPY_FILE)  # never a path read from the card
-    model_file = store.model_dir(name) / (card["file"] if known_file else store.CARD_FILE)
-    if known_file and model_file.is_file():
+    known = card.get("file") in (store.KERAS_FILE, store.NUMPY_FILE)  # never a path read from the card
+    model_file = store.model_dir(name) / card["file"] if known else None
+    if model_file and model_file.is_file():
         c1.download_button("Download model file", model_file.read_bytes(), file_name=f"{name}-{card['file']}",
                            mime="application/octet-stream", icon=":material/download:", key="dl_model")
     elif card.get("kind") == "ensemble":
