@@ -28,7 +28,8 @@ SAMPLE = REPO.parent / "shared" / "data" / "handwriting_sample"
 
 
 def measure(name: str, splits, images: Path | None) -> dict:
-    from mnist_core import evaluate, store
+    from mnist_core.analysis import evaluate
+    from mnist_core.models import store
 
     model = store.load(name)
     report = evaluate.evaluate_model(model, splits.x_test, splits.y_test, mistakes_limit=0)
@@ -36,7 +37,7 @@ def measure(name: str, splits, images: Path | None) -> dict:
            "errors": report["n"] - report["correct"], "n": report["n"], "ci95": list(report["ci95"]),
            "members": model.card.get("member_test_accuracy")}
     if images is not None:
-        from mnist_core.handwriting import evaluate_images
+        from mnist_core.handwriting.reading import evaluate_images
 
         hw = evaluate_images(model, str(images))
         row["handwriting"] = {"accuracy": hw["accuracy"], "correct": hw["correct"], "n": hw["n"],
@@ -62,8 +63,8 @@ def main(argv=None) -> int:
     p.add_argument("--test-n", type=int, help="use only the first N test images (smoke runs)")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
-    from mnist_core import store
-    from mnist_core.data import Splits, load_splits
+    from mnist_core.models import store
+    from mnist_core.data.mnist import Splits, load_splits
 
     names = args.models.split(",") if args.models else store.list_names()
     if not names:

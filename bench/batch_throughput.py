@@ -3,7 +3,7 @@
     python bench/batch_throughput.py [--n 2000] [--model default] [--images DIR] [--repeats 3]
 
 Feeds N JPEG photos (the shared 500x500 handwriting sample, cycled; synthetic
-500x500 photos when it is absent) as uploads to handwriting.evaluate_images,
+500x500 photos when it is absent) as uploads to reading.evaluate_images,
 once in this process only and once with the worker pool on every core, and
 prints a table: images per second (median of the repeats), the pool's first
 call with its start-up, and where the time goes per image.
@@ -55,8 +55,8 @@ def stage_times(model, items: list) -> dict:
     """Per-image milliseconds of each stage, run serially here (best of 3 passes)."""
     import numpy as np
 
-    from mnist_core.handwriting import BATCH_DRAFT
-    from mnist_core.preprocess import analyse, load_image, render
+    from mnist_core.handwriting.reading import BATCH_DRAFT
+    from mnist_core.handwriting.preprocess import analyse, load_image, render
 
     best = {"decode": 1e9, "preprocess": 1e9, "predict": 1e9}
     for _ in range(3):
@@ -78,9 +78,9 @@ def stage_times(model, items: list) -> dict:
 
 def _worker_cpu() -> float:
     """CPU seconds used so far by the pool's worker processes (Linux /proc; 0 elsewhere)."""
-    from mnist_core import handwriting
+    from mnist_core.handwriting import reading
 
-    pool = handwriting._pool
+    pool = reading._pool
     total = 0.0
     for pid in list(getattr(pool, "_processes", None) or {}):
         try:
@@ -96,7 +96,7 @@ def timed_evaluate(model, uploads: list, parallel: bool) -> tuple[float, dict, f
 
     CPU time is what the figure would be on an otherwise idle machine: the
     cores here are shared, so wall time depends on whoever else is running."""
-    from mnist_core.handwriting import evaluate_images
+    from mnist_core.handwriting.reading import evaluate_images
 
     cpu0, workers0, t0 = time.process_time(), _worker_cpu(), time.perf_counter()
     report = evaluate_images(model, uploads, parallel=parallel)
@@ -114,7 +114,9 @@ def main(argv=None) -> int:
     parser.add_argument("--stage-n", type=int, default=200, help="images for the per-stage breakdown")
     args = parser.parse_args(argv)
 
-    from mnist_core import handwriting, store
+    from mnist_core.handwriting import reading
+
+    from mnist_core.models import store
 
     try:
         model = store.load(args.model)
@@ -127,15 +129,15 @@ def main(argv=None) -> int:
     model.predict_proba(__import__("numpy").zeros((8, 28, 28, 1), "float32"))  # build TF's graph once
     stages = stage_times(model, uploads[:args.stage_n])
 
-    handwriting.shutdown_pool()
+    reading.shutdown_pool()
     cold = timed_evaluate(model, uploads, parallel=True)
     serial, warm = [], []
     for _ in range(args.repeats):  # interleaved, so a change in the machine's load hits both alike
         serial.append(timed_evaluate(model, uploads, parallel=False))
         warm.append(timed_evaluate(model, uploads, parallel=True))
-    handwriting.shutdown_pool()
-    rows = [("in this process", 1, serial), ("worker pool, first call (starts it)", handwriting.WORKERS, [cold]),
-            ("worker pool, warm", handwriting.WORKERS, warm)]
+    reading.shutdown_pool()
+    rows = [("in this process", 1, serial), ("worker pool, first call (starts it)", reading.WORKERS, [cold]),
+            ("worker pool, warm", reading.WORKERS, warm)]
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"batch throughput: {args.n} JPEG photos ({origin}), model '{args.model}', "
@@ -149,8 +151,8 @@ def main(argv=None) -> int:
         acc = f"{report['accuracy']:.4f}" if report["accuracy"] is not None else "-"
         print(f"  {label:<46} {workers:>7} {seconds:>8.2f} {args.n / seconds:>9.0f} {cpu_ms:>10.2f} {acc:>9}")
     warm_cpu = statistics.median(r[2] for r in warm) / args.n
-    print(f"CPU time per image with the pool: {warm_cpu * 1000:.2f} ms, i.e. {handwriting.WORKERS / warm_cpu:.0f} "
-          f"images/s when {handwriting.WORKERS} cores are free for it")
+    print(f"CPU time per image with the pool: {warm_cpu * 1000:.2f} ms, i.e. {reading.WORKERS / warm_cpu:.0f} "
+          f"images/s when {reading.WORKERS} cores are free for it")
     print(f"per image, serial (best of 3 over {min(args.stage_n, args.n)} images):")
     for stage, ms in stages.items():
         print(f"  {stage:<58} {ms:>7.2f} ms")

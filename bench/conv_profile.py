@@ -72,8 +72,8 @@ def net_rows(images: int, batch: int) -> list[dict]:
     import numpy as np
     import tensorflow as tf
 
-    from mnist_core import zoo
-    from mnist_core.config import TrainConfig
+    from mnist_core.models import zoo
+    from mnist_core.training.config import TrainConfig
 
     x = np.random.default_rng(0).random((images, 28, 28, 1), dtype=np.float32)
     rows = []

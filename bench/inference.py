@@ -48,7 +48,7 @@ def single(call, images, warmup: int = 5) -> tuple[float, float]:
 def measure(name: str, splits, n: int, repeats: int, batch_n: int, baselines: bool) -> dict:
     import numpy as np
 
-    from mnist_core import store
+    from mnist_core.models import store
 
     t0 = time.perf_counter()
     model = store.load(name)
@@ -92,8 +92,8 @@ def main(argv=None) -> int:
     p.add_argument("--no-baselines", action="store_true", help="skip the eager and model.predict timings")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
-    from mnist_core import store
-    from mnist_core.data import load_splits
+    from mnist_core.models import store
+    from mnist_core.data.mnist import load_splits
 
     names = args.models.split(",") if args.models else store.list_names()
     if not names:

@@ -53,9 +53,9 @@ def worker(spec: dict) -> dict:
     """Train one (model, seed) here; per-epoch training seconds and test accuracy."""
     import numpy as np
 
-    from mnist_core import training
-    from mnist_core.config import TrainConfig
-    from mnist_core.data import load_splits
+    from mnist_core.training import loop
+    from mnist_core.training.config import TrainConfig
+    from mnist_core.data.mnist import load_splits
 
     splits = load_splits()
     config = TrainConfig.for_model(spec["model"], seed=spec["seed"], train_subset=spec.get("subset"),
@@ -64,7 +64,7 @@ def worker(spec: dict) -> dict:
         config.epochs = min(config.epochs, spec["max_epochs"])
     target, epochs = spec["target"], []
 
-    class Probe(training.Progress):
+    class Probe(loop.Progress):
         hook_seconds = 0.0
 
         def epoch_end(self, epoch, logs):
@@ -82,7 +82,7 @@ def worker(spec: dict) -> dict:
             self.hook_seconds += time.perf_counter() - t0
             return epochs[-1]["test_accuracy"] >= target
 
-    card = training.train(config.validate(), splits=splits, progress=Probe(), save=False)
+    card = loop.train(config.validate(), splits=splits, progress=Probe(), save=False)
     return {"model": spec["model"], "label": spec.get("label", spec["model"]), "seed": spec["seed"],
             "epochs": epochs, "final_test_accuracy": card["test_accuracy"], "planned_epochs": config.epochs}
 
@@ -137,7 +137,7 @@ def main(argv=None) -> int:
     if args.worker:
         print(json.dumps(worker(json.loads(args.worker))))
         return 0
-    from mnist_core import zoo
+    from mnist_core.models import zoo
 
     models = [m for m in args.models.split(",") if m]
     unknown = [m for m in models if m not in zoo.MODELS]

@@ -6,8 +6,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from mnist_core import handwriting, store
-from mnist_core.preprocess import ImageError
+from mnist_core.handwriting import reading
+
+from mnist_core.models import store
+from mnist_core.handwriting.preprocess import ImageError
 from studio_ui import charts, pictures, routing, state
 
 routing.ensure_router()
@@ -43,7 +45,7 @@ def _evaluate(files) -> dict:
         bar.progress(done / max(1, total), text=f"Read {done} of {total} images")
 
     # A ZIP among the uploads is opened and read entry by entry by the collection reader.
-    report = handwriting.evaluate_images(model, [(f.name, f.getvalue()) for f in files], progress=progress,
+    report = reading.evaluate_images(model, [(f.name, f.getvalue()) for f in files], progress=progress,
                                          keep_inputs=True)
     bar.empty()
     return report

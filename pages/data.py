@@ -3,8 +3,8 @@
 import numpy as np
 import streamlit as st
 
-from mnist_core import data, datastats
-from mnist_core.config import ConfigError, TrainConfig
+from mnist_core.data import mnist as mnist_data, stats
+from mnist_core.training.config import ConfigError, TrainConfig
 from studio_ui import charts, pictures, routing, state
 
 routing.ensure_router()
@@ -23,16 +23,16 @@ per_digit = right.slider("Samples per digit", 4, 20, 12, key="data_per_digit")
 if right.button("New random samples", icon=":material/shuffle:"):
     st.session_state["data_seed"] = st.session_state.get("data_seed", 0) + 1
 seed = st.session_state.get("data_seed", 0)
-picks = datastats.samples_per_digit(y, per_digit, seed)
+picks = stats.samples_per_digit(y, per_digit, seed)
 sheet = pictures.grid(x[np.clip(picks, 0, None).ravel()], cols=per_digit, scale=2)
 left.image(sheet, caption=f"One row per digit, 0 at the top ({split} split)")
 
 st.subheader("Class balance")
-st.plotly_chart(charts.class_balance({"train": datastats.class_counts(mnist.y_train),
-                                      "test": datastats.class_counts(mnist.y_test)}))
+st.plotly_chart(charts.class_balance({"train": stats.class_counts(mnist.y_train),
+                                      "test": stats.class_counts(mnist.y_test)}))
 
 st.subheader("The mean image of each digit")
-means = datastats.mean_images(x, y) / 255.0
+means = stats.mean_images(x, y) / 255.0
 st.plotly_chart(charts.image_row(means, [str(d) for d in range(10)], colorscale="Viridis", zmax=float(means.max())))
 st.caption("Bright pixels are where that digit's ink usually is. All digits are centred by their centre of mass.")
 
@@ -51,8 +51,8 @@ if show:
     except ConfigError as exc:
         st.error(str(exc))
     else:
-        originals = data.to_model_input(x[picks[:, 0].clip(0)][:10])
-        from mnist_core import augment
+        originals = mnist_data.to_model_input(x[picks[:, 0].clip(0)][:10])
+        from mnist_core.data import augment
 
         with st.spinner("Augmenting..."):
             variants = [augment.preview(originals, config, seed=seed * 10 + i) for i in range(3)]

@@ -5,8 +5,10 @@ import pandas as pd
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from mnist_core import handwriting, store
-from mnist_core.preprocess import ImageError
+from mnist_core.handwriting import reading as hw
+
+from mnist_core.models import store
+from mnist_core.handwriting.preprocess import ImageError
 from studio_ui import charts, pictures, routing, state
 
 routing.ensure_router()
@@ -37,7 +39,7 @@ if drawing is None or not np.asarray(drawing)[..., :3].any():
     st.stop()
 
 try:
-    reading = handwriting.read_image(model, np.asarray(drawing))
+    reading = hw.read_image(model, np.asarray(drawing))
 except ImageError as exc:
     st.error(f"The drawing could not be read: {exc}")
     st.stop()
@@ -50,10 +52,10 @@ if not found:
 
 st.session_state[DRAW_KEY] = found[0][0].x
 number = reading["number"] or "".join(str(d["prediction"]) for _, d in found)
-low = [d for _, d in found if d.get("uncertain", d["confidence"] < handwriting.UNCERTAIN_BELOW)]
+low = [d for _, d in found if d.get("uncertain", d["confidence"] < hw.UNCERTAIN_BELOW)]
 st.metric("The model reads", number, help="Digits are read left to right.")
 if low:
-    st.warning(f"Uncertain: the model is less than {handwriting.UNCERTAIN_BELOW:.0%} sure of "
+    st.warning(f"Uncertain: the model is less than {hw.UNCERTAIN_BELOW:.0%} sure of "
                f"{'this digit' if len(found) == 1 else f'{len(low)} of these digits'}. Try drawing more clearly.")
 
 if len(found) == 1:

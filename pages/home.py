@@ -5,7 +5,13 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from mnist_core import data, leaderboard, paths, store
+from mnist_core.data import mnist as mnist_data
+
+from mnist_core.analysis import leaderboard
+
+from mnist_core import paths
+
+from mnist_core.models import store
 from studio_ui import routing, runs_panel, state
 
 routing.ensure_router()
@@ -19,10 +25,10 @@ st.markdown(
 st.subheader("The dataset")
 try:
     mnist = state.mnist()
-except data.MnistLoadError as exc:
+except mnist_data.MnistLoadError as exc:
     st.error(f"MNIST could not be loaded, so training and inspection will not work.\n\n{exc}")
 else:
-    n_val = data.VALIDATION_SIZE
+    n_val = mnist_data.VALIDATION_SIZE
     cols = st.columns(4)
     cols[0].metric("Training images", f"{len(mnist.x_train) - n_val:,}")
     cols[1].metric("Validation images", f"{n_val:,}", help="The last 5,000 of MNIST's training set.")

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from mnist_core import evaluate, explain
+from mnist_core.analysis import evaluate, explain
 from studio_ui import charts, pictures, routing, state
 
 routing.ensure_router()

@@ -5,7 +5,9 @@ import json
 import pandas as pd
 import streamlit as st
 
-from mnist_core import leaderboard, store
+from mnist_core.analysis import leaderboard
+
+from mnist_core.models import store
 from studio_ui import charts, routing, state
 
 routing.ensure_router()

@@ -4,9 +4,10 @@ import time
 
 import streamlit as st
 
-from mnist_core import config as config_mod
-from mnist_core import runs, store, zoo
-from mnist_core.config import ConfigError, TrainConfig
+from mnist_core.training import config as config_mod
+from mnist_core.training import rundir
+from mnist_core.models import store, zoo
+from mnist_core.training.config import ConfigError, TrainConfig
 from studio_ui import routing, runs_panel
 
 routing.ensure_router()
@@ -88,7 +89,7 @@ with st.container(border=True):
     config = config_form()
     if config is not None:
         try:
-            run = runs.launch(config)
+            run = rundir.launch(config)
         except (ConfigError, store.StoreError) as exc:
             st.error(f"Cannot start this run: {exc}")
         except OSError as exc:
@@ -116,7 +117,7 @@ def live_runs() -> None:
 st.subheader("Running")
 live_runs()
 
-finished = [r for r in runs_panel.list_runs() if r.status().get("state") not in runs.ACTIVE]
+finished = [r for r in runs_panel.list_runs() if r.status().get("state") not in rundir.ACTIVE]
 st.subheader("Finished")
 if not finished:
     st.caption("Finished, failed and cancelled runs will be listed here.")

@@ -7,7 +7,9 @@ import time
 import pandas as pd
 import streamlit as st
 
-from mnist_core import progress, runs, zoo
+from mnist_core.training import runview, rundir
+
+from mnist_core.models import zoo
 from studio_ui import charts
 
 POLL_S = 1.5
@@ -17,16 +19,16 @@ STATE_ICONS = {"queued": ":material/hourglass_top:", "running": ":material/sync:
                "failed": ":material/error:", "interrupted": ":material/warning:"}
 
 
-def list_runs() -> list[runs.RunDir]:
+def list_runs() -> list[rundir.RunDir]:
     try:
-        return runs.list_runs()
+        return rundir.list_runs()
     except OSError as exc:
         st.error(f"Cannot read the runs folder: {exc}")
         return []
 
 
-def active_runs() -> list[runs.RunDir]:
-    return [r for r in list_runs() if r.status().get("state") in runs.ACTIVE]
+def active_runs() -> list[rundir.RunDir]:
+    return [r for r in list_runs() if r.status().get("state") in rundir.ACTIVE]
 
 
 def _title(view: dict) -> str:
@@ -40,7 +42,7 @@ def live_panel(view: dict, charts_on: bool = True) -> None:
     with st.container(border=True, key=f"run-{view['id']}"):
         head, button = st.columns([5, 1], vertical_alignment="center")
         head.markdown(_title(view))
-        run = runs.RunDir(runs.paths.runs_dir() / view["id"])
+        run = rundir.RunDir(rundir.paths.runs_dir() / view["id"])
         if button.button("Cancel", key=f"cancel-{view['id']}", icon=":material/stop_circle:",
                          disabled=run.stop_requested(), width="stretch"):
             run.request_stop()
@@ -79,7 +81,7 @@ def finished_panel(view: dict, expanded: bool = False) -> None:
             st.warning("Cancelled at the user's request; the partly trained model was not saved.")
         else:
             st.error(f"This run is **{state}**: {view['error'] or 'no reason was recorded'}.")
-            tail = runs.RunDir(runs.paths.runs_dir() / view["id"]).log_tail(30)
+            tail = rundir.RunDir(rundir.paths.runs_dir() / view["id"]).log_tail(30)
             if tail:
                 st.caption("Last lines of the run's log:")
                 st.code(tail, language="text")
@@ -99,5 +101,5 @@ def runs_table(summaries: list[dict]) -> pd.DataFrame:
     } for s in summaries])
 
 
-def views(run_dirs: list[runs.RunDir]) -> list[dict]:
-    return [progress.run_view(r) for r in run_dirs]
+def views(run_dirs: list[rundir.RunDir]) -> list[dict]:
+    return [runview.run_view(r) for r in run_dirs]

@@ -7,7 +7,11 @@ from pathlib import Path
 import numpy as np
 import streamlit as st
 
-from mnist_core import data, paths, store
+from mnist_core.data import mnist as mnist_data
+
+from mnist_core import paths
+
+from mnist_core.models import store
 
 ACTIVE = "active_model"
 WIDGET = "_active_model_widget"
@@ -110,27 +114,27 @@ def require_model(purpose: str) -> store.LoadedModel:
 
 
 @st.cache_resource(show_spinner="Loading MNIST...")
-def mnist() -> data.Mnist:
-    return data.load_mnist()
+def mnist() -> mnist_data.Mnist:
+    return mnist_data.load_mnist()
 
 
 @st.cache_resource(show_spinner="Preparing MNIST splits...")
-def splits() -> data.Splits:
-    return data.load_splits()
+def splits() -> mnist_data.Splits:
+    return mnist_data.load_splits()
 
 
-def require_mnist() -> data.Mnist:
+def require_mnist() -> mnist_data.Mnist:
     try:
         return mnist()
-    except data.MnistLoadError as exc:
+    except mnist_data.MnistLoadError as exc:
         st.error(f"MNIST is not available, so this page cannot show it.\n\n{exc}")
         st.stop()
 
 
-def require_splits() -> data.Splits:
+def require_splits() -> mnist_data.Splits:
     try:
         return splits()
-    except (data.MnistLoadError, ValueError) as exc:
+    except (mnist_data.MnistLoadError, ValueError) as exc:
         st.error(f"MNIST is not available, so this page cannot show it.\n\n{exc}")
         st.stop()
 

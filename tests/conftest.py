@@ -32,7 +32,7 @@ def synthetic_images(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
 
 @pytest.fixture(scope="session")
 def tiny_splits():
-    from mnist_core.data import Splits
+    from mnist_core.data.mnist import Splits
 
     x, y = synthetic_images(600, seed=1)
     xt, yt = synthetic_images(200, seed=2)

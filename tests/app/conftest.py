@@ -21,12 +21,12 @@ TIMEOUT = 120  # the first run of a page that needs a model imports TensorFlow
 
 @pytest.fixture(scope="session")
 def trained_store(tmp_path_factory) -> Path:
-    from mnist_core import training
-    from mnist_core.config import TrainConfig
+    from mnist_core.training import loop
+    from mnist_core.training.config import TrainConfig
 
     root = tmp_path_factory.mktemp("app-models")
-    training.train(TrainConfig.for_model("lenet5", epochs=1, train_subset=600, name="default"), store_root=root)
-    training.train(TrainConfig.for_model("numpy_softmax", epochs=1, train_subset=600, name="flat"), store_root=root)
+    loop.train(TrainConfig.for_model("lenet5", epochs=1, train_subset=600, name="default"), store_root=root)
+    loop.train(TrainConfig.for_model("numpy_softmax", epochs=1, train_subset=600, name="flat"), store_root=root)
     return root
 
 

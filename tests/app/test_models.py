@@ -2,7 +2,7 @@
 
 import json
 
-from mnist_core import store as store_mod
+from mnist_core.models import store as store_mod
 
 from .conftest import open_page, texts
 

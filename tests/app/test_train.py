@@ -2,19 +2,21 @@
 
 import time
 
-from mnist_core import runs, store
+from mnist_core.training import rundir
+
+from mnist_core.models import store
 
 from .conftest import open_page, texts
 
 
-def _wait_until_finished(timeout: float = 240) -> runs.RunDir:
+def _wait_until_finished(timeout: float = 240) -> rundir.RunDir:
     deadline = time.time() + timeout
     while time.time() < deadline:
-        found = runs.list_runs()
-        if found and found[0].status()["state"] in runs.FINAL:
+        found = rundir.list_runs()
+        if found and found[0].status()["state"] in rundir.FINAL:
             return found[0]
         time.sleep(0.5)
-    raise AssertionError(f"the run did not finish in {timeout} s: {[r.status() for r in runs.list_runs()]}")
+    raise AssertionError(f"the run did not finish in {timeout} s: {[r.status() for r in rundir.list_runs()]}")
 
 
 def test_start_a_tiny_run_and_see_it_finish(store):
@@ -28,12 +30,12 @@ def test_start_a_tiny_run_and_see_it_finish(store):
     at.button(key="tr_start").click().run()
     assert any("Started run" in s.value for s in at.success), texts(at)
 
-    launched = runs.list_runs()
+    launched = rundir.list_runs()
     assert len(launched) == 1
     assert launched[0].config().train_subset == 500 and launched[0].config().name == "tiny-softmax"
     at.run()
     progress_texts = [p.text for p in at.get("progress")]
-    if launched[0].status()["state"] in runs.ACTIVE:  # still going: it is drawn as a live panel
+    if launched[0].status()["state"] in rundir.ACTIVE:  # still going: it is drawn as a live panel
         assert progress_texts and "tiny-softmax" in texts(at)
 
     run = _wait_until_finished()
@@ -55,7 +57,7 @@ def test_an_existing_name_needs_explicit_replacement(store):
     assert at.checkbox(key="tr_softmax_replace").value is False
     at.button(key="tr_start").click().run()
     assert any("already exists" in e.value for e in at.error)
-    assert runs.list_runs() == []
+    assert rundir.list_runs() == []
 
 
 def test_invalid_name_is_explained(store):
@@ -64,16 +66,16 @@ def test_invalid_name_is_explained(store):
     at.text_input(key="tr_softmax_name").input("Bad Name!").run()
     at.button(key="tr_start").click().run()
     assert any("invalid model name" in e.value for e in at.error)
-    assert runs.list_runs() == []
+    assert rundir.list_runs() == []
 
 
 def test_failed_and_cancelled_runs_say_why(store):
-    from mnist_core.config import TrainConfig
+    from mnist_core.training.config import TrainConfig
 
-    failed = runs.RunDir.create(TrainConfig.for_model("softmax", epochs=1))
+    failed = rundir.RunDir.create(TrainConfig.for_model("softmax", epochs=1))
     failed.write_status("failed", error="MnistLoadError: could not load MNIST")
     (failed.path / "log.txt").write_text("Traceback...\nMnistLoadError: could not load MNIST\n")
-    cancelled = runs.RunDir.create(TrainConfig.for_model("softmax", epochs=1))
+    cancelled = rundir.RunDir.create(TrainConfig.for_model("softmax", epochs=1))
     cancelled.write_status("cancelled", error="cancelled at the user's request")
     at = open_page("train")
     assert any("could not load MNIST" in e.value for e in at.error)

@@ -5,7 +5,7 @@ import os
 import subprocess
 import sys
 
-from mnist_core import store
+from mnist_core.models import store
 from tests.conftest import REPO
 from tests.hostile.digits import digit_image, template_net
 
@@ -17,13 +17,13 @@ def _run(models_dir, *args):
 
 
 def test_table_with_interval_ensemble_members_and_handwriting(tmp_path):
-    from mnist_core import ensemble
-    from mnist_core.data import load_splits
+    from mnist_core.models import ensembles
+    from mnist_core.data.mnist import load_splits
 
     models = tmp_path / "models"
     store.save("t1", template_net(), {"kind": "numpy_softmax", "test_accuracy": 0.5}, root=models)
     store.save("t2", template_net(scale=20.0), {"kind": "numpy_softmax", "test_accuracy": 0.4}, root=models)
-    ensemble.create("both", ["t1", "t2"], root=models, splits=load_splits())
+    ensembles.create("both", ["t1", "t2"], root=models, splits=load_splits())
     photos = tmp_path / "photos"
     for d in (1, 7):
         (photos / str(d)).mkdir(parents=True)

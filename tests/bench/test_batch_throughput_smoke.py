@@ -4,7 +4,7 @@ import os
 import subprocess
 import sys
 
-from mnist_core import store
+from mnist_core.models import store
 from tests.conftest import REPO
 from tests.hostile.digits import template_net
 

@@ -5,8 +5,8 @@ import os
 import subprocess
 import sys
 
-from mnist_core import store, zoo
-from mnist_core.config import TrainConfig
+from mnist_core.models import store, zoo
+from mnist_core.training.config import TrainConfig
 from tests.conftest import REPO
 
 
@@ -17,13 +17,13 @@ def _run(models_dir, *args):
 
 
 def test_table_and_json_for_keras_and_ensemble(tmp_path):
-    from mnist_core import ensemble
-    from mnist_core.data import load_splits
+    from mnist_core.models import ensembles
+    from mnist_core.data.mnist import load_splits
 
     models = tmp_path / "models"
     for i in range(2):
         store.save(f"s{i}", zoo.build(TrainConfig.for_model("softmax")), {"kind": "softmax"}, root=models)
-    ensemble.create("pair", ["s0", "s1"], root=models, splits=load_splits())
+    ensembles.create("pair", ["s0", "s1"], root=models, splits=load_splits())
     proc = _run(models, "--n", "10", "--repeats", "1", "--batch-n", "500")
     assert proc.returncode == 0, proc.stderr
     assert "p50 ms" in proc.stdout and "load average" in proc.stdout

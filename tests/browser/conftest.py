@@ -88,12 +88,12 @@ def chromium_path() -> str:
 
 @pytest.fixture(scope="session")
 def browser_store(tmp_path_factory) -> tuple[Path, Path]:
-    from mnist_core import training
-    from mnist_core.config import TrainConfig
+    from mnist_core.training import loop
+    from mnist_core.training.config import TrainConfig
 
     root = tmp_path_factory.mktemp("browser")
     models, runs = root / "models", root / "runs"
-    training.train(TrainConfig.for_model("lenet5", epochs=1, train_subset=600, name="default"), store_root=models)
+    loop.train(TrainConfig.for_model("lenet5", epochs=1, train_subset=600, name="default"), store_root=models)
     return models, runs
 
 
@@ -109,7 +109,7 @@ def server(chromium_path, browser_store, tmp_path_factory):
 
 def stop_runs(root: Path, grace_s: float = 20) -> None:
     """Training runs live in their own sessions; stop any a failed test left going."""
-    from mnist_core import runs as runs_mod
+    from mnist_core.training import rundir as runs_mod
 
     active = [r for r in runs_mod.list_runs(root) if r.status().get("state") in runs_mod.ACTIVE]
     for run in active:

@@ -3,7 +3,7 @@
 import re
 import time
 
-from mnist_core import runs
+from mnist_core.training import rundir
 
 from .conftest import chart_points, problems
 
@@ -60,7 +60,7 @@ def test_cancel_a_run(page, browser_store):
     page.get_by_text("cancelled after").first.wait_for(timeout=180_000)
     assert problems(page) == []
     _, runs_root = browser_store
-    states = {r.config().name: r.status()["state"] for r in runs.list_runs(runs_root)}
+    states = {r.config().name: r.status()["state"] for r in rundir.list_runs(runs_root)}
     assert states["browser-cancel"] == "cancelled"
     models, _ = browser_store
     assert not (models / "browser-cancel").exists()

@@ -5,8 +5,8 @@ import sys
 
 import pytest
 
-from mnist_core import store
-from mnist_core.numpy_nets import NumpyNet
+from mnist_core.models import store
+from mnist_core.models.numpy_nets import NumpyNet
 from tests.conftest import REPO
 
 

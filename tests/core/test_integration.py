@@ -9,7 +9,9 @@ import time
 
 import pytest
 
-from mnist_core import runs, store
+from mnist_core.training import rundir
+
+from mnist_core.models import store
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.slow
@@ -37,7 +39,7 @@ def test_sigkill_leaves_store_unchanged_and_run_interrupted(tmp_path, monkeypatc
     proc = subprocess.Popen([sys.executable, "-m", "mnist_core", "train", "--model", "cnn", "--epochs", "2",
                              "--name", "never", "--run-dir", str(run_dir), "--quiet"], cwd=REPO, env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    run = runs.RunDir(run_dir)
+    run = rundir.RunDir(run_dir)
     deadline = time.time() + 180
     while time.time() < deadline and len(run.events("batch")) < 3:
         time.sleep(0.2)

@@ -3,8 +3,10 @@
 import numpy as np
 import pytest
 
-from mnist_core import runs, store, training, zoo
-from mnist_core.config import ConfigError, TrainConfig
+from mnist_core.training import rundir, loop
+
+from mnist_core.models import store, zoo
+from mnist_core.training.config import ConfigError, TrainConfig
 
 
 def test_new_fields_round_trip_and_old_configs_still_load(tmp_path):
@@ -48,9 +50,9 @@ def test_best_has_batch_norm_and_dropout():
 
 
 def test_mixed_precision_trains_and_saves_a_float32_model(tiny_splits, store_root, runs_root, monkeypatch):
-    monkeypatch.setattr(training, "native_bfloat16", lambda: True)  # exercise the mixed path on any CPU
+    monkeypatch.setattr(loop, "native_bfloat16", lambda: True)  # exercise the mixed path on any CPU
     config = TrainConfig.for_model("fast", epochs=2, batch_size=50, precision="mixed_bfloat16", name="mixed")
-    card = training.train(config, splits=tiny_splits)
+    card = loop.train(config, splits=tiny_splits)
     assert card["test_accuracy"] > 0.5
     loaded = store.load("mixed")
     assert {layer.dtype_policy.name for layer in loaded.net.layers} == {"float32"}
@@ -62,8 +64,8 @@ def test_mixed_precision_trains_and_saves_a_float32_model(tiny_splits, store_roo
 
 def test_steps_per_execution_keeps_events_consistent(tiny_splits, store_root, runs_root):
     config = TrainConfig.for_model("fast", epochs=2, batch_size=50, steps_per_execution=3, name="spe")
-    run = runs.RunDir.create(config)
-    training.train(config, run, splits=tiny_splits)
+    run = rundir.RunDir.create(config)
+    loop.train(config, run, splits=tiny_splits)
     batches = run.events("batch")
     steps = [b["global_step"] for b in batches]
     assert steps == sorted(steps) and steps[-1] == 20 and all(b["step"] <= 10 for b in batches)
@@ -72,25 +74,25 @@ def test_steps_per_execution_keeps_events_consistent(tiny_splits, store_root, ru
 
 def test_augmented_runs_repeat_exactly(tiny_splits, store_root):
     config = TrainConfig.for_model("fast", epochs=1, batch_size=50, augment=True, elastic_alpha=20, seed=5)
-    a = training.train(config, splits=tiny_splits, save=False)
-    b = training.train(config, splits=tiny_splits, save=False)
+    a = loop.train(config, splits=tiny_splits, save=False)
+    b = loop.train(config, splits=tiny_splits, save=False)
     assert a["history"] == b["history"]
-    c = training.train(TrainConfig.for_model("fast", epochs=1, batch_size=50, augment=True, elastic_alpha=20, seed=6),
+    c = loop.train(TrainConfig.for_model("fast", epochs=1, batch_size=50, augment=True, elastic_alpha=20, seed=6),
                        splits=tiny_splits, save=False)
     assert c["history"] != a["history"]
 
 
 def test_beta_1_reaches_the_optimizer():
-    opt = training._optimizer(TrainConfig.for_model("fast"), 100)
+    opt = loop._optimizer(TrainConfig.for_model("fast"), 100)
     assert float(np.asarray(opt.beta_1)) == pytest.approx(0.7)
 
 
 def test_bfloat16_falls_back_to_float32_without_native_support(tiny_splits, store_root, monkeypatch):
-    monkeypatch.setattr(training, "native_bfloat16", lambda: False)
+    monkeypatch.setattr(loop, "native_bfloat16", lambda: False)
     config = TrainConfig.for_model("fast", epochs=1, batch_size=50, precision="mixed_bfloat16")
-    assert training.effective_precision(config) == "float32"
-    card = training.train(config, splits=tiny_splits, save=False)
+    assert loop.effective_precision(config) == "float32"
+    card = loop.train(config, splits=tiny_splits, save=False)
     assert card["precision"] == "float32" and card["config"]["precision"] == "mixed_bfloat16"
-    monkeypatch.setattr(training, "native_bfloat16", lambda: True)
-    assert training.effective_precision(config) == "mixed_bfloat16"
-    assert training.effective_precision(TrainConfig.for_model("fast", precision="float32")) == "float32"
+    monkeypatch.setattr(loop, "native_bfloat16", lambda: True)
+    assert loop.effective_precision(config) == "mixed_bfloat16"
+    assert loop.effective_precision(TrainConfig.for_model("fast", precision="float32")) == "float32"

@@ -2,8 +2,10 @@
 
 import pytest
 
-from mnist_core import evaluate, selection, store
-from mnist_core.data import load_splits
+from mnist_core.analysis import evaluate
+
+from mnist_core.models import selection, store
+from mnist_core.data.mnist import load_splits
 from tests.conftest import REPO
 
 pytestmark = pytest.mark.slow

@@ -4,7 +4,7 @@ import os
 
 import pytest
 
-from mnist_core import store
+from mnist_core.models import store
 from tests.hostile.digits import template_net
 from tests.hostile.make_corpus import build
 

@@ -79,8 +79,8 @@ def template_net(scale: float = 40.0):
     meaningful predictions without training anything."""
     import numpy as np
 
-    from mnist_core.numpy_nets import NumpyNet
-    from mnist_core.preprocess import prepare
+    from mnist_core.models.numpy_nets import NumpyNet
+    from mnist_core.handwriting.preprocess import prepare
 
     templates = []
     for d in range(10):
@@ -93,6 +93,6 @@ def template_net(scale: float = 40.0):
 
 
 def template_model():
-    from mnist_core.store import LoadedModel
+    from mnist_core.models.store import LoadedModel
 
     return LoadedModel("templates", {"name": "templates", "kind": "numpy_softmax"}, template_net(), "numpy")

@@ -1,0 +1,1 @@
+"""Numbers and pictures about models: evaluation metrics, explanations, the leaderboard."""

@@ -1,0 +1,41 @@
+"""python -m mnist_core COMMAND: one module per group of commands, each with register(sub)."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+from mnist_core.cli import models as models_cmds
+from mnist_core.cli import reading as reading_cmds
+from mnist_core.cli import training as training_cmds
+from mnist_core.cli.common import UserError
+from mnist_core.data.mnist import MnistLoadError
+from mnist_core.models import store
+from mnist_core.training.config import ConfigError
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TF's C++ banner out of the terminal
+
+# Each module adds its subcommands; a new group of commands is a new module listed here.
+COMMAND_GROUPS = (training_cmds, reading_cmds, models_cmds)
+USER_ERRORS = (UserError, ConfigError, store.StoreError, MnistLoadError, FileNotFoundError)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m mnist_core", description="MNIST Studio command line")
+    sub = parser.add_subparsers(dest="command", required=True)
+    for group in COMMAND_GROUPS:
+        group.register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except USER_ERRORS as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130

@@ -1,0 +1,83 @@
+"""models, delete, ensemble, promote: the model store from the terminal."""
+
+from __future__ import annotations
+
+import json
+
+from mnist_core.models import store
+
+
+def cmd_models(args) -> int:
+    cards = store.list_models()
+    if args.json:
+        print(json.dumps([{k: c.get(k) for k in ("name", "kind", "test_accuracy", "params", "train_seconds",
+                                                  "created", "error")} for c in cards]))
+        return 0
+    if not cards:
+        print("no saved models (train one with: python -m mnist_core train --model softmax)")
+    for c in cards:
+        if "error" in c:
+            print(f"{c['name']:<24} unreadable: {c['error']}")
+        else:
+            print(f"{c['name']:<24} {c.get('kind', '?'):<14} acc {c.get('test_accuracy', 0):.4f}  "
+                  f"{c.get('params', 0):>9,} params  {c.get('train_seconds', 0):>8.1f}s  {c.get('created', '')}")
+    return 0
+
+
+def cmd_delete(args) -> int:
+    store.delete(args.name)
+    print(f"deleted model '{args.name}'")
+    return 0
+
+
+def cmd_ensemble(args) -> int:
+    from mnist_core.models.ensembles import create
+
+    card = create(args.name, args.members)
+    if args.json:
+        print(json.dumps({k: card[k] for k in ("name", "members", "test_accuracy", "test_loss", "test_ci95", "params")}))
+    else:
+        lo, hi = card["test_ci95"]
+        print(f"saved ensemble '{card['name']}' of {', '.join(card['members'])}: test accuracy "
+              f"{card['test_accuracy']:.4f} (95% CI {lo:.4f}-{hi:.4f})")
+    return 0
+
+
+def cmd_promote(args) -> int:
+    from mnist_core.models.selection import RULE, promote
+
+    result = promote(args.candidates, args.to)
+    card = result["card"]
+    if args.json:
+        print(json.dumps({"chosen": result["chosen"], "target": args.to, "candidates": result["candidates"],
+                          "test_accuracy": card.get("test_accuracy")}))
+        return 0
+    print(f"rule: {RULE}")
+    for r in result["candidates"]:
+        mark = "->" if r["name"] == result["chosen"] else "  "
+        print(f"{mark} {r['name']:<24} val_accuracy {r['val_accuracy']:.4f}  val_loss {r['val_loss']:.5f}")
+    print(f"copied '{result['chosen']}' to '{args.to}'; its test accuracy: {card.get('test_accuracy', float('nan')):.4f}")
+    return 0
+
+
+
+def register(sub) -> None:
+    p = sub.add_parser("models", help="list saved models")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_models)
+
+    p = sub.add_parser("delete", help="delete a saved model")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_delete)
+
+    p = sub.add_parser("ensemble", help="save an ensemble that averages saved models' probabilities")
+    p.add_argument("name")
+    p.add_argument("members", nargs="+", help="two or more saved model names")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_ensemble)
+
+    p = sub.add_parser("promote", help="copy the candidate with the best validation accuracy to another name")
+    p.add_argument("candidates", nargs="+", help="saved model names (trained with a validation split)")
+    p.add_argument("--to", default="default", help="destination name (default: default)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_promote)

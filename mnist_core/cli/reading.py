@@ -1,0 +1,71 @@
+"""evaluate, predict: models on the MNIST test set and on real handwriting."""
+
+from __future__ import annotations
+
+import json
+import time
+
+from mnist_core.models import store
+
+
+def cmd_evaluate(args) -> int:
+    if args.images:
+        return _evaluate_images(args)
+    from mnist_core.data.mnist import load_splits
+    from mnist_core.analysis.evaluate import evaluate_model
+
+    model = store.load(args.model)
+    splits = load_splits()
+    t0 = time.time()
+    report = evaluate_model(model, splits.x_test, splits.y_test, mistakes_limit=20)
+    report["seconds"] = time.time() - t0
+    report["model"] = args.model
+    if args.json:
+        print(json.dumps(report))
+        return 0
+    lo, hi = report["ci95"]
+    print(f"model '{args.model}' on the MNIST test set: accuracy {report['accuracy']:.4f} "
+          f"({report['correct']}/{report['n']}, 95% CI {lo:.4f}-{hi:.4f}), loss {report['loss']:.4f}, "
+          f"{report['seconds']:.2f}s")
+    _print_confusion(report["confusion"])
+    return 0
+
+
+def _print_confusion(cm) -> None:
+    print("confusion matrix (rows: true digit, columns: predicted)")
+    print("     " + " ".join(f"{k:>5}" for k in range(len(cm))))
+    for k, row in enumerate(cm):
+        print(f"{k:>4} " + " ".join(f"{v:>5}" for v in row))
+
+
+def _evaluate_images(args) -> int:
+    from mnist_core.handwriting.reading import evaluate_images, format_report
+
+    model = store.load(args.model)
+    report = evaluate_images(model, args.images)
+    print(json.dumps(report) if args.json else format_report(report))
+    return 0
+
+
+def cmd_predict(args) -> int:
+    from mnist_core.handwriting.reading import format_predictions, predict_files
+
+    model = store.load(args.model)
+    results = predict_files(model, args.images)
+    print(json.dumps(results) if args.json else format_predictions(results))
+    return 0 if all(r.get("error") is None for r in results) else 1
+
+
+
+def register(sub) -> None:
+    p = sub.add_parser("evaluate", help="evaluate a saved model on the MNIST test set or a folder/ZIP of images")
+    p.add_argument("--model", default="default")
+    p.add_argument("--images", help="directory or ZIP of real handwriting (folder per label or label_ prefix)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_evaluate)
+
+    p = sub.add_parser("predict", help="read digits (or multi-digit numbers) from image files")
+    p.add_argument("images", nargs="+")
+    p.add_argument("--model", default="default")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_predict)

@@ -1,0 +1,135 @@
+"""train, runs, stop: training runs from the terminal."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from mnist_core.cli.common import UserError
+from mnist_core.models import zoo
+from mnist_core.training import rundir
+from mnist_core.training.config import TrainConfig
+
+
+class TerminalProgress:
+    """A one-line progress bar on stderr (plain lines when not a terminal)."""
+
+    def __init__(self, stream=sys.stderr):
+        self.stream, self.tty, self.last = stream, stream.isatty(), 0.0
+
+    def update(self, epoch, epochs, step, steps, logs, eta):
+        now = time.time()
+        if not self.tty or (now - self.last < 0.1 and step != steps):
+            return
+        self.last = now
+        filled = int(30 * step / steps)
+        eta_s = f" ETA {eta:4.0f}s" if eta is not None else ""
+        self.stream.write(f"\repoch {epoch}/{epochs} [{'#' * filled}{'.' * (30 - filled)}] {step}/{steps} "
+                          f"loss {logs['loss']:.4f} acc {logs['accuracy']:.4f}{eta_s} ")
+        self.stream.flush()
+
+    def epoch_end(self, epoch, logs):
+        val = f" val_loss {logs['val_loss']:.4f} val_acc {logs['val_accuracy']:.4f}" if "val_loss" in logs else ""
+        end = "\n" if self.tty else ""
+        self.stream.write(f"{end}epoch {epoch}: loss {logs['loss']:.4f} acc {logs['accuracy']:.4f}{val} "
+                          f"({logs['elapsed']:.1f}s)\n")
+        self.stream.flush()
+
+    def epoch_model(self, epoch, net):
+        return False  # training.Progress's hook: the CLI never stops a run early
+
+
+def _config_from_args(args) -> TrainConfig:
+    if args.run_dir and not args.model and os.path.isfile(os.path.join(args.run_dir, "config.json")):
+        return TrainConfig.load(os.path.join(args.run_dir, "config.json"))
+    if not args.model:
+        raise UserError(f"--model is required; choose one of {', '.join(zoo.MODELS)}")
+    overrides = dict(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, dropout=args.dropout,
+                     seed=args.seed, name=args.name, optimizer=args.optimizer, schedule=args.schedule,
+                     train_subset=args.train_subset)
+    config = TrainConfig.for_model(args.model, **overrides)
+    config.augment = config.augment or args.augment
+    config.batch_norm = config.batch_norm or args.batch_norm
+    return config.validate()
+
+
+def cmd_train(args) -> int:
+    from mnist_core.training.loop import Cancelled, train
+
+    config = _config_from_args(args)
+    run = None
+    if args.run_dir:
+        run = rundir.RunDir(Path(args.run_dir))
+        if not (run.path / "config.json").is_file():
+            run.path.mkdir(parents=True, exist_ok=True)
+            config.save(run.path / "config.json")
+    else:
+        run = rundir.RunDir.create(config)
+    if not args.json:
+        print(f"run {run.path}", file=sys.stderr)
+    try:
+        card = train(config, run, progress=None if args.quiet else TerminalProgress())
+    except Cancelled:
+        print("cancelled: the run was asked to stop; nothing was saved", file=sys.stderr)
+        return 3
+    summary = {"name": card["name"], "model": card["kind"], "test_accuracy": card["test_accuracy"],
+               "test_loss": card["test_loss"], "train_seconds": card["train_seconds"],
+               "epochs": card["epochs_trained"], "params": card["params"], "run_dir": str(run.path)}
+    if args.json:
+        print(json.dumps(summary))
+    else:
+        print(f"saved model '{card['name']}': test accuracy {card['test_accuracy']:.4f}, "
+              f"loss {card['test_loss']:.4f}, {card['train_seconds']:.1f}s training, {card['params']:,} params")
+    return 0
+
+
+def cmd_runs(args) -> int:
+    rows = [r.summary() for r in rundir.list_runs()]
+    if args.json:
+        print(json.dumps(rows))
+        return 0
+    if not rows:
+        print("no runs yet")
+    for r in rows:
+        acc = f"test acc {r['test_accuracy']:.4f}" if r.get("test_accuracy") is not None else ""
+        why = f"  ({r['error']})" if r["state"] in ("failed", "interrupted") and r.get("error") else ""
+        print(f"{r['id']:<36} {r['state']:<11} epoch {r.get('epoch') or 0}/{r.get('epochs')}  {acc}{why}")
+    return 0
+
+
+def cmd_stop(args) -> int:
+    rundir.get_run(args.run_id).request_stop()
+    print(f"asked run {args.run_id} to stop")
+    return 0
+
+
+
+def register(sub) -> None:
+    p = sub.add_parser("train", help="train a zoo model and save it to models/")
+    p.add_argument("--model", choices=list(zoo.MODELS), help="model kind")
+    p.add_argument("--epochs", type=int)
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--lr", type=float)
+    p.add_argument("--optimizer", choices=["adam", "adamw", "sgd", "rmsprop"])
+    p.add_argument("--schedule", choices=["constant", "onecycle", "cosine", "exponential"])
+    p.add_argument("--augment", action="store_true", help="random rotation, shift and zoom of training batches")
+    p.add_argument("--batch-norm", action="store_true")
+    p.add_argument("--dropout", type=float)
+    p.add_argument("--train-subset", type=int, help="train on this many training images")
+    p.add_argument("--seed", type=int)
+    p.add_argument("--name", help="model name in the store (default: KIND-TIMESTAMP)")
+    p.add_argument("--run-dir", help="run directory (default: a new one under runs/)")
+    p.add_argument("--json", action="store_true", help="print one JSON object at the end")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_train)
+
+    p = sub.add_parser("runs", help="list training runs and their state")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_runs)
+
+    p = sub.add_parser("stop", help="ask a running training run to stop")
+    p.add_argument("run_id")
+    p.set_defaults(func=cmd_stop)

@@ -1,0 +1,1 @@
+"""MNIST loading, fixed splits, dataset statistics and training-time augmentation."""

@@ -1,0 +1,1 @@
+"""Real handwriting: decoding, preprocessing to MNIST's form, collections, and reading them."""

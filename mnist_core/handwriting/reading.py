@@ -1,0 +1,239 @@
+"""Read real handwriting with a model: single images, multi-digit numbers, whole collections.
+
+Decoding and preprocessing are CPU work in NumPy/Pillow, so large batches go
+to a pool of worker processes (one per core, started with 'forkserver' so
+they never inherit TensorFlow's threads); the model then sees all inputs in
+one batched call in this process.
+"""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing
+import os
+import time
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+import numpy as np
+
+from mnist_core.analysis import evaluate as ev
+from mnist_core.handwriting.collection import Limits, read_collection
+from mnist_core.handwriting.preprocess import ImageError, Prepared, analyse, group_columns, load_image, render
+
+UNCERTAIN_BELOW = 0.8  # below this confidence a prediction is flagged for a second look
+BATCH_DRAFT = 240  # batch decoding may shrink JPEGs by powers of two while their long side stays >= this
+PARALLEL_FROM = 24  # smaller batches are not worth starting worker processes for
+CHUNK = 16
+WORKERS = min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
+
+_pool: ProcessPoolExecutor | None = None
+
+
+def read_image(model, image) -> dict:
+    """Read every digit of one image (PIL image or array), left to right.
+
+    Returns number (the digits as a string, None when no digit was found),
+    digits [{prediction, confidence, probs, uncertain, box}] and prepared (the
+    Prepared of each digit, or one Prepared with found=False and its reason)."""
+    a = analyse(image)
+    if a.reason:
+        return {"number": None, "digits": [], "prepared": [Prepared(None, False, a.reason, a.steps or [])]}
+    prepared = [render(a, group) for group in group_columns(a.comps, a.kept)]
+    probs = model.predict_proba(np.stack([p.x for p in prepared]))
+    digits = [_digit(p, box=q.box) for p, q in zip(probs, prepared)]
+    return {"number": "".join(str(d["prediction"]) for d in digits), "digits": digits, "prepared": prepared}
+
+
+def _digit(p: np.ndarray, box=None) -> dict:
+    k = int(p.argmax())
+    return {"prediction": k, "confidence": float(p[k]), "probs": [float(v) for v in p],
+            "uncertain": bool(p[k] < UNCERTAIN_BELOW), "box": list(box) if box else None}
+
+
+def process_bytes(data: bytes, name: str, draft: int | None = None) -> dict:
+    """Decode + preprocess one file: the whole image as one digit (x), and each
+    digit separately when it holds several (parts); reason when unusable."""
+    try:
+        a = analyse(load_image(data, name, draft=draft), keep_steps=False)
+        if a.reason:
+            return {"reason": a.reason}
+        x = render(a, a.kept).x[:, :, 0]
+        groups = group_columns(a.comps, a.kept)
+        parts = np.stack([render(a, g).x[:, :, 0] for g in groups]) if len(groups) > 1 else None
+        return {"x": x, "parts": parts}
+    except ImageError as exc:
+        return {"reason": str(exc).removeprefix(f"{name}: ")}
+    except Exception as exc:  # noqa: BLE001 - one bad file must never stop a batch
+        return {"reason": f"could not be processed ({type(exc).__name__}: {exc})"}
+
+
+def _process_chunk(chunk: list, draft: int | None) -> list:
+    return [process_bytes(data, name, draft) for name, data in chunk]
+
+
+def _get_pool() -> ProcessPoolExecutor:
+    """One pool per process, kept between calls (the dashboard reuses it for every batch)."""
+    global _pool
+    if _pool is None:
+        ctx = multiprocessing.get_context("forkserver")  # raises ValueError where there is none (Windows)
+        _pool = ProcessPoolExecutor(max_workers=WORKERS, mp_context=ctx)
+    return _pool
+
+
+@atexit.register
+def shutdown_pool() -> None:
+    global _pool
+    if _pool is not None:
+        _pool.shutdown(wait=True, cancel_futures=True)
+        _pool = None
+
+
+def process_many(named: list, progress=None, draft: int | None = BATCH_DRAFT, parallel: bool | None = None) -> list:
+    """process_bytes over [(name, bytes)], in order; in worker processes when the batch is large."""
+    total = len(named)
+    results: list = [None] * total
+    use_pool = (total >= PARALLEL_FROM and WORKERS > 1) if parallel is None else parallel
+    done = 0
+    if use_pool:
+        try:
+            pool = _get_pool()
+            futures = [(i, pool.submit(_process_chunk, named[i:i + CHUNK], draft)) for i in range(0, total, CHUNK)]
+            for i, fut in futures:
+                results[i:i + CHUNK] = fut.result()
+                done += len(named[i:i + CHUNK])
+                if progress:
+                    progress(done, total)
+            return results
+        except (BrokenProcessPool, OSError, ValueError, RuntimeError):
+            shutdown_pool()  # no pool here, or a worker died (out of memory?): finish what is left in this process
+    for i, (name, data) in enumerate(named):
+        if results[i] is None:
+            results[i] = process_bytes(data, name, draft)
+        if progress and (i + 1 == total or (i + 1) % 8 == 0):
+            progress(i + 1, total)
+    return results
+
+
+def evaluate_images(model, source, progress=None, keep_inputs: bool = False, limits: Limits | None = None,
+                    parallel: bool | None = None) -> dict:
+    """Predict every image of a collection (directory, ZIP, file, or [(name, bytes)]) and score the labelled ones.
+
+    JSON-serialisable report: accuracy (None without labels), n (labelled images
+    scored), correct, ci95, images (images predicted), confusion, per_class,
+    predictions [{file, label, prediction, confidence, correct, number, uncertain}],
+    mistakes (wrong predictions, most confident first), skipped [{file, reason}]
+    (unreadable files and images without a digit), notes, seconds. With
+    keep_inputs, also the in-memory arrays inputs (N, 28, 28, 1) and probs
+    (N, 10), aligned with predictions (leave them out before json.dumps).
+    parallel: None decides by batch size; True/False force worker processes or not."""
+    t0 = time.time()
+    coll = read_collection(source, limits)
+    results = process_many([(it.file, it.data) for it in coll.items], progress, parallel=parallel)
+    skipped = list(coll.skipped)
+    rows, xs, parts = [], [], []
+    for item, r in zip(coll.items, results):
+        if "reason" in r:
+            skipped.append({"file": item.file, "reason": r["reason"]})
+            continue
+        rows.append({"file": item.file, "label": item.label})
+        xs.append(r["x"])
+        parts.append(r["parts"])
+    x = np.stack(xs)[..., None] if xs else np.zeros((0, 28, 28, 1), np.float32)
+    probs = model.predict_proba(x) if len(x) else np.zeros((0, 10), np.float32)
+    _fill_predictions(model, rows, probs, parts)
+    report = _score(rows, probs)
+    report.update(model=getattr(model, "name", None), source=_source_name(source), images=len(rows),
+                  predictions=rows, skipped=skipped, notes=coll.notes, seconds=time.time() - t0)
+    if keep_inputs:
+        report["inputs"], report["probs"] = x, probs
+    return report
+
+
+def _fill_predictions(model, rows: list, probs: np.ndarray, parts: list) -> None:
+    multi = [p for p in parts if p is not None]
+    part_probs = model.predict_proba(np.concatenate(multi)[..., None]) if multi else None
+    offset = 0
+    for row, p, part in zip(rows, probs, parts):
+        k = int(p.argmax())
+        row.update(prediction=k, confidence=float(p[k]), uncertain=bool(p[k] < UNCERTAIN_BELOW),
+                   correct=None if row["label"] is None else bool(k == row["label"]), number=str(k))
+        if part is not None:
+            digits = part_probs[offset:offset + len(part)].argmax(axis=1)
+            offset += len(part)
+            row["number"] = "".join(str(int(d)) for d in digits)
+
+
+def _score(rows: list, probs: np.ndarray) -> dict:
+    labelled = [i for i, r in enumerate(rows) if r["label"] is not None]
+    if not labelled:
+        return {"accuracy": None, "n": 0, "correct": 0, "ci95": None, "loss": None,
+                "confusion": [[0] * 10 for _ in range(10)], "per_class": ev.per_class(np.zeros((10, 10), int)),
+                "mistakes": []}
+    y = np.array([rows[i]["label"] for i in labelled])
+    summary = ev.summarize(probs[labelled], y, mistakes_limit=None)
+    for m in summary["mistakes"]:
+        m["file"] = rows[labelled[m.pop("index")]]["file"]
+    summary["ci95"] = list(summary["ci95"])
+    return summary
+
+
+def _source_name(source) -> str:
+    return str(source) if not isinstance(source, (list, tuple)) else f"{len(source)} uploaded file(s)"
+
+
+def predict_files(model, paths) -> list:
+    """Read the digits (or multi-digit number) in each image file: [{file, number, digits, error}]."""
+    out = []
+    for path in paths:
+        try:
+            result = read_image(model, load_image(path))
+        except ImageError as exc:
+            out.append({"file": str(path), "number": None, "digits": [], "error": str(exc)})
+            continue
+        except Exception as exc:  # noqa: BLE001 - one bad file must not hide the others' results
+            out.append({"file": str(path), "number": None, "digits": [],
+                        "error": f"{path}: could not be processed ({type(exc).__name__}: {exc})"})
+            continue
+        error = None if result["digits"] else result["prepared"][0].reason
+        out.append({"file": str(path), "number": result["number"], "digits": result["digits"], "error": error})
+    return out
+
+
+def format_predictions(results: list) -> str:
+    lines = []
+    for r in results:
+        if r["error"]:
+            lines.append(f"{r['file']}: {r['error']}")
+            continue
+        detail = ", ".join(f"{d['prediction']} ({d['confidence']:.2f}{', uncertain' if d['uncertain'] else ''})"
+                           for d in r["digits"])
+        lines.append(f"{r['file']}: {r['number']}   [{detail}]")
+    return "\n".join(lines)
+
+
+def format_report(report: dict) -> str:
+    lines = [f"{report['images']} image(s) read from {report['source']} with model '{report['model']}' "
+             f"in {report['seconds']:.1f}s; {len(report['skipped'])} skipped"]
+    if report["accuracy"] is None:
+        lines.append("no labelled images (use a folder per label, 7/x.png, or a prefix, 7_x.png): predictions only")
+    else:
+        lo, hi = report["ci95"]
+        lines.append(f"accuracy {report['accuracy']:.4f} ({report['correct']}/{report['n']}, 95% CI {lo:.3f}-{hi:.3f})")
+        lines.append("confusion matrix (rows: true digit, columns: predicted)")
+        lines.append("     " + " ".join(f"{k:>4}" for k in range(10)))
+        lines += [f"{k:>4} " + " ".join(f"{v:>4}" for v in row) for k, row in enumerate(report["confusion"])]
+        if report["mistakes"]:
+            lines.append(f"mistakes ({len(report['mistakes'])}), most confident first:")
+            lines += [f"  {m['file']}: label {m['label']}, predicted {m['prediction']} ({m['confidence']:.2f})"
+                      for m in report["mistakes"]]
+    unlabelled = [p for p in report["predictions"] if p["label"] is None]
+    if unlabelled:
+        lines.append(f"unlabelled images ({len(unlabelled)}):")
+        lines += [f"  {p['file']}: {p['number']} ({p['confidence']:.2f}{', uncertain' if p['uncertain'] else ''})"
+                  for p in unlabelled]
+    if report["skipped"]:
+        lines.append(f"skipped ({len(report['skipped'])}):")
+        lines += [f"  {s['file']}: {s['reason']}" for s in report["skipped"]]
+    lines += [f"note: {n}" for n in report["notes"]]
+    return "\n".join(lines)

@@ -1,0 +1,1 @@
+"""Model types and their persistence: the zoo, the NumPy nets, the store, loading, ensembles, selection."""

@@ -1,0 +1,1 @@
+"""Training runs: TrainConfig, the loop and its Keras callback, schedules, run directories and run views."""

@@ -1,0 +1,108 @@
+"""TrainConfig: every knob of one training run, saved beside every model."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+
+OPTIMIZERS = ("adam", "sgd", "rmsprop", "adamw")
+SCHEDULES = ("constant", "onecycle", "cosine", "exponential")
+PRECISIONS = ("float32", "mixed_bfloat16")  # bfloat16 compute with float32 weights; saved models are float32
+
+
+class ConfigError(ValueError):
+    """A TrainConfig value is out of range; the message says what is accepted."""
+
+
+@dataclass
+class TrainConfig:
+    model: str = "cnn"
+    epochs: int = 10
+    batch_size: int = 32
+    lr: float = 1e-3
+    optimizer: str = "adam"
+    schedule: str = "constant"
+    dropout: float | None = None  # None: the zoo model's own default
+    batch_norm: bool = False
+    augment: bool = False
+    rotation_deg: float = 10.0
+    shift: float = 0.1
+    zoom: float = 0.1
+    train_subset: int | None = None
+    validation: int = 5000
+    seed: int = 0
+    name: str | None = None
+    weight_decay: float = 0.0
+    beta_1: float = 0.9  # Adam/AdamW first-moment decay
+    elastic_alpha: float = 0.0  # elastic distortion strength in pixels (0: off); needs augment
+    elastic_sigma: float = 4.0  # smoothness of the elastic field in pixels
+    precision: str = "float32"
+    steps_per_execution: int = 1  # batches per Keras step call: less per-step overhead, coarser events
+    extra: dict = field(default_factory=dict)  # model-specific knobs (e.g. widths)
+
+    def validate(self) -> "TrainConfig":
+        from mnist_core.models import zoo  # local: zoo imports config
+
+        def need(ok: bool, msg: str) -> None:
+            if not ok:
+                raise ConfigError(msg)
+
+        need(self.model in zoo.MODELS, f"unknown model '{self.model}'; choose one of {', '.join(zoo.MODELS)}")
+        need(isinstance(self.epochs, int) and 1 <= self.epochs <= 1000, f"epochs must be an integer 1-1000, got {self.epochs!r}")
+        need(isinstance(self.batch_size, int) and 1 <= self.batch_size <= 60000, f"batch size must be an integer 1-60000, got {self.batch_size!r}")
+        need(0 < float(self.lr) <= 10, f"learning rate must be in (0, 10], got {self.lr!r}")
+        need(self.optimizer in OPTIMIZERS, f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
+        need(self.schedule in SCHEDULES, f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
+        need(self.dropout is None or 0 <= float(self.dropout) < 1, f"dropout must be in [0, 1), got {self.dropout!r}")
+        need(self.train_subset is None or (isinstance(self.train_subset, int) and self.train_subset >= 10),
+             f"train subset must be at least 10 images, got {self.train_subset!r}")
+        need(0 <= self.rotation_deg <= 180 and 0 <= self.shift < 1 and 0 <= self.zoom < 1,
+             "augmentation ranges: rotation 0-180 degrees, shift and zoom in [0, 1)")
+        need(0 < float(self.beta_1) < 1, f"beta_1 must be in (0, 1), got {self.beta_1!r}")
+        need(0 <= float(self.elastic_alpha) <= 100 and 0.5 <= float(self.elastic_sigma) <= 20,
+             "elastic distortion: alpha 0-100 pixels (0 turns it off), sigma 0.5-20 pixels")
+        need(self.precision in PRECISIONS, f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
+        need(isinstance(self.steps_per_execution, int) and 1 <= self.steps_per_execution <= 1000,
+             f"steps per execution must be an integer 1-1000, got {self.steps_per_execution!r}")
+        need(isinstance(self.seed, int) and self.seed >= 0, f"seed must be a non-negative integer, got {self.seed!r}")
+        if self.name is not None:
+            from mnist_core.models.store import validate_name
+
+            validate_name(self.name)
+        return self
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=True)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TrainConfig":
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise ConfigError(f"unknown config keys {unknown}; known keys are {sorted(known)}")
+        return cls(**data)
+
+    @classmethod
+    def from_json(cls, text: str) -> "TrainConfig":
+        return cls.from_dict(json.loads(text))
+
+    def save(self, path: Path) -> None:
+        Path(path).write_text(self.to_json())
+
+    @classmethod
+    def load(cls, path: Path) -> "TrainConfig":
+        return cls.from_json(Path(path).read_text())
+
+    @classmethod
+    def for_model(cls, model: str, **overrides) -> "TrainConfig":
+        """The zoo model's recommended recipe, with explicit overrides on top."""
+        from mnist_core.models import zoo
+
+        if model not in zoo.MODELS:
+            raise ConfigError(f"unknown model '{model}'; choose one of {', '.join(zoo.MODELS)}")
+        values = {**zoo.MODELS[model].recipe, **{k: v for k, v in overrides.items() if v is not None}}
+        return cls(model=model, **values)

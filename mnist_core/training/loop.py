@@ -1,0 +1,393 @@
+"""train(config, run_dir): fit a zoo model, log events, test it, save it.
+
+Keras models train through model.fit with a callback that writes throttled
+batch events, epoch events, heartbeats, and honours stop requests between
+batches. The NumPy nets run their own loop that writes the same events.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import platform
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from mnist_core.data import mnist as data_mod
+from mnist_core.analysis import evaluate
+from mnist_core.models import store, zoo
+from mnist_core.training.config import TrainConfig
+from mnist_core.training.rundir import RunDir
+
+BATCH_EVENT_INTERVAL_S = 0.25  # throttle: a few batch points a second is plenty for a chart
+HEARTBEAT_INTERVAL_S = 1.0
+
+
+class Cancelled(Exception):
+    pass
+
+
+@dataclass
+class Progress:
+    """Receives progress; the CLI draws a bar, tests record, the default ignores."""
+
+    def update(self, epoch: int, epochs: int, step: int, steps: int, logs: dict, eta: float | None) -> None:
+        pass
+
+    def epoch_end(self, epoch: int, logs: dict) -> None:
+        pass
+
+    def epoch_model(self, epoch: int, net) -> bool:
+        """After each epoch, the network being trained (benchmarks test it); True stops training there."""
+        return False
+
+
+class EventLogger:
+    """Shared bookkeeping for both backends: throttled events, heartbeat, stop checks."""
+
+    def __init__(self, run: RunDir | None, config: TrainConfig, steps: int, progress: Progress | None):
+        self.run, self.config, self.steps, self.progress = run, config, steps, progress or Progress()
+        self.start = time.time()
+        self.last_event = self.last_beat = 0.0
+        self.global_step = 0
+
+    def batch(self, epoch: int, step: int, loss: float, accuracy: float) -> bool:
+        """Record one finished batch; returns True when a stop was requested."""
+        # From epoch and step, not a counter: with steps_per_execution > 1 Keras reports every Nth batch.
+        step = min(step, self.steps)
+        self.global_step = (epoch - 1) * self.steps + step
+        now = time.time()
+        total = self.steps * self.config.epochs
+        done = self.global_step / total
+        eta = (now - self.start) / done * (1 - done) if done > 0 else None
+        logs = {"loss": float(loss), "accuracy": float(accuracy)}
+        if self.run and (now - self.last_event >= BATCH_EVENT_INTERVAL_S or step == self.steps):
+            self.last_event = now
+            self.run.append_event("batch", epoch=epoch, step=step, global_step=self.global_step,
+                                  elapsed=now - self.start, **logs)
+        if self.run and now - self.last_beat >= HEARTBEAT_INTERVAL_S:
+            self.last_beat = now
+            self.run.heartbeat(epoch=epoch, step=step, steps=self.steps, progress=done, eta=eta)
+        self.progress.update(epoch, self.config.epochs, step, self.steps, logs, eta)
+        return bool(self.run and self.run.stop_requested())
+
+    def epoch(self, epoch: int, logs: dict) -> None:
+        logs = {k: float(v) for k, v in logs.items()}
+        logs["elapsed"] = time.time() - self.start
+        if self.run:
+            self.run.append_event("epoch", epoch=epoch, **logs)
+            self.run.heartbeat(epoch=epoch, progress=epoch / self.config.epochs)
+        self.progress.epoch_end(epoch, logs)
+
+
+def _seed_everything(seed: int, deterministic: bool = True) -> None:
+    import keras
+    import tensorflow as tf
+
+    keras.utils.set_random_seed(seed)
+    if deterministic:
+        # Without this, augmentation's random ops in the parallel tf.data map make
+        # two runs with one seed differ; bench/train_speed.py --variants measures its cost.
+        tf.config.experimental.enable_op_determinism()
+
+
+def _subset(x: np.ndarray, y: np.ndarray, n: int | None, seed: int):
+    if n is None or n >= len(x):
+        return x, y
+    idx = np.random.default_rng(seed).permutation(len(x))[:n]
+    return x[idx], y[idx]
+
+
+def lr_schedule(config: TrainConfig, total_steps: int):
+    """A Keras learning-rate schedule (or float) for config.schedule."""
+    import keras
+
+    lr = float(config.lr)
+    if config.schedule == "onecycle":
+        warm = max(1, int(0.3 * total_steps))
+        return keras.optimizers.schedules.CosineDecay(lr / 25, max(1, total_steps - warm), alpha=0.0,
+                                                      warmup_target=lr, warmup_steps=warm)
+    if config.schedule == "cosine":
+        return keras.optimizers.schedules.CosineDecay(lr, max(1, total_steps), alpha=0.01)
+    if config.schedule == "exponential":
+        per_epoch = max(1, total_steps // config.epochs)
+        return keras.optimizers.schedules.ExponentialDecay(lr, per_epoch, 0.85)
+    return lr
+
+
+def lr_at(config: TrainConfig, step: int, total_steps: int) -> float:
+    """The same schedules as plain Python, for the NumPy nets."""
+    lr, frac = float(config.lr), min(1.0, step / max(1, total_steps))
+    if config.schedule == "onecycle":
+        if frac < 0.3:
+            return lr / 25 + (lr - lr / 25) * frac / 0.3
+        return lr * 0.5 * (1 + math.cos(math.pi * (frac - 0.3) / 0.7))
+    if config.schedule == "cosine":
+        return lr * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * frac)))
+    if config.schedule == "exponential":
+        return lr * 0.85 ** (frac * config.epochs)
+    return lr
+
+
+def _optimizer(config: TrainConfig, total_steps: int):
+    import keras
+
+    lr = lr_schedule(config, total_steps)
+    kwargs = {"weight_decay": config.weight_decay} if config.weight_decay else {}
+    beta_1 = float(config.beta_1)
+    return {"adam": lambda: keras.optimizers.Adam(lr, beta_1=beta_1, **kwargs),
+            "adamw": lambda: keras.optimizers.AdamW(lr, beta_1=beta_1, weight_decay=config.weight_decay or 1e-4),
+            "rmsprop": lambda: keras.optimizers.RMSprop(lr, **kwargs),
+            "sgd": lambda: keras.optimizers.SGD(lr, momentum=0.9, nesterov=True, **kwargs)}[config.optimizer]()
+
+
+def _dataset(x, y, config: TrainConfig):
+    """Shuffled batches gathered from in-memory tensors, augmented when asked.
+
+    Shuffling indices and gathering whole batches costs one op per batch
+    instead of one per image. Augmentation seeds come from a seeded random
+    stream that changes every epoch, so parallel maps stay reproducible.
+    """
+    import tensorflow as tf
+
+    x, y = tf.constant(x), tf.constant(y)
+    ds = tf.data.Dataset.range(len(x)).shuffle(len(x), seed=config.seed, reshuffle_each_iteration=True)
+    ds = ds.batch(config.batch_size).map(lambda idx: (tf.gather(x, idx), tf.gather(y, idx)))
+    if config.augment:
+        from mnist_core.data.augment import augment_batch
+
+        steps = tf.data.Dataset.random(seed=config.seed, rerandomize_each_iteration=True)
+        ds = tf.data.Dataset.zip(ds, steps).map(
+            lambda xy, r: (augment_batch(xy[0], tf.stack([r, config.seed]), config), xy[1]),
+            num_parallel_calls=tf.data.AUTOTUNE)
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def _prebuild(model, x, y) -> None:
+    """Create optimizer and metric variables before fit traces its train step.
+
+    Otherwise TensorFlow traces the step twice (once to create variables):
+    measured here, the first batch of `fast` took 6.7 s instead of 2.1 s.
+    """
+    import tensorflow as tf
+
+    try:  # Keras 3's own pre-build (private; fit uses it when a distribution strategy is set)
+        model._symbolic_build(data_batch=(tf.constant(x), tf.constant(y), None))
+    except (AttributeError, TypeError):  # another Keras: at least the optimizer (about half the saving)
+        if model.optimizer is not None and not model.optimizer.built:
+            model.optimizer.build(model.trainable_variables)
+
+
+def _fit_keras(model, config: TrainConfig, splits, logger: EventLogger) -> dict:
+    import keras
+
+    x, y = _subset(splits.x_train, splits.y_train, config.train_subset, config.seed)
+    steps = math.ceil(len(x) / config.batch_size)
+    model.compile(optimizer=_optimizer(config, steps * config.epochs),
+                  loss="sparse_categorical_crossentropy", metrics=["accuracy"],
+                  steps_per_execution=config.steps_per_execution,
+                  jit_compile=config.extra.get("jit_compile", "auto"))  # auto: no XLA on a CPU-only machine
+    _prebuild(model, x[:config.batch_size], y[:config.batch_size])
+    state = {"epoch": 1, "cancelled": False}
+
+    class Events(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            state["epoch"] = epoch + 1
+
+        def on_train_batch_end(self, batch, logs=None):
+            logs = logs or {}
+            if logger.batch(state["epoch"], batch + 1, logs.get("loss", 0.0), logs.get("accuracy", 0.0)):
+                state["cancelled"] = True
+                self.model.stop_training = True
+
+        def on_epoch_end(self, epoch, logs=None):
+            logs = dict(logs or {})
+            logs["lr"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+            if not state["cancelled"]:
+                logger.epoch(epoch + 1, logs)
+                if logger.progress.epoch_model(epoch + 1, self.model):
+                    self.model.stop_training = True
+
+    history = model.fit(_dataset(x, y, config), epochs=config.epochs, verbose=0,  # tf.data shuffles
+                        validation_data=(splits.x_val, splits.y_val) if len(splits.x_val) else None,
+                        validation_batch_size=2048, callbacks=[Events()], shuffle=False)
+    if state["cancelled"]:
+        raise Cancelled()
+    return {k: [float(v) for v in vals] for k, vals in history.history.items()}
+
+
+def _fit_numpy(net, config: TrainConfig, splits, logger: EventLogger) -> dict:
+    x, y = _subset(splits.x_train, splits.y_train, config.train_subset, config.seed)
+    x = x.reshape(len(x), -1)
+    steps = math.ceil(len(x) / config.batch_size)
+    rng = np.random.default_rng(config.seed)
+    history: dict[str, list[float]] = {}
+    for epoch in range(1, config.epochs + 1):
+        order = rng.permutation(len(x))
+        losses, accs = [], []
+        for step in range(steps):
+            idx = order[step * config.batch_size:(step + 1) * config.batch_size]
+            lr = lr_at(config, (epoch - 1) * steps + step, steps * config.epochs)
+            loss, acc = net.train_step(x[idx], y[idx], lr)
+            losses.append(loss)
+            accs.append(acc)
+            if logger.batch(epoch, step + 1, loss, acc):
+                raise Cancelled()
+        logs = {"loss": float(np.mean(losses)), "accuracy": float(np.mean(accs)), "lr": lr}
+        if len(splits.x_val):
+            val = evaluate.summarize(net.predict_proba(splits.x_val), splits.y_val, 0)
+            logs.update(val_loss=val["loss"], val_accuracy=val["accuracy"])
+        for k, v in logs.items():
+            history.setdefault(k, []).append(v)
+        logger.epoch(epoch, logs)
+        if logger.progress.epoch_model(epoch, net):
+            break
+    return history
+
+
+def native_bfloat16() -> bool:
+    """Whether this CPU computes bfloat16 natively (x86 AVX512_BF16 / AMX, Arm BF16).
+
+    Without it TensorFlow emulates bfloat16 and mixed precision gets slower, not faster.
+    """
+    try:
+        with open("/proc/cpuinfo") as f:
+            flags = set(f.read().split())
+    except OSError:
+        return False
+    return bool(flags & {"avx512_bf16", "amx_bf16", "bf16"})
+
+
+def effective_precision(config: TrainConfig) -> str:
+    """The precision a run really uses: mixed_bfloat16 only where the CPU has native bfloat16."""
+    if config.precision == "mixed_bfloat16" and not native_bfloat16():
+        return "float32"
+    return config.precision
+
+
+def _build(config: TrainConfig, precision: str | None = None):
+    """zoo.build under a dtype policy (Keras layers keep the policy they were built with)."""
+    precision = precision or config.precision
+    if precision == "float32" or zoo.MODELS[config.model].backend != "keras":
+        return zoo.build(config)
+    import keras
+
+    previous = keras.config.dtype_policy().name
+    keras.config.set_dtype_policy(precision)
+    try:
+        return zoo.build(config)
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def _as_float32(net, config: TrainConfig, precision: str):
+    """A float32 twin of a mixed-precision net (its variables are float32 already).
+
+    Saved models stay float32 so they load and predict at full speed on any
+    CPU, including ones without native bfloat16.
+    """
+    if precision == "float32" or zoo.MODELS[config.model].backend != "keras":
+        return net
+    twin = zoo.build(config)
+    twin.set_weights(net.get_weights())
+    return twin
+
+
+def _inference_ms(model: store.LoadedModel, image: np.ndarray, repeats: int = 30) -> float:
+    """Median wall time of one single-image prediction, after warm-up."""
+    model.predict_proba(image)
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        model.predict_proba(image)
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times) * 1000)
+
+
+def versions() -> dict:
+    out = {"python": platform.python_version(), "numpy": np.__version__}
+    try:
+        import keras
+        import tensorflow as tf
+
+        out.update(tensorflow=tf.__version__, keras=keras.__version__)
+    except ImportError:
+        pass
+    return out
+
+
+def default_name(config: TrainConfig) -> str:
+    return config.name or f"{config.model}-{time.strftime('%Y%m%d-%H%M%S')}"
+
+
+def train(config: TrainConfig, run: RunDir | None = None, splits=None, store_root=None,
+          progress: Progress | None = None, save: bool = True) -> dict:
+    """Train, evaluate on the test set, save; returns the model card.
+
+    Status moves queued -> running -> completed | cancelled | failed and the
+    run directory records why. Exceptions other than a cancel propagate.
+    """
+    config.validate()
+    name = default_name(config)
+    if run:
+        run.write_status("running", pid=os.getpid(), started=time.time(), model_name=name)
+        run.append_event("start", config=config.to_dict(), name=name)
+    try:
+        card = _train(config, name, run, splits, store_root, progress, save)
+    except Cancelled:
+        if run:
+            run.append_event("end", state="cancelled")
+            run.write_status("cancelled", ended=time.time(), error="cancelled at the user's request")
+        raise
+    except BaseException as exc:
+        if run:
+            message = f"{type(exc).__name__}: {exc}"
+            run.append_event("end", state="failed", error=message)
+            run.write_status("failed", ended=time.time(), error=message)
+        raise
+    if run:
+        run.append_event("end", state="completed", test_accuracy=card["test_accuracy"], name=name)
+        run.write_status("completed", ended=time.time(), progress=1.0, test_accuracy=card["test_accuracy"])
+    return card
+
+
+def _train(config, name, run, splits, store_root, progress, save) -> dict:
+    spec = zoo.MODELS[config.model]
+    if splits is None:
+        splits = data_mod.load_splits(validation=config.validation)
+    if spec.backend == "keras":
+        _seed_everything(config.seed, bool(config.extra.get("deterministic", True)))
+    precision = effective_precision(config)
+    net = _build(config, precision)
+    n_train = min(len(splits.x_train), config.train_subset or len(splits.x_train))
+    steps = math.ceil(n_train / config.batch_size)
+    logger = EventLogger(run, config, steps, progress)
+    if run:
+        run.append_event("plan", epochs=config.epochs, steps_per_epoch=steps, train_size=n_train,
+                         params=int(net.count_params()))
+    t0 = time.time()
+    fit = _fit_keras if spec.backend == "keras" else _fit_numpy
+    history = fit(net, config, splits, logger)
+    train_seconds = time.time() - t0
+    net = _as_float32(net, config, precision)
+    loaded = store.LoadedModel(name, {}, net, spec.backend)
+    report = evaluate.evaluate_model(loaded, splits.x_test, splits.y_test, mistakes_limit=0)
+    if run:
+        run.append_event("test", test_accuracy=report["accuracy"], test_loss=report["loss"])
+    card = {
+        "name": name, "kind": config.model, "backend": spec.backend, "description": spec.description,
+        "config": config.to_dict(), "test_accuracy": report["accuracy"], "test_loss": report["loss"],
+        "test_ci95": report["ci95"], "confusion": report["confusion"], "per_class": report["per_class"],
+        "history": history, "epochs_trained": len(next(iter(history.values()), [])),
+        "params": int(net.count_params()), "train_seconds": round(train_seconds, 3),
+        "train_size": n_train, "precision": precision, "inference_ms": round(_inference_ms(loaded, splits.x_test[:1]), 3),
+        "dataset_sha256": splits.sha256, "versions": versions(),
+        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "run_id": run.id if run else None,
+    }
+    if save:
+        store.save(name, net, card, store_root)
+        if run:
+            run.append_event("saved", name=name)
+    return card

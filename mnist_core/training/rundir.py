@@ -1,0 +1,182 @@
+"""Run directories: append-only events, atomic status, heartbeat, stop request.
+
+A run lives in runs/<id>/ with config.json, events.jsonl (one JSON object per
+line), status.json and, when someone asks it to stop, a file named `stop`.
+Readers tolerate a torn last line, and a run whose process died without a
+final status reads as interrupted, never as running forever.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from mnist_core import paths
+from mnist_core.training.config import TrainConfig
+
+ACTIVE = ("queued", "running")
+FINAL = ("completed", "failed", "cancelled", "interrupted")
+STALE_HEARTBEAT_S = 180.0  # a live run beats at least every few seconds
+
+
+def pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie has exited; only its parent has not reaped it yet
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return True
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+
+
+@dataclass
+class RunDir:
+    path: Path
+
+    @property
+    def id(self) -> str:
+        return self.path.name
+
+    # -- writing (the training process) ------------------------------------
+    @classmethod
+    def create(cls, config: TrainConfig, root: Path | None = None, run_id: str | None = None) -> "RunDir":
+        root = Path(root or paths.runs_dir())
+        run_id = run_id or f"{time.strftime('%Y%m%d-%H%M%S')}-{config.model}-{secrets.token_hex(2)}"
+        run = cls(root / run_id)
+        run.path.mkdir(parents=True, exist_ok=False)
+        config.save(run.path / "config.json")
+        run.write_status("queued", pid=None, created=time.time())
+        return run
+
+    def config(self) -> TrainConfig:
+        return TrainConfig.load(self.path / "config.json")
+
+    def append_event(self, kind: str, **fields) -> None:
+        line = json.dumps({"type": kind, "t": time.time(), **fields}, default=float) + "\n"
+        with open(self.path / "events.jsonl", "a+b") as fh:
+            if fh.tell() > 0:  # a writer killed mid-line must not swallow this event
+                fh.seek(-1, os.SEEK_END)
+                if fh.read(1) != b"\n":
+                    line = "\n" + line
+            fh.write(line.encode())
+
+    def write_status(self, state: str, **fields) -> None:
+        current = self._raw_status() if (self.path / "status.json").exists() else {}
+        current.update(fields, state=state, heartbeat=time.time())
+        _atomic_write(self.path / "status.json", json.dumps(current, default=float, indent=1))
+
+    def heartbeat(self, **fields) -> None:
+        self.write_status(self._raw_status().get("state", "running"), **fields)
+
+    # -- control -------------------------------------------------------------
+    def request_stop(self) -> None:
+        (self.path / "stop").touch()
+
+    def stop_requested(self) -> bool:
+        return (self.path / "stop").exists()
+
+    # -- reading (dashboard, CLI) -------------------------------------------
+    def _raw_status(self) -> dict:
+        try:
+            return json.loads((self.path / "status.json").read_text())
+        except (OSError, ValueError):
+            return {}
+
+    def status(self) -> dict:
+        """status.json, with a dead or silent 'running' run shown as interrupted."""
+        status = self._raw_status() or {"state": "unknown"}
+        if status.get("state") in ACTIVE:
+            silent = time.time() - float(status.get("heartbeat", 0)) > STALE_HEARTBEAT_S
+            never_started = status.get("pid") is None and time.time() - float(status.get("heartbeat", 0)) > 60
+            dead = status.get("pid") is not None and not pid_alive(status.get("pid"))
+            if dead or silent or never_started:
+                status = {**status, "state": "interrupted",
+                          "error": status.get("error") or "the training process ended without a final status"}
+        return status
+
+    def events(self, kind: str | None = None) -> list[dict]:
+        """All complete events; a torn or garbled line is skipped, not fatal."""
+        try:
+            text = (self.path / "events.jsonl").read_text()
+        except OSError:
+            return []
+        out = []
+        for line in text.splitlines():
+            try:
+                event = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(event, dict) and (kind is None or event.get("type") == kind):
+                out.append(event)
+        return out
+
+    def log_tail(self, lines: int = 20) -> str:
+        try:
+            return "\n".join((self.path / "log.txt").read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def summary(self) -> dict:
+        status = self.status()
+        try:
+            config = self.config().to_dict()
+        except (OSError, ValueError):
+            config = {}
+        return {"id": self.id, "path": str(self.path), "model": config.get("model"),
+                "name": status.get("model_name") or config.get("name"), "state": status.get("state"),
+                "epoch": status.get("epoch"), "epochs": config.get("epochs"), "progress": status.get("progress", 0.0),
+                "test_accuracy": status.get("test_accuracy"), "error": status.get("error"),
+                "started": status.get("started"), "ended": status.get("ended")}
+
+
+def list_runs(root: Path | None = None) -> list[RunDir]:
+    """Every run directory under root, newest first."""
+    root = Path(root or paths.runs_dir())
+    if not root.is_dir():
+        return []
+    runs = [RunDir(p) for p in root.iterdir() if (p / "config.json").is_file()]
+    return sorted(runs, key=lambda r: r.path.stat().st_mtime, reverse=True)
+
+
+def get_run(run_id: str, root: Path | None = None) -> RunDir:
+    root = Path(root or paths.runs_dir())
+    if "/" in run_id or run_id.startswith(".") or not (root / run_id / "config.json").is_file():
+        raise FileNotFoundError(f"no run '{run_id}' in {root}")
+    return RunDir(root / run_id)
+
+
+_children: list[subprocess.Popen] = []
+
+
+def launch(config: TrainConfig, root: Path | None = None) -> RunDir:
+    """Start `python -m mnist_core train --run-dir ...` in its own process and return at once."""
+    config.validate()
+    run = RunDir.create(config, root)
+    log = open(run.path / "log.txt", "ab")
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    proc = subprocess.Popen([sys.executable, "-m", "mnist_core", "train", "--run-dir", str(run.path)],
+                            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            cwd=str(paths.REPO_ROOT), env=env, start_new_session=True)
+    log.close()
+    if run._raw_status().get("state") == "queued":  # the child may already be running
+        run.write_status("queued", pid=proc.pid)
+    _children.append(proc)
+    _children[:] = [p for p in _children if p.poll() is None]  # reap finished children
+    return run

@@ -1,0 +1,132 @@
+"""Reading real handwriting with a model: numbers, collections, reports.
+
+Most tests use a template-matching NumpyNet (tests.hostile.digits.template_net):
+no training, yet predictions that are right for the synthetic digits, so
+wrong plumbing (order, labels, alignment) shows up as wrong answers.
+"""
+
+import json
+
+import numpy as np
+import pytest
+
+from mnist_core.handwriting import reading as hw
+from mnist_core.models import store
+from tests.conftest import REPO, SHARED
+from tests.hostile.digits import digit_image, encode, number_image, template_model
+
+SAMPLE = SHARED / "data" / "handwriting_sample"
+
+
+@pytest.fixture(scope="module")
+def model():
+    return template_model()
+
+
+@pytest.fixture(scope="module")
+def batch_dir(tmp_path_factory):
+    """Labelled digits in three pen widths, two unlabelled ones, a blank and a broken file."""
+    root = tmp_path_factory.mktemp("batch")
+    for d in range(10):
+        (root / str(d)).mkdir()
+        for w in (4, 12, 26):
+            (root / str(d) / f"w{w}.png").write_bytes(encode(digit_image(d, width=w)))
+    (root / "loose_a.png").write_bytes(encode(digit_image(6)))
+    (root / "loose_b.jpg").write_bytes(encode(number_image([4, 2]).convert("RGB"), "JPEG"))
+    (root / "5" / "blank.png").write_bytes(encode(digit_image(5, ink=245)))
+    (root / "5" / "broken.png").write_bytes(b"not an image")
+    return root
+
+
+def test_read_image_reads_a_number_left_to_right(model):
+    result = hw.read_image(model, number_image([2, 0, 4, 5]))
+    assert result["number"] == "2045"
+    assert [d["prediction"] for d in result["digits"]] == [2, 0, 4, 5]
+    assert all(0 <= d["confidence"] <= 1 and len(d["probs"]) == 10 for d in result["digits"])
+    assert [d["box"][0] for d in result["digits"]] == sorted(d["box"][0] for d in result["digits"])
+    assert len(result["prepared"]) == 4 and all(p.found and p.steps for p in result["prepared"])
+    json.dumps({k: v for k, v in result.items() if k != "prepared"})
+
+
+def test_read_image_without_ink(model):
+    result = hw.read_image(model, np.zeros((280, 280, 4), np.uint8))  # an untouched canvas
+    assert result["number"] is None and result["digits"] == []
+    assert result["prepared"][0].reason == "no digit found" and result["prepared"][0].steps
+
+
+def test_evaluate_images_report(model, batch_dir):
+    calls = []
+    report = hw.evaluate_images(model, batch_dir, progress=lambda done, total: calls.append((done, total)))
+    text = json.dumps(report)  # the CLI prints exactly this
+    assert json.loads(text)["n"] == 30
+    assert report["images"] == 32 and report["n"] == 30
+    assert report["correct"] == sum(p["correct"] is True for p in report["predictions"])
+    assert report["accuracy"] == pytest.approx(report["correct"] / 30) and report["accuracy"] >= 0.9
+    assert sum(map(sum, report["confusion"])) == 30
+    by_file = {p["file"]: p for p in report["predictions"]}
+    assert by_file["7/w12.png"]["label"] == 7 and by_file["7/w12.png"]["prediction"] == 7
+    assert by_file["loose_a.png"]["label"] is None and by_file["loose_a.png"]["correct"] is None
+    assert by_file["loose_b.jpg"]["number"] == "42"
+    skipped = {s["file"]: s["reason"] for s in report["skipped"]}
+    assert skipped == {"5/blank.png": "no digit found", "5/broken.png": skipped["5/broken.png"]}
+    assert "not a readable image" in skipped["5/broken.png"]
+    assert calls and calls[-1] == (33, 33)  # every readable file went through preprocessing
+    assert "inputs" not in report
+
+
+def test_keep_inputs_aligns_arrays_with_predictions(model, batch_dir):
+    report = hw.evaluate_images(model, batch_dir, keep_inputs=True)
+    assert report["inputs"].shape == (32, 28, 28, 1) and report["probs"].shape == (32, 10)
+    again = model.predict_proba(report["inputs"]).argmax(axis=1)
+    assert again.tolist() == [p["prediction"] for p in report["predictions"]]
+
+
+def test_unlabelled_collection_has_no_accuracy(model):
+    uploads = [(f"img{i}.png", encode(digit_image(i))) for i in range(3)]
+    report = hw.evaluate_images(model, uploads)
+    assert report["accuracy"] is None and report["n"] == 0 and report["images"] == 3
+    assert [p["prediction"] for p in report["predictions"]] == [0, 1, 2]
+    assert "predictions only" in hw.format_report(report)
+
+
+def test_worker_pool_gives_the_same_results_as_serial():
+    named = [(f"{i}.png", encode(digit_image(i % 10, width=4 + i))) for i in range(40)]
+    named.append(("bad.png", b"junk"))
+    serial = hw.process_many(named, parallel=False)
+    pooled = hw.process_many(named, parallel=True)
+    hw.shutdown_pool()
+    assert len(pooled) == len(serial) == 41
+    for a, b in zip(serial[:-1], pooled[:-1]):
+        assert np.array_equal(a["x"], b["x"])
+    assert serial[-1] == pooled[-1] and "not a readable image" in serial[-1]["reason"]
+
+
+def test_format_report_lists_mistakes_skips_and_notes(model, batch_dir):
+    report = hw.evaluate_images(model, batch_dir)
+    report["mistakes"] = [{"file": "3/w4.png", "label": 3, "prediction": 8, "confidence": 0.61}]
+    text = hw.format_report(report)
+    assert f"accuracy {report['accuracy']:.4f}" in text and "confusion matrix" in text
+    assert "3/w4.png: label 3, predicted 8 (0.61)" in text
+    assert "5/blank.png: no digit found" in text and "loose_b.jpg: 42" in text
+
+
+def test_predict_files(model, tmp_path):
+    (tmp_path / "n.png").write_bytes(encode(number_image([7, 1])))
+    (tmp_path / "blank.png").write_bytes(encode(digit_image(1, ink=245)))
+    results = hw.predict_files(model, [tmp_path / "n.png", tmp_path / "blank.png", tmp_path / "none.png"])
+    assert [r["number"] for r in results] == ["71", None, None]
+    assert results[0]["error"] is None and results[1]["error"] == "no digit found"
+    assert "no such file" in results[2]["error"]
+    json.dumps(results)
+    text = hw.format_predictions(results)
+    assert "n.png: 71" in text and "blank.png" in text and "no such file" in text
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not (SAMPLE / "7").is_dir(), reason="the shared handwriting sample is not here")
+def test_shipped_model_reads_the_real_sample():
+    """The repo's default model (trained on MNIST only) on 100 real photos."""
+    model = store.load("default", root=REPO / "models")
+    report = hw.evaluate_images(model, SAMPLE)
+    assert report["n"] == 100
+    assert report["accuracy"] >= 0.97, report["mistakes"]

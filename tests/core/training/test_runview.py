@@ -1,0 +1,77 @@
+"""progress: what the dashboard draws for a run, read from a run directory."""
+
+import math
+import os
+
+from mnist_core.training import runview
+from mnist_core.training.config import TrainConfig
+from mnist_core.training.rundir import RunDir
+
+
+def test_format_seconds():
+    assert runview.format_seconds(12.4) == "12 s"
+    assert runview.format_seconds(95) == "1:35"
+    assert runview.format_seconds(3725) == "1:02:05"
+    assert runview.format_seconds(None) == "?"
+    assert runview.format_seconds(float("inf")) == "?"
+
+
+def test_batch_points_sit_on_a_fractional_epoch_axis():
+    events = [{"type": "batch", "epoch": 1, "step": 5, "global_step": 5, "loss": 2.0, "accuracy": 0.1},
+              {"type": "epoch", "epoch": 1, "loss": 1.0},
+              {"type": "batch", "epoch": 2, "step": 10, "global_step": 20, "loss": 0.5, "accuracy": 0.9}]
+    series = runview.batch_series(events, steps_per_epoch=10)
+    assert series["x"] == [0.5, 2.0]
+    assert series["loss"] == [2.0, 0.5] and series["global_step"] == [5, 20]
+
+
+def test_epoch_series_fills_missing_metrics_with_nan():
+    events = [{"type": "epoch", "epoch": 1, "loss": 1.0, "accuracy": 0.5},
+              {"type": "epoch", "epoch": 2, "loss": 0.5, "accuracy": 0.8, "val_loss": 0.6, "val_accuracy": 0.7}]
+    series = runview.epoch_series(events)
+    assert series["epoch"] == [1.0, 2.0]
+    assert math.isnan(series["val_loss"][0]) and series["val_loss"][1] == 0.6
+
+
+def _run(tmp_path, **config) -> RunDir:
+    return RunDir.create(TrainConfig.for_model("softmax", epochs=3, **config), root=tmp_path)
+
+
+def test_view_of_a_running_run(tmp_path):
+    run = _run(tmp_path, name="quick")
+    run.write_status("running", pid=os.getpid(), model_name="quick")
+    run.append_event("plan", epochs=3, steps_per_epoch=10, train_size=1000, params=7850)
+    run.append_event("batch", epoch=1, step=4, global_step=4, loss=2.1, accuracy=0.3)
+    run.heartbeat(epoch=1, step=4, steps=10, progress=4 / 30, eta=75.0)
+    view = runview.run_view(run)
+    assert view["active"] and view["state"] == "running"
+    assert view["headline"] == "epoch 1/3 · batch 4/10 · ETA 1:15"
+    assert view["batches"]["x"] == [0.4]
+    assert view["epochs_done"] == 0 and view["train_size"] == 1000 and view["name"] == "quick"
+
+
+def test_view_of_finished_runs(tmp_path):
+    done = _run(tmp_path)
+    done.write_status("running", pid=os.getpid())
+    done.append_event("epoch", epoch=1, loss=0.5, accuracy=0.9, val_loss=0.4, val_accuracy=0.91)
+    done.append_event("saved", name="softmax-x")
+    done.write_status("completed", test_accuracy=0.9123, progress=1.0, model_name="softmax-x")
+    view = runview.run_view(done)
+    assert not view["active"] and view["saved"]
+    assert view["headline"] == "completed · test accuracy 91.23%"
+
+    failed = _run(tmp_path)
+    failed.write_status("failed", error="MemoryError: out of memory")
+    assert runview.run_view(failed)["headline"] == "failed: MemoryError: out of memory"
+
+    cancelled = _run(tmp_path)
+    cancelled.write_status("cancelled", error="cancelled at the user's request")
+    assert "cancelled after 0 of 3 epochs" in runview.run_view(cancelled)["headline"]
+
+
+def test_a_dead_process_reads_as_interrupted(tmp_path):
+    run = _run(tmp_path)
+    run.write_status("running", pid=2**22 + 12345)  # no such process
+    view = runview.run_view(run)
+    assert view["state"] == "interrupted" and not view["active"]
+    assert view["headline"].startswith("interrupted: the training process ended")
