@@ -33,7 +33,10 @@ def wilson_interval(correct: int, n: int, z: float = 1.96) -> tuple[float, float
     p = correct / n
     centre = (p + z * z / (2 * n)) / (1 + z * z / n)
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / (1 + z * z / n)
-    return (max(0.0, centre - half), min(1.0, centre + half))
+    # At 0 and n the bounds are exactly 0 and 1; computed, they can round to just inside the rate.
+    lo = 0.0 if correct == 0 else max(0.0, centre - half)
+    hi = 1.0 if correct == n else min(1.0, centre + half)
+    return (lo, hi)
 
 
 def mistakes(probs: np.ndarray, y: np.ndarray, limit: int | None = None) -> list[dict]:
