@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 
+from mnist_core.access import AccessDenied
 from mnist_core.cli import models as models_cmds
 from mnist_core.cli import reading as reading_cmds
 from mnist_core.cli import training as training_cmds
@@ -18,7 +19,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TF's C++ banner out o
 
 # Each module adds its subcommands; a new group of commands is a new module listed here.
 COMMAND_GROUPS = (training_cmds, reading_cmds, models_cmds)
-USER_ERRORS = (UserError, ConfigError, store.StoreError, MnistLoadError, FileNotFoundError)
+USER_ERRORS = (UserError, ConfigError, store.StoreError, MnistLoadError, FileNotFoundError, AccessDenied)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from mnist_core import access
 from mnist_core.analysis import evaluate
 
 from mnist_core.models import store
@@ -89,6 +90,7 @@ def load(card: dict, root=None) -> Ensemble:
 
 def create(name: str, members: list[str], root=None, splits=None, description: str | None = None) -> dict:
     """Evaluate the average of `members` on the test set and save it as models/<name>; returns its card."""
+    access.require_editor(f"create ensemble '{name}'")
     store.validate_name(name)
     if len(members) < 2:
         raise store.StoreError("an ensemble needs at least two member models")

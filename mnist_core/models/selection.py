@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 import time
 
+from mnist_core import access
 from mnist_core.models import store
 
 RULE = "highest last-epoch validation accuracy, ties broken by lowest validation loss (test set not consulted)"
@@ -39,6 +40,7 @@ def rank(names: list[str], root=None) -> list[dict]:
 
 def promote(names: list[str], target: str = "default", root=None) -> dict:
     """Copy the best candidate by validation to models/<target>; returns the ranking and the new card."""
+    access.require_editor(f"promote a model to '{target}'")
     store.validate_name(target)
     if target in names:
         raise store.StoreError(f"'{target}' cannot be both a candidate and the destination")

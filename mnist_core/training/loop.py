@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from mnist_core import access
 from mnist_core.data import mnist as data_mod
 from mnist_core.analysis import evaluate
 from mnist_core.models import store, zoo
@@ -331,6 +332,8 @@ def train(config: TrainConfig, run: RunDir | None = None, splits=None, store_roo
     """
     config.validate()
     name = default_name(config)
+    if save:  # fail before the minutes of training, not at the save
+        access.require_editor(f"train and save model '{name}'")
     if run:
         run.write_status("running", pid=os.getpid(), started=time.time(), model_name=name)
         run.append_event("start", config=config.to_dict(), name=name)

@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from mnist_core import paths
+from mnist_core import access, paths
 from mnist_core.training.config import TrainConfig
 
 ACTIVE = ("queued", "running")
@@ -87,6 +87,7 @@ class RunDir:
 
     # -- control -------------------------------------------------------------
     def request_stop(self) -> None:
+        access.require_editor(f"stop run {self.id}")
         (self.path / "stop").touch()
 
     def stop_requested(self) -> bool:
@@ -167,6 +168,7 @@ _children: list[subprocess.Popen] = []
 
 def launch(config: TrainConfig, root: Path | None = None) -> RunDir:
     """Start `python -m mnist_core train --run-dir ...` in its own process and return at once."""
+    access.require_editor("start a training run")
     config.validate()
     run = RunDir.create(config, root)
     log = open(run.path / "log.txt", "ab")
