@@ -55,6 +55,7 @@ def worker(spec: dict) -> dict:
 
     from mnist_core.training import loop
     from mnist_core.training.config import TrainConfig
+    from mnist_core.training.observers import Progress
     from mnist_core.data.mnist import load_splits
 
     splits = load_splits()
@@ -64,7 +65,7 @@ def worker(spec: dict) -> dict:
         config.epochs = min(config.epochs, spec["max_epochs"])
     target, epochs = spec["target"], []
 
-    class Probe(loop.Progress):
+    class Probe(Progress):
         hook_seconds = 0.0
 
         def epoch_end(self, epoch, logs):

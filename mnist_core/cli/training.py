@@ -11,10 +11,11 @@ from pathlib import Path
 from mnist_core.cli.common import UserError
 from mnist_core.models import zoo
 from mnist_core.training import rundir
-from mnist_core.training.config import TrainConfig
+from mnist_core.training.config import OPTIMIZERS, SCHEDULES, TrainConfig
+from mnist_core.training.observers import Progress
 
 
-class TerminalProgress:
+class TerminalProgress(Progress):
     """A one-line progress bar on stderr (plain lines when not a terminal)."""
 
     def __init__(self, stream=sys.stderr):
@@ -37,9 +38,6 @@ class TerminalProgress:
         self.stream.write(f"{end}epoch {epoch}: loss {logs['loss']:.4f} acc {logs['accuracy']:.4f}{val} "
                           f"({logs['elapsed']:.1f}s)\n")
         self.stream.flush()
-
-    def epoch_model(self, epoch, net):
-        return False  # training.Progress's hook: the CLI never stops a run early
 
 
 def _config_from_args(args) -> TrainConfig:
@@ -113,8 +111,8 @@ def register(sub) -> None:
     p.add_argument("--epochs", type=int)
     p.add_argument("--batch-size", type=int)
     p.add_argument("--lr", type=float)
-    p.add_argument("--optimizer", choices=["adam", "adamw", "sgd", "rmsprop"])
-    p.add_argument("--schedule", choices=["constant", "onecycle", "cosine", "exponential"])
+    p.add_argument("--optimizer", choices=OPTIMIZERS)
+    p.add_argument("--schedule", choices=SCHEDULES)
     p.add_argument("--augment", action="store_true", help="random rotation, shift and zoom of training batches")
     p.add_argument("--batch-norm", action="store_true")
     p.add_argument("--dropout", type=float)

@@ -1,8 +1,9 @@
 """train(config, run_dir): fit a zoo model, log events, test it, save it.
 
-Keras models train through model.fit with a callback that writes throttled
-batch events, epoch events, heartbeats, and honours stop requests between
-batches. The NumPy nets run their own loop that writes the same events.
+Keras models train through model.fit with a callback (training/callback.py);
+the NumPy nets run their own loop. Both report every batch and epoch to the
+same observers (training/observers.py): the run directory's logger and
+whatever the caller passes as `progress`.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import math
 import os
 import platform
 import time
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -20,67 +20,12 @@ from mnist_core.data import mnist as data_mod
 from mnist_core.analysis import evaluate
 from mnist_core.models import store, zoo
 from mnist_core.training.config import TrainConfig
+from mnist_core.training.observers import Broadcast, Progress, RunLogger
 from mnist_core.training.rundir import RunDir
-
-BATCH_EVENT_INTERVAL_S = 0.25  # throttle: a few batch points a second is plenty for a chart
-HEARTBEAT_INTERVAL_S = 1.0
-
+from mnist_core.training.schedules import lr_at, lr_schedule
 
 class Cancelled(Exception):
     pass
-
-
-@dataclass
-class Progress:
-    """Receives progress; the CLI draws a bar, tests record, the default ignores."""
-
-    def update(self, epoch: int, epochs: int, step: int, steps: int, logs: dict, eta: float | None) -> None:
-        pass
-
-    def epoch_end(self, epoch: int, logs: dict) -> None:
-        pass
-
-    def epoch_model(self, epoch: int, net) -> bool:
-        """After each epoch, the network being trained (benchmarks test it); True stops training there."""
-        return False
-
-
-class EventLogger:
-    """Shared bookkeeping for both backends: throttled events, heartbeat, stop checks."""
-
-    def __init__(self, run: RunDir | None, config: TrainConfig, steps: int, progress: Progress | None):
-        self.run, self.config, self.steps, self.progress = run, config, steps, progress or Progress()
-        self.start = time.time()
-        self.last_event = self.last_beat = 0.0
-        self.global_step = 0
-
-    def batch(self, epoch: int, step: int, loss: float, accuracy: float) -> bool:
-        """Record one finished batch; returns True when a stop was requested."""
-        # From epoch and step, not a counter: with steps_per_execution > 1 Keras reports every Nth batch.
-        step = min(step, self.steps)
-        self.global_step = (epoch - 1) * self.steps + step
-        now = time.time()
-        total = self.steps * self.config.epochs
-        done = self.global_step / total
-        eta = (now - self.start) / done * (1 - done) if done > 0 else None
-        logs = {"loss": float(loss), "accuracy": float(accuracy)}
-        if self.run and (now - self.last_event >= BATCH_EVENT_INTERVAL_S or step == self.steps):
-            self.last_event = now
-            self.run.append_event("batch", epoch=epoch, step=step, global_step=self.global_step,
-                                  elapsed=now - self.start, **logs)
-        if self.run and now - self.last_beat >= HEARTBEAT_INTERVAL_S:
-            self.last_beat = now
-            self.run.heartbeat(epoch=epoch, step=step, steps=self.steps, progress=done, eta=eta)
-        self.progress.update(epoch, self.config.epochs, step, self.steps, logs, eta)
-        return bool(self.run and self.run.stop_requested())
-
-    def epoch(self, epoch: int, logs: dict) -> None:
-        logs = {k: float(v) for k, v in logs.items()}
-        logs["elapsed"] = time.time() - self.start
-        if self.run:
-            self.run.append_event("epoch", epoch=epoch, **logs)
-            self.run.heartbeat(epoch=epoch, progress=epoch / self.config.epochs)
-        self.progress.epoch_end(epoch, logs)
 
 
 def _seed_everything(seed: int, deterministic: bool = True) -> None:
@@ -99,37 +44,6 @@ def _subset(x: np.ndarray, y: np.ndarray, n: int | None, seed: int):
         return x, y
     idx = np.random.default_rng(seed).permutation(len(x))[:n]
     return x[idx], y[idx]
-
-
-def lr_schedule(config: TrainConfig, total_steps: int):
-    """A Keras learning-rate schedule (or float) for config.schedule."""
-    import keras
-
-    lr = float(config.lr)
-    if config.schedule == "onecycle":
-        warm = max(1, int(0.3 * total_steps))
-        return keras.optimizers.schedules.CosineDecay(lr / 25, max(1, total_steps - warm), alpha=0.0,
-                                                      warmup_target=lr, warmup_steps=warm)
-    if config.schedule == "cosine":
-        return keras.optimizers.schedules.CosineDecay(lr, max(1, total_steps), alpha=0.01)
-    if config.schedule == "exponential":
-        per_epoch = max(1, total_steps // config.epochs)
-        return keras.optimizers.schedules.ExponentialDecay(lr, per_epoch, 0.85)
-    return lr
-
-
-def lr_at(config: TrainConfig, step: int, total_steps: int) -> float:
-    """The same schedules as plain Python, for the NumPy nets."""
-    lr, frac = float(config.lr), min(1.0, step / max(1, total_steps))
-    if config.schedule == "onecycle":
-        if frac < 0.3:
-            return lr / 25 + (lr - lr / 25) * frac / 0.3
-        return lr * 0.5 * (1 + math.cos(math.pi * (frac - 0.3) / 0.7))
-    if config.schedule == "cosine":
-        return lr * (0.01 + 0.99 * 0.5 * (1 + math.cos(math.pi * frac)))
-    if config.schedule == "exponential":
-        return lr * 0.85 ** (frac * config.epochs)
-    return lr
 
 
 def _optimizer(config: TrainConfig, total_steps: int):
@@ -181,8 +95,8 @@ def _prebuild(model, x, y) -> None:
             model.optimizer.build(model.trainable_variables)
 
 
-def _fit_keras(model, config: TrainConfig, splits, logger: EventLogger) -> dict:
-    import keras
+def _fit_keras(model, config: TrainConfig, splits, broadcast: Broadcast) -> dict:
+    from mnist_core.training.callback import ProgressCallback
 
     x, y = _subset(splits.x_train, splits.y_train, config.train_subset, config.seed)
     steps = math.ceil(len(x) / config.batch_size)
@@ -191,35 +105,16 @@ def _fit_keras(model, config: TrainConfig, splits, logger: EventLogger) -> dict:
                   steps_per_execution=config.steps_per_execution,
                   jit_compile=config.extra.get("jit_compile", "auto"))  # auto: no XLA on a CPU-only machine
     _prebuild(model, x[:config.batch_size], y[:config.batch_size])
-    state = {"epoch": 1, "cancelled": False}
-
-    class Events(keras.callbacks.Callback):
-        def on_epoch_begin(self, epoch, logs=None):
-            state["epoch"] = epoch + 1
-
-        def on_train_batch_end(self, batch, logs=None):
-            logs = logs or {}
-            if logger.batch(state["epoch"], batch + 1, logs.get("loss", 0.0), logs.get("accuracy", 0.0)):
-                state["cancelled"] = True
-                self.model.stop_training = True
-
-        def on_epoch_end(self, epoch, logs=None):
-            logs = dict(logs or {})
-            logs["lr"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
-            if not state["cancelled"]:
-                logger.epoch(epoch + 1, logs)
-                if logger.progress.epoch_model(epoch + 1, self.model):
-                    self.model.stop_training = True
-
+    callback = ProgressCallback(broadcast)
     history = model.fit(_dataset(x, y, config), epochs=config.epochs, verbose=0,  # tf.data shuffles
                         validation_data=(splits.x_val, splits.y_val) if len(splits.x_val) else None,
-                        validation_batch_size=2048, callbacks=[Events()], shuffle=False)
-    if state["cancelled"]:
+                        validation_batch_size=2048, callbacks=[callback], shuffle=False)
+    if callback.cancelled:
         raise Cancelled()
     return {k: [float(v) for v in vals] for k, vals in history.history.items()}
 
 
-def _fit_numpy(net, config: TrainConfig, splits, logger: EventLogger) -> dict:
+def _fit_numpy(net, config: TrainConfig, splits, broadcast: Broadcast) -> dict:
     x, y = _subset(splits.x_train, splits.y_train, config.train_subset, config.seed)
     x = x.reshape(len(x), -1)
     steps = math.ceil(len(x) / config.batch_size)
@@ -234,7 +129,7 @@ def _fit_numpy(net, config: TrainConfig, splits, logger: EventLogger) -> dict:
             loss, acc = net.train_step(x[idx], y[idx], lr)
             losses.append(loss)
             accs.append(acc)
-            if logger.batch(epoch, step + 1, loss, acc):
+            if broadcast.batch(epoch, step + 1, loss, acc):
                 raise Cancelled()
         logs = {"loss": float(np.mean(losses)), "accuracy": float(np.mean(accs)), "lr": lr}
         if len(splits.x_val):
@@ -242,8 +137,7 @@ def _fit_numpy(net, config: TrainConfig, splits, logger: EventLogger) -> dict:
             logs.update(val_loss=val["loss"], val_accuracy=val["accuracy"])
         for k, v in logs.items():
             history.setdefault(k, []).append(v)
-        logger.epoch(epoch, logs)
-        if logger.progress.epoch_model(epoch, net):
+        if broadcast.epoch(epoch, logs, net):
             break
     return history
 
@@ -366,13 +260,14 @@ def _train(config, name, run, splits, store_root, progress, save) -> dict:
     net = _build(config, precision)
     n_train = min(len(splits.x_train), config.train_subset or len(splits.x_train))
     steps = math.ceil(n_train / config.batch_size)
-    logger = EventLogger(run, config, steps, progress)
+    observers = ([RunLogger(run, config.epochs)] if run else []) + ([progress] if progress else [])
+    broadcast = Broadcast(config.epochs, steps, observers)
     if run:
         run.append_event("plan", epochs=config.epochs, steps_per_epoch=steps, train_size=n_train,
                          params=int(net.count_params()))
     t0 = time.time()
     fit = _fit_keras if spec.backend == "keras" else _fit_numpy
-    history = fit(net, config, splits, logger)
+    history = fit(net, config, splits, broadcast)
     train_seconds = time.time() - t0
     net = _as_float32(net, config, precision)
     loaded = store.LoadedModel(name, {}, net, spec.backend)

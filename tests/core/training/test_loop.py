@@ -60,12 +60,3 @@ def test_same_seed_same_metrics(kind, tiny_splits, store_root):
     a = loop.train(config, splits=tiny_splits, save=False)
     b = loop.train(config, splits=tiny_splits, save=False)
     assert a["history"] == b["history"] and a["test_accuracy"] == b["test_accuracy"]
-
-
-def test_schedules():
-    config = TrainConfig(lr=0.1, schedule="onecycle", epochs=4)
-    values = [loop.lr_at(config, s, 100) for s in range(101)]
-    assert max(values) == pytest.approx(0.1, rel=0.02) and values[0] < 0.01 and values[-1] < 1e-6
-    assert loop.lr_at(TrainConfig(lr=0.1), 50, 100) == 0.1
-    cos = TrainConfig(lr=0.1, schedule="cosine")
-    assert loop.lr_at(cos, 0, 100) == pytest.approx(0.1) and loop.lr_at(cos, 100, 100) == pytest.approx(0.001)

@@ -1,0 +1,43 @@
+"""The Keras side of training progress: a callback that reports to the observers.
+
+Imported only by the Keras training path, so importing mnist_core.training
+stays free of TensorFlow.
+"""
+
+from __future__ import annotations
+
+import keras
+
+from mnist_core.training.observers import Broadcast
+
+
+class ProgressCallback(keras.callbacks.Callback):
+    """Reports every batch and epoch of model.fit to a Broadcast.
+
+    A cancel request stops fit after the current batch (`cancelled` tells the
+    caller, which discards the model); an observer that has seen enough stops
+    it after the current epoch, and the model is kept.
+    """
+
+    def __init__(self, broadcast: Broadcast):
+        super().__init__()
+        self.broadcast = broadcast
+        self.epoch = 1  # 1-based, as the events and the observers count
+        self.cancelled = False
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch + 1
+
+    def on_train_batch_end(self, batch, logs=None):
+        logs = logs or {}
+        if self.broadcast.batch(self.epoch, batch + 1, logs.get("loss", 0.0), logs.get("accuracy", 0.0)):
+            self.cancelled = True
+            self.model.stop_training = True
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.cancelled:  # a cancelled epoch did not finish: no epoch event
+            return
+        logs = dict(logs or {})
+        logs["lr"] = float(keras.ops.convert_to_numpy(self.model.optimizer.learning_rate))
+        if self.broadcast.epoch(epoch + 1, logs, self.model):
+            self.model.stop_training = True

@@ -1,0 +1,88 @@
+"""Who watches a training run: one observer protocol and the observers the core ships.
+
+Both backends report each finished batch and epoch to a Broadcast, which works
+out the global step and the time left once and passes them on to every
+observer: the RunLogger (the run directory the dashboard reads), the CLI's
+terminal bar, a benchmark's probe. An observer subclasses Progress and
+overrides what it needs.
+"""
+
+from __future__ import annotations
+
+import time
+
+from mnist_core.training.rundir import RunDir
+
+BATCH_EVENT_INTERVAL_S = 0.25  # throttle: a few batch points a second is plenty for a chart
+HEARTBEAT_INTERVAL_S = 1.0
+
+
+class Progress:
+    """The observer protocol. Every method has a do-nothing default."""
+
+    def update(self, epoch: int, epochs: int, step: int, steps: int, logs: dict, eta: float | None) -> None:
+        """After a batch: `step` of `steps` in `epoch` of `epochs`; logs has loss, accuracy and elapsed."""
+
+    def epoch_end(self, epoch: int, logs: dict) -> None:
+        """After an epoch: loss, accuracy, val_* when there is a validation set, lr, elapsed."""
+
+    def epoch_model(self, epoch: int, net) -> bool:
+        """After each epoch, the network being trained (benchmarks test it); True stops training there."""
+        return False
+
+    def stop_requested(self) -> bool:
+        """Checked after every batch; True cancels the run (nothing is saved)."""
+        return False
+
+
+class RunLogger(Progress):
+    """Writes a run directory's throttled batch events, epoch events and heartbeats; relays its stop requests."""
+
+    def __init__(self, run: RunDir, epochs: int):
+        self.run, self.epochs = run, epochs
+        self.last_event = self.last_beat = 0.0
+
+    def update(self, epoch, epochs, step, steps, logs, eta):
+        now = time.time()
+        if now - self.last_event >= BATCH_EVENT_INTERVAL_S or step == steps:
+            self.last_event = now
+            self.run.append_event("batch", epoch=epoch, step=step, global_step=(epoch - 1) * steps + step, **logs)
+        if now - self.last_beat >= HEARTBEAT_INTERVAL_S:
+            self.last_beat = now
+            done = ((epoch - 1) * steps + step) / (steps * epochs)
+            self.run.heartbeat(epoch=epoch, step=step, steps=steps, progress=done, eta=eta)
+
+    def epoch_end(self, epoch, logs):
+        self.run.append_event("epoch", epoch=epoch, **logs)
+        self.run.heartbeat(epoch=epoch, progress=epoch / self.epochs)
+
+    def stop_requested(self) -> bool:
+        return self.run.stop_requested()
+
+
+class Broadcast:
+    """What both backends report to: passes each batch and epoch on to every observer."""
+
+    def __init__(self, epochs: int, steps: int, observers: list[Progress]):
+        self.epochs, self.steps, self.observers = epochs, steps, observers
+        self.start = time.time()
+
+    def batch(self, epoch: int, step: int, loss: float, accuracy: float) -> bool:
+        """Report one finished batch; returns True when an observer asks to cancel the run."""
+        # From epoch and step, not a counter: with steps_per_execution > 1 Keras reports every Nth batch.
+        step = min(step, self.steps)
+        elapsed = time.time() - self.start
+        done = ((epoch - 1) * self.steps + step) / (self.steps * self.epochs)
+        eta = elapsed / done * (1 - done) if done > 0 else None
+        logs = {"loss": float(loss), "accuracy": float(accuracy), "elapsed": elapsed}
+        for observer in self.observers:
+            observer.update(epoch, self.epochs, step, self.steps, logs, eta)
+        return any(observer.stop_requested() for observer in self.observers)
+
+    def epoch(self, epoch: int, logs: dict, net) -> bool:
+        """Report a finished epoch; returns True when an observer has seen enough (training stops, normally)."""
+        logs = {k: float(v) for k, v in logs.items()}
+        logs["elapsed"] = time.time() - self.start
+        for observer in self.observers:
+            observer.epoch_end(epoch, logs)
+        return any([observer.epoch_model(epoch, net) for observer in self.observers])  # a list: every one sees it
