@@ -5,12 +5,13 @@ page through st.session_state) and st.navigation over pages/. Each page
 is a thin script over mnist_core; TensorFlow is imported only by the pages
 that need a model, so the Home page appears fast. Each page's url_path is its
 file name: studio_ui.routing relies on that to send a deep link on a freshly
-started server (which Streamlit runs as an old-style pages/ app) back here.
+started server (which Streamlit runs as an old-style pages/ app) back here,
+and studio_ui.gate to put its sign-in form behind every page's URL.
 """
 
 import streamlit as st
 
-from studio_ui import state
+from studio_ui import gate, state
 
 
 def pages() -> dict[str, list]:
@@ -33,8 +34,10 @@ def pages() -> dict[str, list]:
 
 def main() -> None:
     st.set_page_config(page_title="MNIST Studio", page_icon=":material/draw:", layout="wide")
-    page = st.navigation(pages())
+    role = gate.require_access(pages())  # when shared: the sign-in form and nothing else until a token
+    page = st.navigation(gate.for_role(pages(), role))
     state.sidebar_model_picker()
+    gate.sidebar(role)
     page.run()
 
 

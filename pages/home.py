@@ -12,7 +12,7 @@ from mnist_core.analysis import leaderboard
 from mnist_core import paths
 
 from mnist_core.models import store
-from studio_ui import routing, runs_panel, state
+from studio_ui import gate, routing, runs_panel, state
 
 routing.ensure_router()
 
@@ -64,7 +64,8 @@ def active_runs() -> None:
     for view in views:
         st.progress(view["progress"], text=f"**{view['name'] or view['model']}** ({view['model']}): "
                                           f"{view['headline']}")
-    st.page_link("pages/train.py", label="Watch them on the Train page", icon=":material/monitoring:")
+    if gate.can_open("pages/train.py"):
+        st.page_link("pages/train.py", label="Watch them on the Train page", icon=":material/monitoring:")
 
 
 st.subheader("Active runs")
@@ -79,6 +80,7 @@ LINKS = [
     ("pages/draw.py", "Draw", ":material/draw:", "Draw digits and see what the model reads."),
     ("pages/batch.py", "Batch", ":material/photo_library:", "Upload photos or a ZIP of handwriting and score them."),
 ]
+LINKS = [link for link in LINKS if gate.can_open(link[0])]  # a visitor has no Train page
 for col, (path, label, icon, text) in zip(st.columns(3) * 2, LINKS):
     with col.container(border=True, height=112):
         st.page_link(path, label=label, icon=icon)

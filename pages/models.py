@@ -8,7 +8,7 @@ import streamlit as st
 from mnist_core.analysis import leaderboard
 
 from mnist_core.models import store
-from studio_ui import charts, routing, state
+from studio_ui import charts, gate, routing, state
 
 routing.ensure_router()
 
@@ -24,7 +24,8 @@ except OSError as exc:
     st.stop()
 if not cards:
     st.info("The model store is empty. Train a model on the Train page and it will be listed here.")
-    st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
+    if gate.can_open("pages/train.py"):
+        st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
     st.stop()
 
 rows = leaderboard.rows(cards)
@@ -87,9 +88,20 @@ if card:
     c2.download_button("Download model card (JSON)", json.dumps(card, indent=1), file_name=f"{name}-card.json",
                        mime="application/json", icon=":material/description:", key="dl_card")
 
+if not gate.is_editor():
+    st.stop()  # a visitor looks; the core refuses a visitor's delete in any case
+if name == state.DEFAULT:  # in every mode: the shipped model is only ever replaced, by promote
+    st.caption("The shipped `default` cannot be deleted here; replace it with "
+               "`python -m mnist_core promote CANDIDATE...`, which copies the best by validation over it.")
+    st.stop()
 with st.container(border=True):
     st.markdown(f"**Delete '{name}'**")
-    sure = st.checkbox("Yes, delete this model from the store for good", key=f"models_sure_{name}")
+    try:
+        files = ", ".join(sorted(p.name for p in store.model_dir(name).iterdir())) or "empty"
+    except OSError:
+        files = "unreadable"
+    sure = st.checkbox(f"Yes, delete the folder models/{name}/ ({files}) for good; runs and other models stay",
+                       key=f"models_sure_{name}")
     if st.button("Delete", type="primary", icon=":material/delete:", disabled=not sure, key="models_delete"):
         try:
             store.delete(name)
@@ -98,5 +110,5 @@ with st.container(border=True):
         except OSError as exc:
             st.error(f"Could not delete '{name}': {exc}")
         else:
-            st.session_state["models_flash"] = f"Deleted model '{name}'."
+            st.session_state["models_flash"] = f"Deleted model '{name}' (the folder models/{name}/: {files})."
             st.rerun()

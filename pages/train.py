@@ -8,9 +8,10 @@ from mnist_core.training import config as config_mod
 from mnist_core.training import rundir
 from mnist_core.models import store, zoo
 from mnist_core.training.config import ConfigError, TrainConfig
-from studio_ui import routing, runs_panel
+from studio_ui import gate, routing, runs_panel
 
 routing.ensure_router()
+gate.guard_page(editor_only=True)  # visitors' navigation has no Train page; this holds on any other way in
 
 RECENT_FINISHED = 8
 MAX_LIVE_CHARTS = 4  # beyond this many simultaneous runs, show progress bars only

@@ -14,13 +14,16 @@ from __future__ import annotations
 
 import streamlit as st
 
+from studio_ui import gate
+
 
 def ensure_router() -> None:
     """Rerun through app.py when this page was started by Streamlit's pages/ folder scan."""
     try:
         from streamlit.runtime.pages_manager import PagesManager
     except ImportError:  # a Streamlit without the v1 fallback has nothing to undo
-        return
+        PagesManager = None
     if getattr(PagesManager, "uses_pages_directory", False):
         PagesManager.uses_pages_directory = False  # what st.navigation itself does on its first call
         st.rerun()
+    gate.guard_page()  # app.py has already asked for the token; this holds if a page is ever run without it

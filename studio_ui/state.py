@@ -12,6 +12,7 @@ from mnist_core.data import mnist as mnist_data
 from mnist_core import paths
 
 from mnist_core.models import store
+from studio_ui import gate
 
 ACTIVE = "active_model"
 WIDGET = "_active_model_widget"
@@ -103,7 +104,8 @@ def require_model(purpose: str) -> store.LoadedModel:
     name = active_name()
     if name is None:
         st.info(f"There is no saved model to {purpose} yet. Train one first.")
-        st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
+        if gate.can_open("pages/train.py"):
+            st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
         st.stop()
     try:
         return load_model(name)

@@ -24,7 +24,7 @@ def test_delete_needs_confirmation_then_removes_the_model(store):
     at.checkbox(key="models_sure_flat").check().run()
     at.button(key="models_delete").click().run()
     assert store_mod.list_names() == ["default"]
-    assert "Deleted model 'flat'." in texts(at)
+    assert "Deleted model 'flat' (the folder models/flat/: card.json, model.npz)." in texts(at)
     assert list(at.dataframe[0].value["name"]) == ["default"]
 
 
