@@ -11,11 +11,10 @@ from mnist_core.cli import models as models_cmds
 from mnist_core.cli import reading as reading_cmds
 from mnist_core.cli import training as training_cmds
 from mnist_core.cli.common import UserError
+from mnist_core.cli.quiet import native_stderr_silenced
 from mnist_core.data.mnist import MnistLoadError
 from mnist_core.models import store
 from mnist_core.training.config import ConfigError
-
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # keep TF's C++ banner out of the terminal
 
 # Each module adds its subcommands; a new group of commands is a new module listed here.
 COMMAND_GROUPS = (training_cmds, reading_cmds, models_cmds)
@@ -24,14 +23,26 @@ USER_ERRORS = (UserError, ConfigError, store.StoreError, MnistLoadError, FileNot
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m mnist_core", description="MNIST Studio command line")
+    verbose = "show TensorFlow's own start-up and log lines (hidden by default)"
+    parser.add_argument("--verbose", action="store_true", help=verbose)
     sub = parser.add_subparsers(dest="command", required=True)
     for group in COMMAND_GROUPS:
         group.register(sub)
+    for command in sub.choices.values():  # also after the command: predict x.png --verbose
+        command.add_argument("--verbose", action="store_true", default=argparse.SUPPRESS, help=verbose)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.verbose:
+        return _run(args)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's own logging, once it is set up
+    with native_stderr_silenced():  # the C++ lines printed before that
+        return _run(args)
+
+
+def _run(args) -> int:
     try:
         return args.func(args)
     except USER_ERRORS as exc:

@@ -18,7 +18,8 @@ from mnist_core.training.observers import Progress
 class TerminalProgress(Progress):
     """A one-line progress bar on stderr (plain lines when not a terminal)."""
 
-    def __init__(self, stream=sys.stderr):
+    def __init__(self, stream=None):
+        stream = stream or sys.stderr  # at call time: the CLI points sys.stderr elsewhere while a command runs
         self.stream, self.tty, self.last = stream, stream.isatty(), 0.0
 
     def update(self, epoch, epochs, step, steps, logs, eta):
