@@ -4,6 +4,8 @@ PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8501
+# This machine only; HOST=0.0.0.0 shares the studio on the network, behind a token (see README).
+HOST ?= 127.0.0.1
 
 .PHONY: run test test-fast setup browser bench clean
 
@@ -16,7 +18,7 @@ $(BIN)/.installed: requirements.txt
 setup: $(BIN)/.installed
 
 run: setup
-	$(BIN)/streamlit run app.py --server.port $(PORT)
+	$(BIN)/python -m studio_ui.serve --host $(HOST) --port $(PORT)
 
 # Debian's Chromium for the browser tests (Playwright cannot download its own here).
 browser:

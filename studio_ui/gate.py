@@ -86,7 +86,11 @@ def sharing() -> Sharing:
     st.secrets.load_if_toml_exists()  # root-level secrets become environment variables
     return Sharing(address=st.get_option("server.address"), editor_token=_token(TOKEN_ENV),
                    visitor_token=_token(VISITOR_TOKEN_ENV),
-                   forced=os.environ.get(REQUIRE_ENV, "").strip().lower() in ("1", "true", "yes", "on"))
+                   forced=forced(os.environ))
+
+
+def forced(env) -> bool:
+    return env.get(REQUIRE_ENV, "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def _fingerprint(token: str) -> str:
