@@ -59,6 +59,10 @@ def cmd_train(args) -> int:
     from mnist_core.training.loop import Cancelled, train
 
     config = _config_from_args(args)
+    if args.seeds:  # several seeds of one recipe: a sweep (on Ray), every model kept
+        from mnist_core.cli.sweeps import train_seeds
+
+        return train_seeds(args, config)
     run = None
     if args.run_dir:
         run = rundir.RunDir(Path(args.run_dir))
@@ -123,6 +127,10 @@ def register(sub) -> None:
     p.add_argument("--run-dir", help="run directory (default: a new one under runs/)")
     p.add_argument("--json", action="store_true", help="print one JSON object at the end")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--seeds", help="train one model per seed (0-7 or 1,5,9) as a sweep on Ray, every one kept")
+    p.add_argument("--ensemble", help="with --seeds: also save the models' ensemble under this name")
+    p.add_argument("--concurrent", type=int, default=1, help="with --seeds: trainings at once")
+    p.add_argument("--address", help="with --seeds: Ray cluster (auto or HOST:PORT; default local)")
     p.set_defaults(func=cmd_train)
 
     p = sub.add_parser("runs", help="list training runs and their state")

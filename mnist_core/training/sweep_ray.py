@@ -30,11 +30,15 @@ os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
 from ray import tune  # noqa: E402 - this module is the Ray half: the CLI and pages import it only to run a sweep
 
 from mnist_core.training import sweeps
-from mnist_core.training.config import TrainConfig
+from mnist_core.training.config import ConfigError, TrainConfig
 from mnist_core.training.observers import Progress
 from mnist_core.training.rundir import RunDir
 
 ADDRESS_ENV = "MNIST_STUDIO_RAY_ADDRESS"
+
+
+class ClusterError(ConfigError):
+    """The Ray cluster named by --address cannot be reached; the message says what to do."""
 HEARTBEAT_S = 1.0
 
 
@@ -49,8 +53,12 @@ def connect(address: str | None = None) -> dict:
     t0 = time.perf_counter()
     if address and address != "local":
         # The code travels with the job, so a remote node needs only Python and the pinned packages.
-        ray.init(address=address, runtime_env={"py_modules": [str(Path(__file__).resolve().parents[1])],
-                                               "env_vars": env}, **kwargs)
+        try:
+            ray.init(address=address, runtime_env={"py_modules": [str(Path(__file__).resolve().parents[1])],
+                                                   "env_vars": env}, **kwargs)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            raise ClusterError(f"cannot connect to the Ray cluster at {address!r} ({_last_line(str(exc))}); "
+                               "start one with `ray start --head`, or leave --address out for a local Ray") from None
     else:
         cpus = int(os.environ.get("MNIST_STUDIO_RAY_CPUS", 0)) or os.cpu_count() or 1
         store_mb = int(os.environ.get("MNIST_STUDIO_RAY_OBJECT_STORE_MB", 256))
@@ -173,7 +181,8 @@ def _search_alg(sweep: sweeps.SweepConfig):
         return OptunaSearch(sampler=optuna.samplers.TPESampler(seed=sweep.seed))
     from ray.tune.search import BasicVariantGenerator
 
-    return BasicVariantGenerator(random_state=sweep.seed)
+    # Tune ignores max_concurrent_trials for a variant generator: it takes its own limit.
+    return BasicVariantGenerator(random_state=sweep.seed, max_concurrent=sweep.concurrent)
 
 
 class Recorder:
@@ -397,7 +406,8 @@ def _fit(run: RunDir, sweep: sweeps.SweepConfig, recorder: Recorder) -> None:
         tune.with_resources(fn, {"cpu": float(sweep.cpus_per_trial)}),
         param_space=_space(sweep),
         tune_config=tune.TuneConfig(metric=sweeps.METRIC, mode="max", search_alg=_search_alg(sweep),
-                                    scheduler=scheduler, max_concurrent_trials=sweep.concurrent,
+                                    scheduler=scheduler,
+                                    max_concurrent_trials=sweep.concurrent if sweep.search == "tpe" else None,
                                     num_samples=1 if sweep.search == "grid" else sweep.trials),
         run_config=tune.RunConfig(name="tune", storage_path=str((run.path / "ray").resolve()), verbose=0,
                                   stop=_CancelStopper(run.id), callbacks=[_Callback(run.id)],

@@ -263,9 +263,10 @@ def seeds_sweep(base: TrainConfig, seeds: list[int], ensemble: str | None = None
 def create(sweep: SweepConfig, root: Path | None = None) -> RunDir:
     sweep.validate()
     run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-sweep-{sweep.base.model}-{secrets.token_hex(2)}"
-    run = RunDir.create(sweep.base, root, run_id)
+    # admitted and owned at once: the training queue (training/queue.py) must never spawn a training for it
+    run = RunDir.create(sweep.base, root, run_id, pid=os.getpid(), admitted=time.time(), kind="sweep",
+                        total=sweep.total_trials())
     sweep.save(run.path / SWEEP_FILE)
-    run.write_status("queued", kind="sweep", total=sweep.total_trials())
     return run
 
 
