@@ -9,7 +9,7 @@ import streamlit as st
 from mnist_core.handwriting import reading
 
 from mnist_core.models import store
-from mnist_core.handwriting.preprocess import ImageError
+from mnist_core.handwriting.decode import ImageError
 from studio_ui import charts, pictures, routing, state
 
 routing.ensure_router()
@@ -74,7 +74,7 @@ else:
     else:
         c1.metric("Accuracy", "no labels")
         c2.metric("Images read", len(preds))
-    c3.metric("Skipped files", len([s for s in skipped if not s["file"].endswith("/")]))
+    c3.metric("Skipped files", len(skipped))
     c4.metric("Model", model.name)
 
     labelled = [p for p in preds if p.get("label") is not None]
@@ -113,12 +113,6 @@ else:
 
 for note in report.get("notes") or []:
     st.caption(note)
-# Folder entries of a ZIP are not files; list only what the user would call a skipped file.
-folders = [s for s in skipped if s["file"].endswith("/")]
-files = [s for s in skipped if not s["file"].endswith("/")]
-if files:
-    st.subheader(f"Skipped files ({len(files)})")
-    st.dataframe(pd.DataFrame(files), hide_index=True, key="batch_skipped")
-if folders:
-    with st.expander(f"{len(folders)} folder entries (not images)"):
-        st.dataframe(pd.DataFrame(folders), hide_index=True, key="batch_folders")
+if skipped:
+    st.subheader(f"Skipped files ({len(skipped)})")
+    st.dataframe(pd.DataFrame(skipped), hide_index=True, key="batch_skipped")

@@ -8,13 +8,11 @@ from streamlit_drawable_canvas import st_canvas
 from mnist_core.handwriting import reading as hw
 
 from mnist_core.models import store
-from mnist_core.handwriting.preprocess import ImageError
+from mnist_core.handwriting.decode import ImageError
 from studio_ui import charts, pictures, routing, state
 
 routing.ensure_router()
 
-DRAW_KEY = "draw_input"  # shared with the Inspect page: the latest preprocessed digit
-COMPARE_LIMIT = 12
 
 st.title("Draw")
 model = state.require_model("read your drawing")
@@ -26,7 +24,7 @@ with controls:
     width = st.slider("Pen width", 4, 40, 18, key="draw_width")
     if st.button("Clear", icon=":material/ink_eraser:", key="draw_clear"):
         st.session_state["draw_canvas_n"] = st.session_state.get("draw_canvas_n", 0) + 1
-        st.session_state.pop(DRAW_KEY, None)
+        st.session_state.pop(state.DRAW_KEY, None)
     compare = st.toggle("Every saved model's reading", key="draw_compare")
 with canvas_col:
     canvas = st_canvas(stroke_width=width, stroke_color="#FFFFFF", background_color="#000000", height=280,
@@ -50,7 +48,7 @@ if not found:
     st.warning(f"No prediction: {reason}. Draw a larger or clearer digit.")
     st.stop()
 
-st.session_state[DRAW_KEY] = found[0][0].x
+st.session_state[state.DRAW_KEY] = found[0][0].x
 number = reading["number"] or "".join(str(d["prediction"]) for _, d in found)
 low = [d for _, d in found if d.get("uncertain", d["confidence"] < hw.UNCERTAIN_BELOW)]
 st.metric("The model reads", number, help="Digits are read left to right.")
@@ -83,21 +81,12 @@ with st.expander("How the drawing was turned into MNIST's format"):
                      caption=[title for title, _ in prep.steps])
 
 if compare:
-    xs = np.stack([p.x for p, _ in found])
-    rows = []
-    for card in sorted(store.list_models(), key=lambda c: -(c.get("test_accuracy") or 0))[:COMPARE_LIMIT]:
-        try:
-            probs = state.load_model(card["name"]).predict_proba(xs)
-        except store.StoreError as exc:
-            rows.append({"model": card["name"], "reads": None, "confidence": None, "problem": str(exc)})
-            continue
-        rows.append({"model": card["name"], "reads": "".join(str(int(k)) for k in probs.argmax(axis=1)),
-                     "confidence": float(probs.max(axis=1).min()), "test accuracy": card.get("test_accuracy")})
+    rows = hw.every_model_reads(np.stack([p.x for p, _ in found]), store.list_models(), state.load_model)
     st.subheader("Every saved model's reading")
     st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
         "confidence": st.column_config.ProgressColumn(
             format="percent", min_value=0, max_value=1,
             help="How sure the model is of the digit it is least sure of."),
-        "test accuracy": st.column_config.NumberColumn(format="percent")})
-    if len(store.list_names()) > COMPARE_LIMIT:
-        st.caption(f"The {COMPARE_LIMIT} models with the best test accuracy.")
+        "test_accuracy": st.column_config.NumberColumn("test accuracy", format="percent")})
+    if len(store.list_names()) > hw.COMPARE_LIMIT:
+        st.caption(f"The {hw.COMPARE_LIMIT} models with the best test accuracy.")

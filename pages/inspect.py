@@ -11,7 +11,6 @@ routing.ensure_router()
 
 MISTAKES_SHOWN = 30
 PAIR_SHOWN = 30
-DRAW_KEY = "draw_input"  # the Draw page leaves its latest preprocessed 28x28 input here
 PER_ROW = 3  # the default model has seven conv layers: in one row each chart would be a sliver
 
 
@@ -45,7 +44,7 @@ def _select_cell() -> None:
 
 
 st.subheader("Confusion matrix")
-worst_true, worst_pred = divmod(int(np.argmax(cm - np.diag(np.diag(cm)))), 10)  # the most common confusion
+worst_true, worst_pred = evaluate.most_confused(cm) or (0, 0)
 st.session_state.setdefault("insp_true", worst_true)
 st.session_state.setdefault("insp_pred", worst_pred)
 left, right = st.columns([3, 2])
@@ -84,7 +83,7 @@ else:
     st.success("No mistakes on the test set.")
 
 st.subheader("Look inside")
-sources = ["a test image"] + (["the latest canvas drawing"] if DRAW_KEY in st.session_state else [])
+sources = ["a test image"] + (["the latest canvas drawing"] if state.DRAW_KEY in st.session_state else [])
 source = st.radio("Explain", sources, horizontal=True, key="insp_source")
 if source == "a test image":
     c1, c2, _ = st.columns([1, 1, 2])
@@ -96,7 +95,7 @@ if source == "a test image":
     x = splits.x_test[int(index)]
     label = f"test image #{int(index)}, labelled {y_test[int(index)]}"
 else:
-    x = np.asarray(st.session_state[DRAW_KEY], np.float32).reshape(28, 28, 1)
+    x = np.asarray(st.session_state[state.DRAW_KEY], np.float32).reshape(28, 28, 1)
     label = "your latest drawing (as the model sees it)"
 
 try:

@@ -17,6 +17,7 @@ from studio_ui import gate
 ACTIVE = "active_model"
 WIDGET = "_active_model_widget"
 DEFAULT = "default"
+DRAW_KEY = "draw_input"  # the Draw page leaves its latest preprocessed 28x28 digit here for Inspect
 
 
 def model_names() -> list[str]:

@@ -14,6 +14,26 @@ def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int = 10
     return cm
 
 
+
+def most_confused(cm) -> tuple[int, int] | None:
+    """(true, predicted) of the off-diagonal cell with the most images; None when there is no mistake."""
+    cm = np.asarray(cm)
+    off = cm - np.diag(np.diag(cm))
+    if not off.any():
+        return None
+    true, predicted = divmod(int(np.argmax(off)), len(cm))
+    return true, predicted
+
+
+def format_confusion(cm) -> str:
+    """A confusion matrix as plain text: a title line, then a header and one row per true digit."""
+    cm = np.asarray(cm)
+    width = max(4, len(str(int(cm.max(initial=0)))) + 1)
+    lines = ["confusion matrix (rows: true digit, columns: predicted)",
+             "    " + "".join(f"{k:>{width}}" for k in range(len(cm)))]
+    lines += [f"{k:>4}" + "".join(f"{int(v):>{width}}" for v in row) for k, row in enumerate(cm)]
+    return "\n".join(lines)
+
 def per_class(cm: np.ndarray) -> list[dict]:
     rows = []
     for k in range(len(cm)):

@@ -12,7 +12,7 @@ def cmd_evaluate(args) -> int:
     if args.images:
         return _evaluate_images(args)
     from mnist_core.data.mnist import load_splits
-    from mnist_core.analysis.evaluate import evaluate_model
+    from mnist_core.analysis.evaluate import evaluate_model, format_confusion
 
     model = store.load(args.model)
     splits = load_splits()
@@ -27,15 +27,8 @@ def cmd_evaluate(args) -> int:
     print(f"model '{args.model}' on the MNIST test set: accuracy {report['accuracy']:.4f} "
           f"({report['correct']}/{report['n']}, 95% CI {lo:.4f}-{hi:.4f}), loss {report['loss']:.4f}, "
           f"{report['seconds']:.2f}s")
-    _print_confusion(report["confusion"])
+    print(format_confusion(report["confusion"]))
     return 0
-
-
-def _print_confusion(cm) -> None:
-    print("confusion matrix (rows: true digit, columns: predicted)")
-    print("     " + " ".join(f"{k:>5}" for k in range(len(cm))))
-    for k, row in enumerate(cm):
-        print(f"{k:>4} " + " ".join(f"{v:>5}" for v in row))
 
 
 def _evaluate_images(args) -> int:

@@ -19,12 +19,15 @@ import numpy as np
 
 from mnist_core.analysis import evaluate as ev
 from mnist_core.handwriting.collection import Limits, read_collection
-from mnist_core.handwriting.preprocess import ImageError, Prepared, analyse, group_columns, load_image, render
+from mnist_core.handwriting.decode import ImageError, load_image
+from mnist_core.handwriting.preprocess import Prepared, analyse, group_columns, render
+from mnist_core.models.store import StoreError
 
 UNCERTAIN_BELOW = 0.8  # below this confidence a prediction is flagged for a second look
 BATCH_DRAFT = 240  # batch decoding may shrink JPEGs by powers of two while their long side stays >= this
 PARALLEL_FROM = 24  # smaller batches are not worth starting worker processes for
 CHUNK = 16
+COMPARE_LIMIT = 12  # every_model_reads: the models with the best test accuracy
 WORKERS = min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 _pool: ProcessPoolExecutor | None = None
@@ -220,9 +223,7 @@ def format_report(report: dict) -> str:
     else:
         lo, hi = report["ci95"]
         lines.append(f"accuracy {report['accuracy']:.4f} ({report['correct']}/{report['n']}, 95% CI {lo:.3f}-{hi:.3f})")
-        lines.append("confusion matrix (rows: true digit, columns: predicted)")
-        lines.append("     " + " ".join(f"{k:>4}" for k in range(10)))
-        lines += [f"{k:>4} " + " ".join(f"{v:>4}" for v in row) for k, row in enumerate(report["confusion"])]
+        lines.append(ev.format_confusion(report["confusion"]))
         if report["mistakes"]:
             lines.append(f"mistakes ({len(report['mistakes'])}), most confident first:")
             lines += [f"  {m['file']}: label {m['label']}, predicted {m['prediction']} ({m['confidence']:.2f})"
@@ -237,3 +238,22 @@ def format_report(report: dict) -> str:
         lines += [f"  {s['file']}: {s['reason']}" for s in report["skipped"]]
     lines += [f"note: {n}" for n in report["notes"]]
     return "\n".join(lines)
+
+
+def every_model_reads(x: np.ndarray, cards: list, load, limit: int = COMPARE_LIMIT) -> list[dict]:
+    """How each saved model reads the same prepared digits x (N, 28, 28, 1), best test accuracy first.
+
+    cards: the store's model cards; load: name -> model (the dashboard passes
+    its cached loader). One row per model, at most `limit`: {model, reads (the
+    digits as a string), confidence (of the digit it is least sure of),
+    test_accuracy}, or {model, problem} for a model that cannot be loaded."""
+    rows = []
+    for card in sorted(cards, key=lambda c: -(c.get("test_accuracy") or 0))[:limit]:
+        try:
+            probs = load(card["name"]).predict_proba(x)
+        except StoreError as exc:
+            rows.append({"model": card["name"], "reads": None, "confidence": None, "problem": str(exc)})
+            continue
+        rows.append({"model": card["name"], "reads": "".join(str(int(k)) for k in probs.argmax(axis=1)),
+                     "confidence": float(probs.max(axis=1).min()), "test_accuracy": card.get("test_accuracy")})
+    return rows
