@@ -5,7 +5,7 @@ import time
 import streamlit as st
 
 from mnist_core.training import config as config_mod
-from mnist_core.training import rundir
+from mnist_core.training import queue, rundir
 from mnist_core.models import store, zoo
 from mnist_core.training.config import ConfigError, TrainConfig
 from studio_ui import gate, routing, runs_panel
@@ -97,7 +97,9 @@ with st.container(border=True):
             st.error(f"Cannot start the training process: {exc}")
         else:
             st.session_state["tr_last_run"] = run.id
-            st.success(f"Started run `{run.id}`. It appears below in a moment.")
+            place = queue.positions().get(run.id)
+            st.success(f"Run `{run.id}` is number {place} in line; it starts when a place is free." if place
+                       else f"Started run `{run.id}`. It appears below in a moment.")
 
 
 @st.fragment(run_every=runs_panel.POLL_S)
@@ -116,6 +118,11 @@ def live_runs() -> None:
 
 
 st.subheader("Running")
+try:
+    st.caption(f"At most {queue.max_runs()} trainings run at once (set {queue.ENV} to change it); "
+               "later runs wait in line, in the order they were started, here or with `python -m mnist_core train`.")
+except queue.QueueError as exc:
+    st.error(str(exc))
 live_runs()
 
 finished = [r for r in runs_panel.list_runs() if r.status().get("state") not in rundir.ACTIVE]

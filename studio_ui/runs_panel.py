@@ -7,7 +7,7 @@ import time
 import pandas as pd
 import streamlit as st
 
-from mnist_core.training import runview, rundir
+from mnist_core.training import queue, runview, rundir
 
 from mnist_core.models import zoo
 from studio_ui import charts
@@ -28,6 +28,15 @@ def list_runs() -> list[rundir.RunDir]:
 
 
 def active_runs() -> list[rundir.RunDir]:
+    """Runs in line or running, after starting any queued run that has a free place.
+
+    The queue lives in the runs folder, so this poll is also what starts runs
+    queued before a dashboard restart.
+    """
+    try:
+        queue.dispatch()
+    except (queue.QueueError, OSError) as exc:
+        st.error(f"The run queue cannot start waiting runs: {exc}")
     return [r for r in list_runs() if r.status().get("state") in rundir.ACTIVE]
 
 
@@ -46,6 +55,7 @@ def live_panel(view: dict, charts_on: bool = True) -> None:
         if button.button("Cancel", key=f"cancel-{view['id']}", icon=":material/stop_circle:",
                          disabled=run.stop_requested(), width="stretch"):
             run.request_stop()
+            queue.dispatch()  # a run still in line is cancelled at once
             st.toast(f"Asked run {view['id']} to stop at its next batch.")
         text = view["headline"] + (" · stopping..." if run.stop_requested() else "")
         st.progress(view["progress"], text=text)
@@ -102,4 +112,5 @@ def runs_table(summaries: list[dict]) -> pd.DataFrame:
 
 
 def views(run_dirs: list[rundir.RunDir]) -> list[dict]:
-    return [runview.run_view(r) for r in run_dirs]
+    places = queue.positions() if any(r.status().get("state") == "queued" for r in run_dirs) else {}
+    return [runview.run_view(r, places.get(r.id)) for r in run_dirs]

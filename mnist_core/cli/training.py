@@ -10,7 +10,7 @@ from pathlib import Path
 
 from mnist_core.cli.common import UserError
 from mnist_core.models import zoo
-from mnist_core.training import rundir
+from mnist_core.training import queue, rundir
 from mnist_core.training.config import OPTIMIZERS, SCHEDULES, TrainConfig
 from mnist_core.training.observers import Progress
 
@@ -55,24 +55,50 @@ def _config_from_args(args) -> TrainConfig:
     return config.validate()
 
 
-def cmd_train(args) -> int:
-    from mnist_core.training.loop import Cancelled, train
+def _run_dir(args, config: TrainConfig) -> rundir.RunDir:
+    """The run directory: given (the dashboard's queue spawned us: already admitted) or a new one in line."""
+    queue.max_runs()  # an unusable MNIST_STUDIO_MAX_RUNS fails before anything is written
+    if not args.run_dir:
+        owner = {"admitted": time.time()} if args.now else {}
+        return rundir.RunDir.create(config, pid=os.getpid(), **owner)
+    run = rundir.RunDir(Path(args.run_dir))
+    if not (run.path / "config.json").is_file():
+        run.path.mkdir(parents=True, exist_ok=True)
+        config.save(run.path / "config.json")
+    queue.sync(run.path.parent)  # the dispatcher that spawned us records our pid first
+    with queue.locked(run.path.parent):
+        run.write_status("queued", pid=os.getpid(), created=run._raw_status().get("created") or time.time(),
+                         **({"admitted": time.time()} if args.now else {}))
+    return run
 
+
+def _say_place(place: int | None) -> None:
+    if place:
+        print(f"queued: number {place} in line ({queue.max_runs()} trainings at once; "
+              f"set {queue.ENV} or use --now to start at once)", file=sys.stderr)
+
+
+def cmd_train(args) -> int:
     config = _config_from_args(args)
     if args.seeds:  # several seeds of one recipe: a sweep (on Ray), every model kept
         from mnist_core.cli.sweeps import train_seeds
 
         return train_seeds(args, config)
-    run = None
-    if args.run_dir:
-        run = rundir.RunDir(Path(args.run_dir))
-        if not (run.path / "config.json").is_file():
-            run.path.mkdir(parents=True, exist_ok=True)
-            config.save(run.path / "config.json")
-    else:
-        run = rundir.RunDir.create(config)
+    run = _run_dir(args, config)
     if not args.json:
         print(f"run {run.path}", file=sys.stderr)
+    try:
+        if not args.now and not queue.wait_turn(run, on_wait=None if args.quiet else _say_place):
+            print("cancelled while queued: nothing was trained", file=sys.stderr)
+            return 3
+        return _train_and_report(config, run, args)
+    finally:
+        queue.dispatch(run.path.parent)  # our place is free: start the next run in line
+
+
+def _train_and_report(config: TrainConfig, run: rundir.RunDir, args) -> int:
+    from mnist_core.training.loop import Cancelled, train  # TensorFlow: only once admitted, not while in line
+
     try:
         card = train(config, run, progress=None if args.quiet else TerminalProgress())
     except Cancelled:
@@ -91,6 +117,9 @@ def cmd_train(args) -> int:
 
 def cmd_runs(args) -> int:
     rows = [r.summary() for r in rundir.list_runs()]
+    places = queue.positions()
+    for r in rows:
+        r["queue_position"] = places.get(r["id"])
     if args.json:
         print(json.dumps(rows))
         return 0
@@ -99,12 +128,16 @@ def cmd_runs(args) -> int:
     for r in rows:
         acc = f"test acc {r['test_accuracy']:.4f}" if r.get("test_accuracy") is not None else ""
         why = f"  ({r['error']})" if r["state"] in ("failed", "interrupted") and r.get("error") else ""
-        print(f"{r['id']:<36} {r['state']:<11} epoch {r.get('epoch') or 0}/{r.get('epochs')}  {acc}{why}")
+        line = f"number {r['queue_position']} in line" if r["queue_position"] else \
+            f"epoch {r.get('epoch') or 0}/{r.get('epochs')}"
+        print(f"{r['id']:<36} {r['state']:<11} {line}  {acc}{why}")
     return 0
 
 
 def cmd_stop(args) -> int:
-    rundir.get_run(args.run_id).request_stop()
+    run = rundir.get_run(args.run_id)
+    run.request_stop()
+    queue.dispatch(run.path.parent)  # a run still in line is cancelled at once
     print(f"asked run {args.run_id} to stop")
     return 0
 
@@ -127,6 +160,8 @@ def register(sub) -> None:
     p.add_argument("--run-dir", help="run directory (default: a new one under runs/)")
     p.add_argument("--json", action="store_true", help="print one JSON object at the end")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--now", action="store_true",
+                   help="start at once instead of waiting in the run queue (for scripts that manage their machines)")
     p.add_argument("--seeds", help="train one model per seed (0-7 or 1,5,9) as a sweep on Ray, every one kept")
     p.add_argument("--ensemble", help="with --seeds: also save the models' ensemble under this name")
     p.add_argument("--concurrent", type=int, default=1, help="with --seeds: trainings at once")

@@ -56,13 +56,14 @@ class RunDir:
 
     # -- writing (the training process) ------------------------------------
     @classmethod
-    def create(cls, config: TrainConfig, root: Path | None = None, run_id: str | None = None) -> "RunDir":
+    def create(cls, config: TrainConfig, root: Path | None = None, run_id: str | None = None,
+               **status) -> "RunDir":
         root = Path(root or paths.runs_dir())
         run_id = run_id or f"{time.strftime('%Y%m%d-%H%M%S')}-{config.model}-{secrets.token_hex(2)}"
         run = cls(root / run_id)
         run.path.mkdir(parents=True, exist_ok=False)
         config.save(run.path / "config.json")
-        run.write_status("queued", pid=None, created=time.time())
+        run.write_status("queued", **{"pid": None, "created": time.time(), **status})
         return run
 
     def config(self) -> TrainConfig:
@@ -103,9 +104,12 @@ class RunDir:
     def status(self) -> dict:
         """status.json, with a dead or silent 'running' run shown as interrupted."""
         status = self._raw_status() or {"state": "unknown"}
+        if status.get("state") == "queued" and status.get("pid") is None and not status.get("admitted"):
+            return status  # waiting in line (training/queue.py): nothing runs for it yet
         if status.get("state") in ACTIVE:
             silent = time.time() - float(status.get("heartbeat", 0)) > STALE_HEARTBEAT_S
-            never_started = status.get("pid") is None and time.time() - float(status.get("heartbeat", 0)) > 60
+            since = float(status.get("admitted") or status.get("heartbeat", 0))
+            never_started = status.get("pid") is None and time.time() - since > 60
             dead = status.get("pid") is not None and not pid_alive(status.get("pid"))
             if dead or silent or never_started:
                 status = {**status, "state": "interrupted",
@@ -166,19 +170,37 @@ def get_run(run_id: str, root: Path | None = None) -> RunDir:
 _children: list[subprocess.Popen] = []
 
 
-def launch(config: TrainConfig, root: Path | None = None) -> RunDir:
-    """Start `python -m mnist_core train --run-dir ...` in its own process and return at once."""
+def launch(config: TrainConfig, root: Path | None = None, now: bool = False) -> RunDir:
+    """Queue a training run (training/queue.py starts it when a place is free) and return at once.
+
+    now=True starts its process at once, outside the queue's limit.
+    """
+    from mnist_core.training import queue
+
     access.require_editor("start a training run")
     config.validate()
+    limit = queue.max_runs()  # an unusable setting fails here, before anything is written
+    if now:
+        run = RunDir.create(config, root, admitted=time.time())
+        proc = spawn(run)
+        if run._raw_status().get("state") == "queued":  # the child may already be running
+            run.write_status("queued", pid=proc.pid)
+        return run
     run = RunDir.create(config, root)
+    queue.dispatch(run.path.parent, limit)
+    return run
+
+
+def spawn(run: RunDir) -> subprocess.Popen:
+    """Start `python -m mnist_core train --run-dir ... --now` for an admitted run."""
     log = open(run.path / "log.txt", "ab")
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
-    proc = subprocess.Popen([sys.executable, "-m", "mnist_core", "train", "--run-dir", str(run.path)],
-                            stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            cwd=str(paths.REPO_ROOT), env=env, start_new_session=True)
-    log.close()
-    if run._raw_status().get("state") == "queued":  # the child may already be running
-        run.write_status("queued", pid=proc.pid)
+    try:
+        proc = subprocess.Popen([sys.executable, "-m", "mnist_core", "train", "--run-dir", str(run.path), "--now"],
+                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                cwd=str(paths.REPO_ROOT), env=env, start_new_session=True)
+    finally:
+        log.close()
     _children.append(proc)
     _children[:] = [p for p in _children if p.poll() is None]  # reap finished children
-    return run
+    return proc

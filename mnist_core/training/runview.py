@@ -53,6 +53,8 @@ def epoch_series(events: list[dict]) -> dict[str, list[float]]:
 def headline(view: dict) -> str:
     """One line for the run: where it is, or how it ended."""
     state = view["state"]
+    if state == "queued" and view.get("position"):
+        return f"queued: number {view['position']} in line, waiting for a free place"
     if state == "queued":
         return "starting: loading TensorFlow and MNIST"
     if state == "running":
@@ -68,8 +70,11 @@ def headline(view: dict) -> str:
     return f"{state}: {view['error'] or 'no reason recorded'}"
 
 
-def run_view(run: RunDir) -> dict:
-    """Everything the dashboard draws for one run, read once from its directory."""
+def run_view(run: RunDir, position: int | None = None) -> dict:
+    """Everything the dashboard draws for one run, read once from its directory.
+
+    position: its place in the run queue (training/queue.positions()) while it waits.
+    """
     status, events = run.status(), run.events()
     plan = next((e for e in events if e.get("type") == "plan"), {})
     try:
@@ -80,6 +85,7 @@ def run_view(run: RunDir) -> dict:
     epochs = epoch_series(events)
     view = {
         "id": run.id, "state": status.get("state", "unknown"), "active": status.get("state") in ACTIVE,
+        "position": position,
         "model": config.get("model"), "name": status.get("model_name") or config.get("name"),
         "config": config, "epochs": plan.get("epochs") or config.get("epochs"),
         "epoch": status.get("epoch") or last_batch.get("epoch") or 1,
