@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -120,6 +121,7 @@ def test_a_dead_driver_leaves_its_running_trials_interrupted():
 
 def test_sweep_view_tolerates_a_torn_log(runs_root):
     run = sweeps.create(_sweep("lr=0.1,0.5", search="grid"))
+    run.write_status("running", pid=os.getpid())
     for e in _events():
         run.append_event(e.pop("type"), **e)
     with open(run.path / "events.jsonl", "a") as fh:
