@@ -56,7 +56,8 @@ def stage_times(model, items: list) -> dict:
     import numpy as np
 
     from mnist_core.handwriting.reading import BATCH_DRAFT
-    from mnist_core.handwriting.preprocess import analyse, load_image, render
+    from mnist_core.handwriting.decode import load_image
+    from mnist_core.handwriting.preprocess import analyse, render
 
     best = {"decode": 1e9, "preprocess": 1e9, "predict": 1e9}
     for _ in range(3):

@@ -21,7 +21,7 @@ import numpy as np
 from PIL import Image
 
 from mnist_core.handwriting import imageops as ops
-from mnist_core.handwriting.decode import FORMATS, MAX_PIXELS, ImageError, as_image, load_image  # noqa: F401 - the public API
+from mnist_core.handwriting.decode import as_image
 from mnist_core.handwriting.greyscale import grey_array, to_grey
 
 WORK = 160  # long side of the analysis image
@@ -60,7 +60,7 @@ def _fit(size: tuple, long_side: int) -> tuple:
 
 @dataclass
 class Analysis:
-    """What the whole-image stages found; shared by prepare() and split_digits()."""
+    """What the whole-image stages found; render() turns any group of its components into one digit."""
 
     grey: Image.Image  # full-resolution grey, mode L or F, 0 = black
     scale: tuple  # full-resolution pixels per analysis pixel, (x, y)
@@ -201,25 +201,6 @@ def _gaps(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     dy = np.maximum(0, np.maximum(a[:, None, 0] - b[None, :, 2], b[None, :, 0] - a[:, None, 2]))
     dx = np.maximum(0, np.maximum(a[:, None, 1] - b[None, :, 3], b[None, :, 1] - a[:, None, 3]))
     return np.maximum(dx, dy)
-
-
-def prepare(image) -> Prepared:
-    """One digit per image: every kept ink component is part of it."""
-    a = analyse(image)
-    if a.reason:
-        return Prepared(None, False, a.reason, a.steps or [])
-    return render(a, a.kept)
-
-
-def split_digits(image) -> list[Prepared]:
-    """One Prepared per digit, left to right; [] when there is no ink.
-
-    Components are grouped by horizontal overlap, so the separate strokes of a
-    4 or 5 stay one digit; digits whose strokes touch stay one as well."""
-    a = analyse(image)
-    if a.reason:
-        return []
-    return [render(a, group) for group in group_columns(a.comps, a.kept)]
 
 
 def group_columns(comps: ops.Components, labels: list) -> list[list]:

@@ -191,11 +191,6 @@ KERAS_BUILDERS: dict[str, Callable] = {
 }
 
 
-def describe() -> list[dict]:
-    """Name, description and backend of every model, for menus and the CLI."""
-    return [{"name": s.name, "description": s.description, "backend": s.backend} for s in MODELS.values()]
-
-
 def build(config):
     """Build an untrained model for `config` (a Keras model or a NumPy net)."""
     spec = MODELS[config.model]

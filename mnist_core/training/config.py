@@ -67,9 +67,12 @@ class TrainConfig:
              f"steps per execution must be an integer 1-1000, got {self.steps_per_execution!r}")
         need(isinstance(self.seed, int) and self.seed >= 0, f"seed must be a non-negative integer, got {self.seed!r}")
         if self.name is not None:
-            from mnist_core.models.store import validate_name
+            from mnist_core.models.store import InvalidName, validate_name
 
-            validate_name(self.name)
+            try:
+                validate_name(self.name)
+            except InvalidName as exc:
+                raise ConfigError(str(exc)) from None
         return self
 
     def to_dict(self) -> dict:

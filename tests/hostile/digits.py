@@ -73,6 +73,22 @@ def encode(im: Image.Image, fmt: str = "PNG", **params) -> bytes:
     return buf.getvalue()
 
 
+def prepared(image):
+    """The whole image as one digit, as reading.process_bytes renders it (Prepared, found=False when none)."""
+    from mnist_core.handwriting import preprocess as pp
+
+    a = pp.analyse(image)
+    return pp.Prepared(None, False, a.reason, a.steps or []) if a.reason else pp.render(a, a.kept)
+
+
+def split_digits(image) -> list:
+    """One Prepared per digit, left to right, as reading.read_image splits a number; [] when there is no ink."""
+    from mnist_core.handwriting import preprocess as pp
+
+    a = pp.analyse(image)
+    return [] if a.reason else [pp.render(a, group) for group in pp.group_columns(a.comps, a.kept)]
+
+
 def template_net(scale: float = 40.0):
     """A NumpyNet that reads these synthetic digits by template matching: its
     weights are the preprocessed drawings themselves (unit norm), so tests get
@@ -80,11 +96,10 @@ def template_net(scale: float = 40.0):
     import numpy as np
 
     from mnist_core.models.numpy_nets import NumpyNet
-    from mnist_core.handwriting.preprocess import prepare
 
     templates = []
     for d in range(10):
-        t = sum(prepare(digit_image(d, width=w)).x.ravel() for w in (8, 14, 22))
+        t = sum(prepared(digit_image(d, width=w)).x.ravel() for w in (8, 14, 22))
         templates.append(t / np.linalg.norm(t))
     net = NumpyNet((784, 10))
     net.weights[0] = (np.stack(templates, axis=1) * scale).astype(np.float32)

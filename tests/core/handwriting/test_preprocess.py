@@ -6,13 +6,13 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
+from mnist_core.handwriting import decode
 from mnist_core.handwriting import imageops as ops
-from mnist_core.handwriting import preprocess as pp
-from tests.hostile.digits import BROKEN, digit_image, encode, number_image
+from tests.hostile.digits import BROKEN, digit_image, encode, number_image, prepared, split_digits
 
 
 def x_of(image) -> np.ndarray:
-    p = pp.prepare(image)
+    p = prepared(image)
     assert p.found, p.reason
     return p.x[:, :, 0]
 
@@ -28,7 +28,7 @@ def reference():
 
 
 def test_output_is_mnist_shaped(reference):
-    p = pp.prepare(digit_image(3))
+    p = prepared(digit_image(3))
     assert p.x.shape == (28, 28, 1) and p.x.dtype == np.float32
     assert p.x.min() >= 0 and p.x.max() == pytest.approx(1.0)
     ys, xs = np.nonzero(reference > 0.05)
@@ -41,7 +41,7 @@ def test_output_is_mnist_shaped(reference):
 
 
 def test_steps_show_every_stage(reference):
-    p = pp.prepare(digit_image(3))
+    p = prepared(digit_image(3))
     titles = [t for t, _ in p.steps]
     assert titles[0] == "grey" and titles[-1] == "centred 28x28"
     assert any("background" in t for t in titles) and any("stroke width" in t for t in titles)
@@ -61,14 +61,14 @@ def test_steps_show_every_stage(reference):
     lambda: np.random.default_rng(2).random((150, 150)).astype(np.float32),
 ], ids=["white", "black", "grey", "transparent", "paper-noise", "salt-and-pepper", "uniform-noise"])
 def test_blank_images_have_no_digit(make):
-    p = pp.prepare(make())
+    p = prepared(make())
     assert not p.found and p.x is None and p.reason.startswith("no digit found")
     assert p.steps  # the page can still show what was looked at
-    assert pp.split_digits(make()) == []
+    assert split_digits(make()) == []
 
 
 def test_tiny_image_is_rejected_with_reason():
-    p = pp.prepare(Image.new("L", (1, 1), 0))
+    p = prepared(Image.new("L", (1, 1), 0))
     assert not p.found and "too small" in p.reason
 
 
@@ -111,9 +111,9 @@ def test_shadow_and_specks_do_not_change_the_digit(reference):
     pen = ImageDraw.Draw(specked)
     for x, y in [(10, 10), (185, 20), (15, 180), (190, 190), (100, 192)]:
         pen.ellipse((x - 2, y - 2, x + 2, y + 2), fill=0)
-    p = pp.prepare(specked)
+    p = prepared(specked)
     assert close(p.x[:, :, 0], reference) > 0.97
-    assert p.box == pp.prepare(digit_image(3)).box  # the crop ignores the specks
+    assert p.box == prepared(digit_image(3)).box  # the crop ignores the specks
 
 
 def test_stroke_width_is_normalised():
@@ -132,7 +132,7 @@ def test_exif_orientation_is_applied(reference):
     exif = Image.Exif()
     exif[0x0112] = 6
     stored = encode(upright.transpose(Image.Transpose.ROTATE_90), "JPEG", exif=exif.tobytes(), quality=95)
-    loaded = pp.load_image(stored, "rotated.jpg")
+    loaded = decode.load_image(stored, "rotated.jpg")
     assert loaded.size == upright.size
     assert close(x_of(loaded), reference) > 0.95
 
@@ -143,34 +143,34 @@ def test_exif_orientation_is_applied(reference):
     (b"plain text, not an image", "not a readable image"),
 ], ids=["empty", "bad-png", "text"])
 def test_load_image_rejects_bad_bytes(data, words):
-    with pytest.raises(pp.ImageError, match=words):
-        pp.load_image(data, "x.png")
+    with pytest.raises(decode.ImageError, match=words):
+        decode.load_image(data, "x.png")
 
 
 def test_load_image_rejects_truncated_and_oversized(tmp_path):
     jpeg = encode(digit_image(5, mode="RGB"), "JPEG")
-    with pytest.raises(pp.ImageError, match="truncated"):
-        pp.load_image(jpeg[: len(jpeg) // 2], "half.jpg")
+    with pytest.raises(decode.ImageError, match="truncated"):
+        decode.load_image(jpeg[: len(jpeg) // 2], "half.jpg")
     big = encode(Image.new("L", (3000, 2000), 255))
-    with pytest.raises(pp.ImageError, match="too large"):
-        pp.load_image(big, "big.png", max_pixels=5_000_000)
-    with pytest.raises(pp.ImageError, match="no such file"):
-        pp.load_image(tmp_path / "missing.png")
+    with pytest.raises(decode.ImageError, match="too large"):
+        decode.load_image(big, "big.png", max_pixels=5_000_000)
+    with pytest.raises(decode.ImageError, match="no such file"):
+        decode.load_image(tmp_path / "missing.png")
     path = tmp_path / "five.png"
     path.write_bytes(encode(digit_image(5)))
-    assert pp.load_image(path).size == (200, 200)
-    assert pp.load_image(io.BytesIO(path.read_bytes())).size == (200, 200)
+    assert decode.load_image(path).size == (200, 200)
+    assert decode.load_image(io.BytesIO(path.read_bytes())).size == (200, 200)
 
 
 def test_animated_gif_uses_the_first_frame():
     frames = [digit_image(7).convert("P"), digit_image(1).convert("P")]
     buf = io.BytesIO()
     frames[0].save(buf, "GIF", save_all=True, append_images=frames[1:])
-    assert close(x_of(pp.load_image(buf.getvalue())), x_of(digit_image(7))) > 0.97
+    assert close(x_of(decode.load_image(buf.getvalue())), x_of(digit_image(7))) > 0.97
 
 
 def test_split_digits_left_to_right():
-    parts = pp.split_digits(number_image([2, 0, 4, 5, 1]))
+    parts = split_digits(number_image([2, 0, 4, 5, 1]))
     assert len(parts) == 5 and all(p.found for p in parts)
     lefts = [p.box[0] for p in parts]
     assert lefts == sorted(lefts)
@@ -180,7 +180,7 @@ def test_split_digits_left_to_right():
 @pytest.mark.parametrize("digit", [4, 5])
 def test_separate_strokes_of_one_digit_stay_together(digit):
     im = digit_image(digit, strokes=BROKEN)
-    assert len(pp.split_digits(im)) == 1
+    assert len(split_digits(im)) == 1
 
 
 def test_components_match_a_flood_fill():
@@ -224,9 +224,9 @@ def test_morphology_matches_naive_filters():
 def test_detached_stroke_is_kept_but_a_dot_at_the_same_distance_is_not():
     body = [(0.3, 0.3), (0.25, 0.55), (0.5, 0.5), (0.75, 0.65), (0.78, 0.85), (0.5, 0.98), (0.2, 0.9)]
     five = {5: [[(0.35, 0.02), (0.85, 0.02)], body]}  # the bar floats a fifth of the height above
-    p = pp.prepare(digit_image(5, strokes=five))
-    full = pp.prepare(digit_image(5, strokes={5: [body]}))
+    p = prepared(digit_image(5, strokes=five))
+    full = prepared(digit_image(5, strokes={5: [body]}))
     assert p.box[1] < full.box[1] - 20  # the crop reaches up to the bar
     dotted = digit_image(5, strokes={5: [body]})
     ImageDraw.Draw(dotted).ellipse((108, 24, 112, 28), fill=0)  # a pen dot where the bar was
-    assert pp.prepare(dotted).box == full.box  # is dust
+    assert prepared(dotted).box == full.box  # is dust

@@ -21,7 +21,7 @@ def test_recipe_then_overrides():
 ])
 def test_invalid_values_give_clear_messages(field, value, needle):
     c = TrainConfig(**{field: value})
-    with pytest.raises(ConfigError if field != "name" else ValueError, match=needle):
+    with pytest.raises(ConfigError, match=needle):
         c.validate()
 
 
