@@ -11,25 +11,14 @@ and studio_ui.gate to put its sign-in form behind every page's URL.
 
 import streamlit as st
 
-from studio_ui import gate, state
+from studio_ui import gate, registry, state
 
 
 def pages() -> dict[str, list]:
-    return {
-        "Explore": [
-            st.Page("pages/home.py", title="Home", icon=":material/home:", default=True),
-            st.Page("pages/data.py", title="Data", icon=":material/grid_view:", url_path="data"),
-        ],
-        "Models": [
-            st.Page("pages/train.py", title="Train", icon=":material/model_training:", url_path="train"),
-            st.Page("pages/models.py", title="Models", icon=":material/leaderboard:", url_path="models"),
-            st.Page("pages/inspect.py", title="Inspect", icon=":material/troubleshoot:", url_path="inspect"),
-        ],
-        "Try it": [
-            st.Page("pages/draw.py", title="Draw", icon=":material/draw:", url_path="draw"),
-            st.Page("pages/batch.py", title="Batch", icon=":material/photo_library:", url_path="batch"),
-        ],
-    }
+    """st.navigation's sections, from studio_ui.registry (which the Home page's links read too)."""
+    return {section: [st.Page(p.path, title=p.title, icon=p.icon, default=True) if p is registry.HOME
+                      else st.Page(p.path, title=p.title, icon=p.icon, url_path=p.url_path) for p in infos]
+            for section, infos in registry.SECTIONS.items()}
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ from mnist_core.analysis import leaderboard
 from mnist_core import paths
 
 from mnist_core.models import store
-from studio_ui import gate, routing, runs_panel, state
+from studio_ui import gate, registry, routing, runs_panel, state
 
 routing.ensure_router()
 
@@ -72,16 +72,8 @@ st.subheader("Active runs")
 active_runs()
 
 st.subheader("Pages")
-LINKS = [
-    ("pages/data.py", "Data", ":material/grid_view:", "MNIST samples, class balance, mean digits, augmentation."),
-    ("pages/train.py", "Train", ":material/model_training:", "Train a model and watch it learn, live."),
-    ("pages/models.py", "Models", ":material/leaderboard:", "Compare saved models, their curves; download or delete."),
-    ("pages/inspect.py", "Inspect", ":material/troubleshoot:", "Confusions, mistakes, filters, feature maps, saliency."),
-    ("pages/draw.py", "Draw", ":material/draw:", "Draw digits and see what the model reads."),
-    ("pages/batch.py", "Batch", ":material/photo_library:", "Upload photos or a ZIP of handwriting and score them."),
-]
-LINKS = [link for link in LINKS if gate.can_open(link[0])]  # a visitor has no Train page
-for col, (path, label, icon, text) in zip(st.columns(3) * 2, LINKS):
+links = [page for page in registry.all_pages() if page is not registry.HOME and gate.can_open(page.path)]
+for col, page in zip(st.columns(3) * 2, links):  # a visitor has no Train page
     with col.container(border=True, height=112):
-        st.page_link(path, label=label, icon=icon)
-        st.caption(text)
+        st.page_link(page.path, label=page.title, icon=page.icon)
+        st.caption(page.blurb)
