@@ -33,7 +33,7 @@ import time
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
-from mnist_core import paths
+from mnist_core import access, paths
 from mnist_core.training.config import ConfigError, TrainConfig
 from mnist_core.training.rundir import ACTIVE, RunDir, list_runs
 
@@ -261,6 +261,7 @@ def seeds_sweep(base: TrainConfig, seeds: list[int], ensemble: str | None = None
 # -- the sweep's run directory ----------------------------------------------
 
 def create(sweep: SweepConfig, root: Path | None = None) -> RunDir:
+    access.require_editor("start a sweep")  # launch() and the CLI both start here
     sweep.validate()
     run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-sweep-{sweep.base.model}-{secrets.token_hex(2)}"
     # admitted and owned at once: the training queue (training/queue.py) must never spawn a training for it
