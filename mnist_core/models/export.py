@@ -69,7 +69,7 @@ def export(name: str, fmt: str, out: str | Path | None = None, root: Path | None
         _remove(staged)
     report = {"model": name, "format": fmt, "path": str(out), "bytes": _size(out),
               "seconds": round(time.perf_counter() - t0, 3), "runtime": _runtime(fmt), **figures}
-    _record(model, fmt, report, root)
+    report["recorded"] = _record(model, fmt, report, root)
     return report
 
 
@@ -94,7 +94,7 @@ def _load(name: str, root: Path | None):
 
 def _check_destination(out: Path, fmt: str, suffix: str) -> None:
     if suffix and out.suffix != suffix:
-        raise ExportError(f"a {fmt} export is a file ending in {suffix}; got {out}")
+        raise ExportError(f"an export to {fmt} is a file ending in {suffix}; got {out}")
     if suffix and out.is_dir():
         raise ExportError(f"{out} is a directory; give a file path ending in {suffix}")
     if not suffix and out.exists() and not _is_saved_model(out):
@@ -259,11 +259,22 @@ def _runtime(fmt: str) -> str:
         return package
 
 
-def _record(model, fmt: str, report: dict, root: Path | None) -> None:
-    """Add this export's figures to the card through the store's atomic save."""
+def _record(model, fmt: str, report: dict, root: Path | None) -> bool:
+    """Add this export's figures to the card through the store's atomic save.
+
+    The save writes back the network that was exported; when the model was
+    replaced meanwhile (another card), the figures are not recorded, so the
+    newer model is never overwritten by the older one. A visitor (access.py)
+    may export and download but does not change the card.
+    """
+    from mnist_core import access
+
     card = store.read_card(model.name, root)
+    if not access.is_editor() or card.get("created") != model.card.get("created") or card.get("backend") != model.card.get("backend"):
+        return False
     keep = ("images", "same_class", "all_same_class", "max_prob_diff", "bytes", "runtime")
     exports = {**(card.get("exports") or {}),
                fmt: {**{k: report[k] for k in keep}, "exported": time.strftime("%Y-%m-%dT%H:%M:%S%z")}}
     net = None if model.backend == "ensemble" else model.net
     store.save(model.name, net, {**card, "exports": exports}, root)
+    return True

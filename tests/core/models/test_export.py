@@ -138,3 +138,23 @@ def test_the_shipped_default_exports_to_every_format(tmp_path, mnist):
         report = export.export("default", fmt, tmp_path / f"out-{fmt}{export.FORMATS[fmt][0]}", root=root)
         assert report["images"] == 1000 and report["all_same_class"], report
         assert report["max_prob_diff"] < 1e-4
+
+
+def test_a_model_replaced_during_the_export_keeps_its_own_card(root, mnist, tmp_path, monkeypatch):
+    stale = export._load("tiny-np", root)
+    card = store.read_card("tiny-np", root)
+    store.save("tiny-np", stale.net, {**card, "created": "replaced", "exports": {}}, root)
+    monkeypatch.setattr(export, "_load", lambda name, root: stale)
+    report = export.export("tiny-np", "onnx", tmp_path / "np.onnx", root=root, images=mnist.x_test[:20])
+    assert report["all_same_class"] and report["recorded"] is False
+    assert store.read_card("tiny-np", root)["exports"] == {}
+
+
+def test_a_visitor_may_export_but_not_change_the_card(root, mnist, tmp_path):
+    from mnist_core import access
+
+    before = store.read_card("tiny-np", root).get("exports", {}).get("litert")
+    with access.acting_as(access.VISITOR):
+        report = export.export("tiny-np", "litert", tmp_path / "np.tflite", root=root, images=mnist.x_test[:20])
+    assert report["all_same_class"] and report["recorded"] is False and (tmp_path / "np.tflite").is_file()
+    assert store.read_card("tiny-np", root).get("exports", {}).get("litert") == before
