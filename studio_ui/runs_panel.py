@@ -16,7 +16,7 @@ POLL_S = 1.5
 KERAS_KINDS = {name for name, spec in zoo.MODELS.items() if spec.backend == "keras"}
 STATE_ICONS = {"queued": ":material/hourglass_top:", "running": ":material/sync:",
                "completed": ":material/check_circle:", "cancelled": ":material/block:",
-               "failed": ":material/error:", "interrupted": ":material/warning:"}
+               "failed": ":material/error:", "interrupted": ":material/warning:", "broken": ":material/error:"}
 
 
 def list_runs() -> list[rundir.RunDir]:

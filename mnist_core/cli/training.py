@@ -104,6 +104,11 @@ def _train_and_report(config: TrainConfig, run: rundir.RunDir, args) -> int:
     except Cancelled:
         print("cancelled: the run was asked to stop; nothing was saved", file=sys.stderr)
         return 3
+    except OSError as exc:
+        if exc.errno not in rundir.FULL_DISK_ERRNOS:
+            raise
+        print(f"error: {rundir.failure_reason(exc)}", file=sys.stderr)
+        return 1
     summary = {"name": card["name"], "model": card["kind"], "test_accuracy": card["test_accuracy"],
                "test_loss": card["test_loss"], "train_seconds": card["train_seconds"],
                "epochs": card["epochs_trained"], "params": card["params"], "run_dir": str(run.path)}
@@ -127,7 +132,7 @@ def cmd_runs(args) -> int:
         print("no runs yet")
     for r in rows:
         acc = f"test acc {r['test_accuracy']:.4f}" if r.get("test_accuracy") is not None else ""
-        why = f"  ({r['error']})" if r["state"] in ("failed", "interrupted") and r.get("error") else ""
+        why = f"  ({r['error']})" if r["state"] in ("failed", "interrupted", "broken") and r.get("error") else ""
         line = f"number {r['queue_position']} in line" if r["queue_position"] else \
             f"epoch {r.get('epoch') or 0}/{r.get('epochs')}"
         print(f"{r['id']:<36} {r['state']:<11} {line}  {acc}{why}")

@@ -21,7 +21,7 @@ from mnist_core.analysis import evaluate
 from mnist_core.models import store, zoo
 from mnist_core.training.config import TrainConfig
 from mnist_core.training.observers import Broadcast, Progress, RunLogger
-from mnist_core.training.rundir import RunDir
+from mnist_core.training.rundir import RunDir, failure_reason
 from mnist_core.training.schedules import lr_at, lr_schedule
 
 class Cancelled(Exception):
@@ -240,7 +240,7 @@ def train(config: TrainConfig, run: RunDir | None = None, splits=None, store_roo
         raise
     except BaseException as exc:
         if run:
-            message = f"{type(exc).__name__}: {exc}"
+            message = failure_reason(exc)
             run.append_event("end", state="failed", error=message)
             run.write_status("failed", ended=time.time(), error=message)
         raise

@@ -8,6 +8,7 @@ final status reads as interrupted, never as running forever.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import secrets
@@ -102,8 +103,8 @@ class RunDir:
             return {}
 
     def status(self) -> dict:
-        """status.json, with a dead or silent 'running' run shown as interrupted."""
-        status = self._raw_status() or {"state": "unknown"}
+        """status.json, with a dead or silent 'running' run shown as interrupted, an unreadable one as broken."""
+        status = self._raw_status() or self._unreadable() or {"state": "unknown"}
         if status.get("state") == "queued" and status.get("pid") is None and not status.get("admitted"):
             return status  # waiting in line (training/queue.py): nothing runs for it yet
         if status.get("state") in ACTIVE:
@@ -115,6 +116,16 @@ class RunDir:
                 status = {**status, "state": "interrupted",
                           "error": status.get("error") or "the training process ended without a final status"}
         return status
+
+    def _unreadable(self) -> dict | None:
+        """{'state': 'broken', 'error': why} when status.json exists but cannot be read (None when missing)."""
+        try:
+            json.loads((self.path / "status.json").read_text())
+        except FileNotFoundError:
+            return None  # being created: config.json is written first
+        except (OSError, ValueError) as exc:
+            return {"state": "broken", "error": f"status.json cannot be read ({type(exc).__name__}: {exc})"}
+        return None
 
     def events(self, kind: str | None = None) -> list[dict]:
         """All complete events; a torn or garbled line is skipped, not fatal."""
@@ -165,6 +176,18 @@ def get_run(run_id: str, root: Path | None = None) -> RunDir:
     if "/" in run_id or run_id.startswith(".") or not (root / run_id / "config.json").is_file():
         raise FileNotFoundError(f"no run '{run_id}' in {root}")
     return RunDir(root / run_id)
+
+
+FULL_DISK_ERRNOS = (errno.ENOSPC, errno.EFBIG, errno.EDQUOT)
+
+
+def failure_reason(exc: BaseException) -> str:
+    """Why a run failed, in words: a full disk says so and what it means for the store."""
+    if isinstance(exc, OSError) and exc.errno in FULL_DISK_ERRNOS:
+        where = f" while writing {Path(exc.filename).name}" if exc.filename else ""
+        return (f"the disk is full or a file-size limit was reached{where} ({exc.strerror}); "
+                "the model was not saved and the model store is unchanged: free some space and train again")
+    return f"{type(exc).__name__}: {exc}"
 
 
 _children: list[subprocess.Popen] = []
