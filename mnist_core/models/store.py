@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_core import paths
+from mnist_core import access, paths
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 KERAS_FILE, NUMPY_FILE, CARD_FILE = "model.keras", "model.npz", "card.json"
@@ -73,6 +73,7 @@ def model_dir(name: str, root: Path | None = None) -> Path:
 
 def save(name: str, model, card: dict, root: Path | None = None) -> Path:
     """Atomically write model + card as models/<name>/, replacing any old one."""
+    access.require_editor(f"save model '{name}'")
     validate_name(name)
     root = _root(root)
     with _staged(root, name) as tmp:
@@ -94,6 +95,7 @@ def copy(source: str, target: str, card_updates: dict | None = None, root: Path 
     Files are copied as they are (no TensorFlow needed); an ensemble's card is
     copied with its member list, so the copy averages the same members.
     """
+    access.require_editor(f"copy model '{source}' to '{target}'")
     card = read_card(source, root)
     validate_name(target)
     if source == target:
@@ -201,6 +203,7 @@ def ensembles_using(name: str, root: Path | None = None) -> list[str]:
 
 
 def delete(name: str, root: Path | None = None) -> None:
+    access.require_editor(f"delete model '{name}'")
     path = model_dir(name, root)
     if not path.is_dir():
         raise ModelNotFound(_not_found_message(name, root))

@@ -75,7 +75,7 @@ def test_an_editor_writes_and_reads_stay_open_to_visitors(stocked, tiny_splits):
     assert run.stop_requested()
     with access.acting_as(access.VISITOR):
         assert store.list_names() == ["alpha", "beta", "gamma"]
-        assert store.load("alpha").card["name"] == "alpha"
+        assert store.read_card("alpha")["name"] == "alpha"
         assert selection.rank(["alpha", "beta"])[0]["name"] in ("alpha", "beta")
 
 
