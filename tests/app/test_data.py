@@ -1,5 +1,12 @@
 """Data page: samples grid, class balance, mean images, augmentation preview."""
 
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
+
 from .conftest import open_page
 
 
@@ -12,9 +19,40 @@ def test_data_page_shows_samples_balance_and_means(store):
     assert not at.exception
 
 
-def test_augmentation_preview_applies_the_chosen_ranges(store):
+@pytest.fixture
+def media(monkeypatch) -> dict:
+    """The bytes of every image the page sends, by media file id (AppTest keeps only the URLs)."""
+    saved = {}
+    original = MemoryMediaFileStorage.load_and_get_id
+
+    def record(self, path_or_data, mimetype, kind, filename=None):
+        file_id = original(self, path_or_data, mimetype, kind, filename)
+        saved[file_id] = self.get_file(file_id).content
+        return file_id
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", record)
+    return saved
+
+
+def _preview(media: dict, rotation: int) -> list:
+    """The preview sheet's four rows (originals, then three augmentations) as greyscale arrays."""
     at = open_page("data")
-    at.slider(key="aug_rotation").set_value(30)
+    at.slider(key="aug_rotation").set_value(rotation)
+    at.slider(key="aug_shift").set_value(0.0)
+    at.slider(key="aug_zoom").set_value(0.0)
     at.toggle(key="aug_show").set_value(True).run()
     assert not at.exception
     assert len(at.image) == 2  # the sample grid and the augmentation sheet
+    file_id = at.image[1].value[0].rsplit("/", 1)[1].split(".")[0]
+    sheet = np.asarray(Image.open(io.BytesIO(media[file_id])).convert("L"), np.float32)
+    tile, gutter = 28 * 3, 2 * 3  # pictures.grid at scale 3
+    return [sheet[gutter + k * (tile + gutter):(k + 1) * (tile + gutter)] for k in range(4)]
+
+
+def test_augmentation_preview_applies_the_chosen_rotation(store, media):
+    still, turned, again = _preview(media, 0), _preview(media, 30), _preview(media, 30)
+    diff = lambda a, b: float(np.abs(a - b).mean())  # noqa: E731
+    assert all(np.array_equal(a, b) for a, b in zip(turned, again))  # one seed, one warp: the slider decides
+    assert diff(turned[0], still[0]) < 2  # the top row is the originals either way
+    assert max(diff(row, still[0]) for row in still[1:]) < 3  # 0 degrees, no shift or zoom: unchanged
+    assert min(diff(a, b) for a, b in zip(turned[1:], still[1:])) > 8  # 30 degrees: every row visibly turned
