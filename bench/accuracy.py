@@ -29,9 +29,9 @@ SAMPLE = REPO.parent / "shared" / "data" / "handwriting_sample"
 
 def measure(name: str, splits, images: Path | None) -> dict:
     from mnist_core.analysis import evaluate
-    from mnist_core.models import store
+    from mnist_core.models import loading
 
-    model = store.load(name)
+    model = loading.load(name)
     report = evaluate.evaluate_model(model, splits.x_test, splits.y_test, mistakes_limit=0)
     row = {"model": name, "kind": model.card.get("kind", model.backend), "accuracy": report["accuracy"],
            "errors": report["n"] - report["correct"], "n": report["n"], "ci95": list(report["ci95"]),

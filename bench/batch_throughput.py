@@ -117,10 +117,10 @@ def main(argv=None) -> int:
 
     from mnist_core.handwriting import reading
 
-    from mnist_core.models import store
+    from mnist_core.models import loading, store
 
     try:
-        model = store.load(args.model)
+        model = loading.load(args.model)
     except store.StoreError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -48,10 +48,10 @@ def single(call, images, warmup: int = 5) -> tuple[float, float]:
 def measure(name: str, splits, n: int, repeats: int, batch_n: int, baselines: bool) -> dict:
     import numpy as np
 
-    from mnist_core.models import store
+    from mnist_core.models import loading
 
     t0 = time.perf_counter()
-    model = store.load(name)
+    model = loading.load(name)
     row = {"model": name, "kind": model.card.get("kind", model.backend), "load_s": time.perf_counter() - t0,
            "params": model.count_params()}
     images = [splits.x_test[i:i + 1] for i in range(n)]

@@ -76,10 +76,12 @@ if card:
     with st.expander("Model card", expanded=False):
         st.json(card, expanded=1)
     c1, c2 = st.columns(2)
-    known = card.get("file") in (store.KERAS_FILE, store.NUMPY_FILE)  # never a path read from the card
-    model_file = store.model_dir(name) / card["file"] if known else None
+    try:
+        model_file = store.model_file(name)
+    except store.StoreError:  # a card without a known backend
+        model_file = None
     if model_file and model_file.is_file():
-        c1.download_button("Download model file", model_file.read_bytes(), file_name=f"{name}-{card['file']}",
+        c1.download_button("Download model file", model_file.read_bytes(), file_name=f"{name}-{model_file.name}",
                            mime="application/octet-stream", icon=":material/download:", key="dl_model")
     elif card.get("kind") == "ensemble":
         c1.caption(f"An ensemble has no model file of its own: it averages {', '.join(card.get('members') or [])}.")

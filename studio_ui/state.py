@@ -11,7 +11,7 @@ from mnist_core.data import mnist as mnist_data
 
 from mnist_core import paths
 
-from mnist_core.models import store
+from mnist_core.models import loading, store
 from studio_ui import gate
 
 ACTIVE = "active_model"
@@ -89,18 +89,18 @@ def active_name() -> str | None:
 
 
 @st.cache_resource(show_spinner="Loading the model...", max_entries=6)
-def _load(root: str, name: str, modified: float) -> store.LoadedModel:
+def _load(root: str, name: str, modified: float) -> loading.LoadedModel:
     # `modified` is only part of the cache key: a retrained model loads afresh.
-    return store.load(name, Path(root))
+    return loading.load(name, Path(root))
 
 
-def load_model(name: str) -> store.LoadedModel:
+def load_model(name: str) -> loading.LoadedModel:
     """A cached, read-only loaded model; raises store.StoreError with a clear message."""
     root = str(paths.models_dir())
     return _load(root, name, store.modified(name))
 
 
-def require_model(purpose: str) -> store.LoadedModel:
+def require_model(purpose: str) -> loading.LoadedModel:
     """The active model, or an explanation and a stop when there is none or it is broken."""
     name = active_name()
     if name is None:
@@ -148,5 +148,5 @@ def test_probs(root: str, name: str, modified: float) -> np.ndarray:
     return _load(root, name, modified).predict_proba(splits().x_test)
 
 
-def active_test_probs(model: store.LoadedModel) -> np.ndarray:
+def active_test_probs(model: loading.LoadedModel) -> np.ndarray:
     return test_probs(str(paths.models_dir()), model.name, store.modified(model.name))

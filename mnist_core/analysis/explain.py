@@ -1,6 +1,6 @@
 """What a model looks at: conv filters, feature maps and saliency.
 
-Works on a store.LoadedModel (or a bare Keras model / NumpyNet). Models
+Works on a loading.LoadedModel (or a bare Keras model / NumpyNet). Models
 without conv layers (the NumPy nets, softmax, MLP) have no filters or
 feature maps: `conv_layers` returns [] and callers say so. Saliency works for
 every model: Keras through TensorFlow's autodiff, the NumPy nets through the

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import time
 
-from mnist_core.models import store
+from mnist_core.models import loading
 
 
 def cmd_evaluate(args) -> int:
@@ -14,7 +14,7 @@ def cmd_evaluate(args) -> int:
     from mnist_core.data.mnist import load_splits
     from mnist_core.analysis.evaluate import evaluate_model, format_confusion
 
-    model = store.load(args.model)
+    model = loading.load(args.model)
     splits = load_splits()
     t0 = time.time()
     report = evaluate_model(model, splits.x_test, splits.y_test, mistakes_limit=20)
@@ -34,7 +34,7 @@ def cmd_evaluate(args) -> int:
 def _evaluate_images(args) -> int:
     from mnist_core.handwriting.reading import evaluate_images, format_report
 
-    model = store.load(args.model)
+    model = loading.load(args.model)
     report = evaluate_images(model, args.images)
     print(json.dumps(report) if args.json else format_report(report))
     return 0
@@ -43,7 +43,7 @@ def _evaluate_images(args) -> int:
 def cmd_predict(args) -> int:
     from mnist_core.handwriting.reading import format_predictions, predict_files
 
-    model = store.load(args.model)
+    model = loading.load(args.model)
     results = predict_files(model, args.images)
     print(json.dumps(results) if args.json else format_predictions(results))
     return 0 if all(r.get("error") is None for r in results) else 1

@@ -11,10 +11,10 @@ another name (the shipped `default`) and records the choice in its card.
 from __future__ import annotations
 
 import math
-import time
 
 from mnist_core import access
 from mnist_core.models import store
+from mnist_core.models.card import timestamp
 
 RULE = "highest last-epoch validation accuracy, ties broken by lowest validation loss (test set not consulted)"
 
@@ -48,6 +48,6 @@ def promote(names: list[str], target: str = "default", root=None) -> dict:
     chosen = rows[0]["name"]
     source = store.read_card(chosen, root)
     updates = {"promoted_from": chosen, "trained_as": source.get("trained_as") or chosen,
-               "selection": {"rule": RULE, "candidates": rows, "at": time.strftime("%Y-%m-%dT%H:%M:%S%z")}}
+               "selection": {"rule": RULE, "candidates": rows, "at": timestamp()}}
     store.copy(chosen, target, updates, root)
     return {"chosen": chosen, "candidates": rows, "card": store.read_card(target, root)}

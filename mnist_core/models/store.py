@@ -1,21 +1,23 @@
-"""The model store: models/<name>/ holds a model file and card.json.
+"""The model store: models/<name>/ holds a model file and card.json. It only persists; loading.py loads.
 
-Saves are atomic: everything is written into a hidden temporary folder beside
-the target and renamed into place, so a reader never sees half a model and a
-save killed at any moment leaves the store as it was. Names are validated and
-never used raw as paths. Keras models load with safe_mode=True.
+Writes (save, copy, delete) hold an exclusive lock on the store folder and
+work in a hidden folder beside the target that is renamed into place, so a
+save killed at any moment leaves the store as it was; the next writer,
+under the lock, finishes or undoes what a kill interrupted. Readers never
+change anything: during an overwrite's two renames they find the old model
+in its hidden folder, so a reader sees the old model or the new one, never
+half of one and never neither. Names are validated and never used raw as paths.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import re
 import secrets
 import shutil
-import time
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +26,10 @@ from mnist_core import access, paths
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 KERAS_FILE, NUMPY_FILE, CARD_FILE = "model.keras", "model.npz", "card.json"
+FILES = {"keras": KERAS_FILE, "numpy": NUMPY_FILE, "ensemble": None}  # a card's backend -> its model file
+# Hidden folders: a save being written, the old model during an overwrite, a model being deleted.
+TMP, OLD, GONE = ".tmp-", ".trash-", ".deleted-"
+READ_ATTEMPTS = 5
 
 
 class StoreError(ValueError):
@@ -53,39 +59,82 @@ def _root(root: Path | None) -> Path:
     return Path(root or paths.models_dir())
 
 
-def _recover(root: Path) -> None:
-    """Finish or undo saves and deletes that a kill interrupted."""
-    for trash in root.glob(".trash-*"):
-        name = trash.name.split("-", 1)[1].rsplit("-", 1)[0]
-        if NAME_RE.match(name) and not (root / name).exists() and (trash / CARD_FILE).is_file() \
-                and not (trash / ".deleted").exists():
-            os.replace(trash, root / name)  # killed between the two renames of an overwrite
-        else:
-            shutil.rmtree(trash, ignore_errors=True)
-    for tmp in root.glob(".tmp-*"):
-        if time.time() - tmp.stat().st_mtime > 3600:  # an old abandoned save
-            shutil.rmtree(tmp, ignore_errors=True)
-
-
 def model_dir(name: str, root: Path | None = None) -> Path:
     return _root(root) / validate_name(name)
 
 
+def file_name(card: dict) -> str | None:
+    """The model file a card's backend is saved in (None for an ensemble); an unknown backend is a StoreError."""
+    backend = card.get("backend")
+    if backend not in FILES:
+        raise StoreError(f"model '{card.get('name')}' has backend {backend!r}; "
+                         f"a card's backend must be one of {', '.join(FILES)}")
+    return FILES[backend]
+
+
+def model_file(name: str, root: Path | None = None) -> Path | None:
+    """Path of a saved model's file (None for an ensemble, which has none); it may be missing on disk."""
+    file = file_name(read_card(name, root))
+    return model_dir(name, root) / file if file else None
+
+
+# --- writers ---------------------------------------------------------------
+
+@contextmanager
+def _writing(root: Path):
+    """Hold the store's write lock, after finishing or undoing what a killed writer left."""
+    root.mkdir(parents=True, exist_ok=True)
+    fd = os.open(root, os.O_RDONLY)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)  # on the folder itself: no lock file to list, ignore or commit
+        _recover(root)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _recover(root: Path) -> None:
+    """Finish or undo saves and deletes that a kill interrupted; only ever called under the write lock."""
+    for entry in root.iterdir():
+        if entry.name.startswith(OLD):
+            name = _hidden_name(entry.name, OLD)
+            if name and not (root / name).exists() and _restorable(entry):
+                os.replace(entry, root / name)  # killed between the two renames of an overwrite
+            else:
+                shutil.rmtree(entry, ignore_errors=True)
+        elif entry.name.startswith((TMP, GONE)):
+            shutil.rmtree(entry, ignore_errors=True)  # no writer is running: an abandoned save or delete
+
+
+def _hidden_name(entry: str, prefix: str) -> str | None:
+    """'<prefix><name>-<hex>' -> name, when it is a valid one."""
+    name = entry[len(prefix):].rpartition("-")[0]
+    return name if NAME_RE.match(name) else None
+
+
+def _restorable(old: Path) -> bool:
+    # '.deleted' marks a delete by earlier versions of this module, which shared the OLD prefix.
+    return (old / CARD_FILE).is_file() and not (old / ".deleted").exists()
+
+
 def save(name: str, model, card: dict, root: Path | None = None) -> Path:
-    """Atomically write model + card as models/<name>/, replacing any old one."""
+    """Atomically write model + card as models/<name>/, replacing any old one.
+
+    The card's backend names the file: "keras" -> model.keras, "numpy" ->
+    model.npz, "ensemble" -> none (model is None; the card lists the members).
+    """
     access.require_editor(f"save model '{name}'")
     validate_name(name)
+    file = file_name({**card, "name": name})
+    if (file is None) != (model is None):
+        raise StoreError(f"model '{name}': backend {card['backend']!r} "
+                         + ("saves no model object" if file is None else "needs a model to save"))
     root = _root(root)
-    with _staged(root, name) as tmp:
-        if model is None:  # an ensemble: the card names its members
-            card = {**card, "file": None}
-        elif hasattr(model, "save") and not hasattr(model, "sizes"):
-            model.save(tmp / KERAS_FILE)
-            card = {**card, "file": KERAS_FILE}
-        else:
-            model.save(tmp / NUMPY_FILE)
-            card = {**card, "file": NUMPY_FILE}
-        (tmp / CARD_FILE).write_text(json.dumps({**card, "name": name}, indent=1, default=_json_default))
+    with _writing(root), _staged(root, name) as tmp:
+        if file:
+            model.save(tmp / file)
+        (tmp / CARD_FILE).write_text(json.dumps({**card, "file": file, "name": name}, indent=1,
+                                                default=_json_default))
     return root / name
 
 
@@ -96,25 +145,26 @@ def copy(source: str, target: str, card_updates: dict | None = None, root: Path 
     copied with its member list, so the copy averages the same members.
     """
     access.require_editor(f"copy model '{source}' to '{target}'")
-    card = read_card(source, root)
+    validate_name(source)
     validate_name(target)
     if source == target:
         raise StoreError(f"cannot copy model '{source}' onto itself")
-    root, src = _root(root), model_dir(source, root)
-    with _staged(root, target) as tmp:
-        for file in (KERAS_FILE, NUMPY_FILE):  # the names load() reads; never a path taken from the card
-            if (src / file).is_file():
-                shutil.copy2(src / file, tmp / file)
-        card = {**card, **(card_updates or {}), "name": target}
-        (tmp / CARD_FILE).write_text(json.dumps(card, indent=1, default=_json_default))
+    root = _root(root)
+    with _writing(root):
+        card, src = read_card(source, root), root / source  # no writer but us: models/<source> is complete
+        with _staged(root, target) as tmp:
+            for file in (KERAS_FILE, NUMPY_FILE):  # the names loading reads; never a path taken from the card
+                if (src / file).is_file():
+                    shutil.copy2(src / file, tmp / file)
+            card = {**card, **(card_updates or {}), "name": target}
+            (tmp / CARD_FILE).write_text(json.dumps(card, indent=1, default=_json_default))
     return root / target
 
 
 @contextmanager
 def _staged(root: Path, name: str):
     """A temporary folder beside the store that becomes models/<name> when the block ends normally."""
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = root / f".tmp-{name}-{secrets.token_hex(4)}"
+    tmp = root / f"{TMP}{name}-{secrets.token_hex(4)}"
     tmp.mkdir()
     try:
         yield tmp
@@ -128,12 +178,28 @@ def _commit(tmp: Path, root: Path, name: str) -> None:
     """Put a finished temporary folder in place as models/<name>; a kill leaves old or new, never neither."""
     target = root / name
     if target.exists():
-        trash = root / f".trash-{name}-{secrets.token_hex(4)}"
-        os.replace(target, trash)
+        old = root / f"{OLD}{name}-{secrets.token_hex(4)}"
+        os.replace(target, old)  # readers find the old model here until the next line
         os.replace(tmp, target)
-        shutil.rmtree(trash, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
     else:
         os.replace(tmp, target)
+
+
+def delete(name: str, root: Path | None = None) -> None:
+    access.require_editor(f"delete model '{name}'")
+    root = _root(root)
+    path = model_dir(name, root)
+    with _writing(root):
+        if not path.is_dir():
+            raise ModelNotFound(_not_found_message(name, root))
+        users = ensembles_using(name, root)
+        if users:
+            raise StoreError(f"model '{name}' is a member of ensemble {', '.join(repr(u) for u in users)}; "
+                             "delete the ensemble first")
+        gone = root / f"{GONE}{name}-{secrets.token_hex(4)}"
+        os.replace(path, gone)  # one rename: from here on no reader finds it
+        shutil.rmtree(gone, ignore_errors=True)
 
 
 def _json_default(obj):
@@ -144,16 +210,63 @@ def _json_default(obj):
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
 
 
-def read_card(name: str, root: Path | None = None) -> dict:
-    path = model_dir(name, root)
-    if not path.is_dir():
-        raise ModelNotFound(_not_found_message(name, root))
+# --- readers: they never change the store ---------------------------------
+
+def _locate(root: Path, name: str) -> Path | None:
+    """The folder holding models/<name> now: itself, or during an overwrite the old model's hidden folder."""
+    target = root / name
+    if target.is_dir():
+        return target
+    olds = [p for p in root.glob(f"{OLD}{name}-*") if _hidden_name(p.name, OLD) == name and _restorable(p)]
+    if olds:
+        return max(olds, key=lambda p: p.stat().st_mtime_ns, default=None)
+    return target if target.is_dir() else None  # the overwrite may have finished meanwhile
+
+
+def _identity(folder: Path):
     try:
-        return json.loads((path / CARD_FILE).read_text())
+        st = folder.stat()
+    except OSError:
+        return None
+    return st.st_ino, st.st_ctime_ns  # a rename changes ctime; every save makes a new folder
+
+
+def read(name: str, reader=None, root: Path | None = None):
+    """reader(folder, card) on one consistent version of models/<name> (the card alone without a reader).
+
+    Retries when a writer swapped or removed the folder while it was being
+    read, so card and model file always come from the same save.
+    """
+    validate_name(name)
+    root = _root(root)
+    for _ in range(READ_ATTEMPTS):
+        folder = _locate(root, name)
+        if folder is None:
+            raise ModelNotFound(_not_found_message(name, root))
+        before = _identity(folder)
+        try:
+            card = _read_card(folder, name)
+            result = reader(folder, card) if reader else card
+        except StoreError:
+            if _identity(folder) != before:
+                continue
+            raise
+        if _identity(folder) == before:
+            return result
+    raise StoreError(f"model '{name}' kept changing while it was read; try again")
+
+
+def _read_card(folder: Path, name: str) -> dict:
+    try:
+        return json.loads((folder / CARD_FILE).read_text())
     except OSError:
         raise CorruptModel(f"model '{name}' has no readable {CARD_FILE}") from None
     except ValueError as exc:
         raise CorruptModel(f"model '{name}' has a corrupt {CARD_FILE}: {exc}") from None
+
+
+def read_card(name: str, root: Path | None = None) -> dict:
+    return read(name, None, root)
 
 
 def _not_found_message(name: str, root: Path | None) -> str:
@@ -163,10 +276,17 @@ def _not_found_message(name: str, root: Path | None) -> str:
 
 def list_names(root: Path | None = None) -> list[str]:
     root = _root(root)
-    if not root.is_dir():
-        return []
-    _recover(root)
-    return sorted(p.name for p in root.iterdir() if NAME_RE.match(p.name) and (p / CARD_FILE).is_file())
+    for _ in range(READ_ATTEMPTS):  # list again if a writer renamed something meanwhile
+        try:
+            stamp = root.stat().st_mtime_ns
+        except FileNotFoundError:
+            return []
+        entries = list(root.iterdir())
+        if root.stat().st_mtime_ns == stamp:
+            break
+    names = {p.name for p in entries if NAME_RE.match(p.name) and (p / CARD_FILE).is_file()}
+    olds = {_hidden_name(p.name, OLD) for p in entries if p.name.startswith(OLD) and _restorable(p)}
+    return sorted(names | {n for n in olds if n and not (root / n).exists()})
 
 
 def list_models(root: Path | None = None) -> list[dict]:
@@ -182,100 +302,25 @@ def list_models(root: Path | None = None) -> list[dict]:
 
 def modified(name: str, root: Path | None = None) -> float:
     """Modification time of a saved model (an ensemble: of it and its members): the cache key."""
-    stamp = _stamp(model_dir(name, root))
+    root = _root(root)
+    stamp = _stamp(_locate(root, validate_name(name)))
     try:
         card = read_card(name, root)
     except StoreError:
         return stamp
     if card.get("kind") == "ensemble" and isinstance(card.get("members"), list):
         members = [m for m in card["members"] if isinstance(m, str) and NAME_RE.match(m)]
-        stamp = max([stamp] + [_stamp(model_dir(m, root)) for m in members])
+        stamp = max([stamp] + [_stamp(_locate(root, m)) for m in members])
     return stamp
 
 
-def _stamp(path: Path) -> float:
-    return max((p.stat().st_mtime for p in path.iterdir()), default=0.0) if path.is_dir() else 0.0
+def _stamp(path: Path | None) -> float:
+    try:
+        return max((p.stat().st_mtime for p in path.iterdir()), default=0.0) if path else 0.0
+    except OSError:  # swapped by a writer meanwhile
+        return 0.0
 
 
 def ensembles_using(name: str, root: Path | None = None) -> list[str]:
     """Names of the ensembles that list `name` as a member."""
     return [c["name"] for c in list_models(root) if c.get("kind") == "ensemble" and name in (c.get("members") or [])]
-
-
-def delete(name: str, root: Path | None = None) -> None:
-    access.require_editor(f"delete model '{name}'")
-    path = model_dir(name, root)
-    if not path.is_dir():
-        raise ModelNotFound(_not_found_message(name, root))
-    users = ensembles_using(name, root)
-    if users:
-        raise StoreError(f"model '{name}' is a member of ensemble {', '.join(repr(u) for u in users)}; "
-                         "delete the ensemble first")
-    trash = path.parent / f".trash-{name}-{secrets.token_hex(4)}"
-    os.replace(path, trash)
-    (trash / ".deleted").touch()
-    shutil.rmtree(trash, ignore_errors=True)
-
-
-@dataclass
-class LoadedModel:
-    """A saved model ready to predict; treat it as read-only."""
-
-    name: str
-    card: dict
-    net: object  # keras.Model or numpy_nets.NumpyNet
-    backend: str
-    _fn: object = field(default=None, repr=False)
-
-    def predict_proba(self, x: np.ndarray, batch_size: int = 2048) -> np.ndarray:
-        """Probabilities (N, 10) for float32 images (N, 28, 28, 1) in [0, 1]."""
-        x = np.asarray(x, dtype=np.float32).reshape(-1, 28, 28, 1)
-        if self.backend == "numpy":
-            return self.net.predict_proba(x)
-        if len(x) == 0:
-            return np.zeros((0, 10), np.float32)
-        fn = self._graph()
-        return np.concatenate([np.asarray(fn(x[i:i + batch_size])) for i in range(0, len(x), batch_size)])
-
-    def _graph(self):
-        """net(x, training=False) as one traced graph for any batch size.
-
-        Calling the Keras model eagerly re-runs its Python layer code on every
-        call; the traced function does not (the canvas predicts one image at a time).
-        """
-        if self._fn is None:
-            import tensorflow as tf
-
-            net = self.net
-            self._fn = tf.function(lambda x: net(x, training=False),
-                                   input_signature=[tf.TensorSpec((None, 28, 28, 1), tf.float32)])
-        return self._fn
-
-    def predict(self, x: np.ndarray) -> np.ndarray:
-        return self.predict_proba(x).argmax(axis=1)
-
-    def count_params(self) -> int:
-        return int(self.net.count_params())
-
-
-def load(name: str, root: Path | None = None) -> LoadedModel:
-    """Load models/<name>; missing or corrupt models raise a StoreError with a clear message."""
-    card = read_card(name, root)
-    if card.get("kind") == "ensemble":
-        from mnist_core.models import ensembles
-
-        return ensembles.load({**card, "name": name}, root)
-    path = model_dir(name, root)
-    try:
-        if (path / KERAS_FILE).is_file():
-            import keras
-
-            net = keras.saving.load_model(path / KERAS_FILE, compile=False, safe_mode=True)
-            return LoadedModel(name, card, net, "keras")
-        if (path / NUMPY_FILE).is_file():
-            from mnist_core.models.numpy_nets import NumpyNet
-
-            return LoadedModel(name, card, NumpyNet.load(path / NUMPY_FILE), "numpy")
-    except Exception as exc:  # noqa: BLE001 - any decoding failure means a corrupt file
-        raise CorruptModel(f"model '{name}' could not be loaded ({type(exc).__name__}: {exc})") from None
-    raise CorruptModel(f"model '{name}' has no {KERAS_FILE} or {NUMPY_FILE}")

@@ -18,7 +18,8 @@ import numpy as np
 from mnist_core import access
 from mnist_core.data import mnist as data_mod
 from mnist_core.analysis import evaluate
-from mnist_core.models import store, zoo
+from mnist_core.models import card as model_card, store, zoo
+from mnist_core.models.loading import LoadedModel
 from mnist_core.training.config import TrainConfig
 from mnist_core.training.observers import Broadcast, Progress, RunLogger
 from mnist_core.training.rundir import RunDir, failure_reason
@@ -190,17 +191,6 @@ def _as_float32(net, config: TrainConfig, precision: str):
     return twin
 
 
-def _inference_ms(model: store.LoadedModel, image: np.ndarray, repeats: int = 30) -> float:
-    """Median wall time of one single-image prediction, after warm-up."""
-    model.predict_proba(image)
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        model.predict_proba(image)
-        times.append(time.perf_counter() - t0)
-    return float(np.median(times) * 1000)
-
-
 def versions() -> dict:
     out = {"python": platform.python_version(), "numpy": np.__version__}
     try:
@@ -270,19 +260,15 @@ def _train(config, name, run, splits, store_root, progress, save) -> dict:
     history = fit(net, config, splits, broadcast)
     train_seconds = time.time() - t0
     net = _as_float32(net, config, precision)
-    loaded = store.LoadedModel(name, {}, net, spec.backend)
-    report = evaluate.evaluate_model(loaded, splits.x_test, splits.y_test, mistakes_limit=0)
+    fields = model_card.evaluation_fields(LoadedModel(name, {}, net, spec.backend), splits)
     if run:
-        run.append_event("test", test_accuracy=report["accuracy"], test_loss=report["loss"])
+        run.append_event("test", test_accuracy=fields["test_accuracy"], test_loss=fields["test_loss"])
     card = {
         "name": name, "kind": config.model, "backend": spec.backend, "description": spec.description,
-        "config": config.to_dict(), "test_accuracy": report["accuracy"], "test_loss": report["loss"],
-        "test_ci95": report["ci95"], "confusion": report["confusion"], "per_class": report["per_class"],
+        "config": config.to_dict(), **fields,
         "history": history, "epochs_trained": len(next(iter(history.values()), [])),
         "params": int(net.count_params()), "train_seconds": round(train_seconds, 3),
-        "train_size": n_train, "precision": precision, "inference_ms": round(_inference_ms(loaded, splits.x_test[:1]), 3),
-        "dataset_sha256": splits.sha256, "versions": versions(),
-        "created": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "run_id": run.id if run else None,
+        "train_size": n_train, "precision": precision, "versions": versions(), "run_id": run.id if run else None,
     }
     if save:
         store.save(name, net, card, store_root)

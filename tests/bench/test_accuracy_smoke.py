@@ -21,8 +21,8 @@ def test_table_with_interval_ensemble_members_and_handwriting(tmp_path):
     from mnist_core.data.mnist import load_splits
 
     models = tmp_path / "models"
-    store.save("t1", template_net(), {"kind": "numpy_softmax", "test_accuracy": 0.5}, root=models)
-    store.save("t2", template_net(scale=20.0), {"kind": "numpy_softmax", "test_accuracy": 0.4}, root=models)
+    store.save("t1", template_net(), {"kind": "numpy_softmax", "backend": "numpy", "test_accuracy": 0.5}, root=models)
+    store.save("t2", template_net(scale=20.0), {"kind": "numpy_softmax", "backend": "numpy", "test_accuracy": 0.4}, root=models)
     ensembles.create("both", ["t1", "t2"], root=models, splits=load_splits())
     photos = tmp_path / "photos"
     for d in (1, 7):
@@ -42,7 +42,7 @@ def test_table_with_interval_ensemble_members_and_handwriting(tmp_path):
 
 def test_without_handwriting_and_with_a_missing_model(tmp_path):
     models = tmp_path / "models"
-    store.save("t1", template_net(), {"kind": "numpy_softmax"}, root=models)
+    store.save("t1", template_net(), {"kind": "numpy_softmax", "backend": "numpy"}, root=models)
     proc = _run(models, "--test-n", "100", "--images", "none", "--json")
     row = json.loads(proc.stdout)["rows"][0]
     assert "handwriting" not in row and row["n"] == 100

@@ -11,7 +11,7 @@ from tests.hostile.digits import template_net
 
 def test_bench_runs_and_prints_its_table(tmp_path):
     models = tmp_path / "models"
-    store.save("templates", template_net(), {"kind": "numpy_softmax"}, root=models)
+    store.save("templates", template_net(), {"kind": "numpy_softmax", "backend": "numpy"}, root=models)
     env = {**os.environ, "MNIST_STUDIO_MODELS": str(models), "MNIST_STUDIO_RUNS": str(tmp_path / "runs")}
     proc = subprocess.run([sys.executable, "bench/batch_throughput.py", "--n", "30", "--repeats", "1",
                            "--stage-n", "10", "--model", "templates", "--images", str(tmp_path / "none")],

@@ -22,7 +22,7 @@ def test_table_and_json_for_keras_and_ensemble(tmp_path):
 
     models = tmp_path / "models"
     for i in range(2):
-        store.save(f"s{i}", zoo.build(TrainConfig.for_model("softmax")), {"kind": "softmax"}, root=models)
+        store.save(f"s{i}", zoo.build(TrainConfig.for_model("softmax")), {"kind": "softmax", "backend": "keras"}, root=models)
     ensembles.create("pair", ["s0", "s1"], root=models, splits=load_splits())
     proc = _run(models, "--n", "10", "--repeats", "1", "--batch-n", "500")
     assert proc.returncode == 0, proc.stderr

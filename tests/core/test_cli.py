@@ -59,7 +59,7 @@ def test_user_errors_are_one_clear_line(dirs, args, needle):
 
 
 def test_corrupt_model_is_reported(dirs):
-    store.save("numpy-one", NumpyNet((784, 10)), {"kind": "numpy_softmax"})
+    store.save("numpy-one", NumpyNet((784, 10)), {"kind": "numpy_softmax", "backend": "numpy"})
     (store.model_dir("numpy-one") / "model.npz").write_bytes(b"junk")
     proc = cli("evaluate", "--model", "numpy-one", env=dirs, check=False)
     assert proc.returncode == 2 and "could not be loaded" in proc.stderr

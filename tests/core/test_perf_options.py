@@ -5,7 +5,7 @@ import pytest
 
 from mnist_core.training import rundir, loop
 
-from mnist_core.models import store, zoo
+from mnist_core.models import loading, zoo
 from mnist_core.training.config import ConfigError, TrainConfig
 
 
@@ -54,7 +54,7 @@ def test_mixed_precision_trains_and_saves_a_float32_model(tiny_splits, store_roo
     config = TrainConfig.for_model("fast", epochs=2, batch_size=50, precision="mixed_bfloat16", name="mixed")
     card = loop.train(config, splits=tiny_splits)
     assert card["test_accuracy"] > 0.5
-    loaded = store.load("mixed")
+    loaded = loading.load("mixed")
     assert {layer.dtype_policy.name for layer in loaded.net.layers} == {"float32"}
     assert loaded.card["config"]["precision"] == "mixed_bfloat16" and loaded.card["precision"] == "mixed_bfloat16"
     import keras

@@ -4,7 +4,7 @@ import pytest
 
 from mnist_core.analysis import evaluate
 
-from mnist_core.models import selection, store
+from mnist_core.models import loading, selection, store
 from mnist_core.data.mnist import load_splits
 from tests.conftest import REPO
 
@@ -22,13 +22,13 @@ def test_default_is_a_best_model_chosen_by_validation(splits):
     assert card["kind"] == "best" and card["config"]["model"] == "best"
     candidates = [c["name"] for c in card["selection"]["candidates"]]
     assert card["promoted_from"] == selection.rank(candidates, MODELS)[0]["name"]
-    report = evaluate.evaluate_model(store.load("default", MODELS), splits.x_test, splits.y_test, mistakes_limit=0)
+    report = evaluate.evaluate_model(loading.load("default", MODELS), splits.x_test, splits.y_test, mistakes_limit=0)
     assert report["correct"] == round(card["test_accuracy"] * 10_000)
     assert report["accuracy"] >= 0.9965
 
 
 def test_the_shipped_ensemble_beats_99_75(splits):
-    model = store.load("best-ensemble", MODELS)
+    model = loading.load("best-ensemble", MODELS)
     assert len(model.members) >= 2 and all(m.card["kind"] == "best" for m in model.members)
     report = evaluate.evaluate_model(model, splits.x_test, splits.y_test, mistakes_limit=0)
     assert report["correct"] == round(model.card["test_accuracy"] * 10_000)

@@ -20,7 +20,7 @@ def corpus(tmp_path_factory):
 def cli_env(tmp_path_factory):
     """Environment for `python -m mnist_core`: a store holding the template-matching NumPy model 'templates'."""
     models = tmp_path_factory.mktemp("hostile-models")
-    store.save("templates", template_net(), {"kind": "numpy_softmax", "description": "template matching"},
+    store.save("templates", template_net(), {"kind": "numpy_softmax", "backend": "numpy", "description": "template matching"},
                root=models)
     return {**os.environ, "MNIST_STUDIO_MODELS": str(models),
             "MNIST_STUDIO_RUNS": str(tmp_path_factory.mktemp("hostile-runs"))}

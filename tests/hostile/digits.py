@@ -108,6 +108,6 @@ def template_net(scale: float = 40.0):
 
 
 def template_model():
-    from mnist_core.models.store import LoadedModel
+    from mnist_core.models.loading import LoadedModel
 
     return LoadedModel("templates", {"name": "templates", "kind": "numpy_softmax"}, template_net(), "numpy")

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from mnist_core.handwriting import reading as hw
-from mnist_core.models import store
+from mnist_core.models import loading
 from tests.conftest import REPO, SHARED
 from tests.hostile.digits import digit_image, encode, number_image, template_model
 
@@ -126,7 +126,7 @@ def test_predict_files(model, tmp_path):
 @pytest.mark.skipif(not (SAMPLE / "7").is_dir(), reason="the shared handwriting sample is not here")
 def test_shipped_model_reads_the_real_sample():
     """The repo's default model (trained on MNIST only) on 100 real photos."""
-    model = store.load("default", root=REPO / "models")
+    model = loading.load("default", root=REPO / "models")
     report = hw.evaluate_images(model, SAMPLE)
     assert report["n"] == 100
     assert report["accuracy"] >= 0.97, report["mistakes"]

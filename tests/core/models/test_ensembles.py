@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from mnist_core.models import ensembles, store, zoo
+from mnist_core.models import ensembles, loading, store, zoo
 from mnist_core.training.config import TrainConfig
 
 
@@ -23,17 +23,17 @@ def test_ensemble_averages_members_and_acts_like_a_model(store_root, tiny_splits
     card = ensembles.create("team", ["m1", "m2"], splits=tiny_splits)
     assert card["kind"] == "ensemble" and card["members"] == ["m1", "m2"] and card["file"] is None
     assert 0 <= card["test_accuracy"] <= 1 and len(card["confusion"]) == 10 and card["train_seconds"] == 3.0
-    model = store.load("team")
+    model = loading.load("team")
     x = tiny_splits.x_test[:7]
-    expected = (store.load("m1").predict_proba(x) + store.load("m2").predict_proba(x)) / 2
+    expected = (loading.load("m1").predict_proba(x) + loading.load("m2").predict_proba(x)) / 2
     np.testing.assert_allclose(model.predict_proba(x), expected, rtol=1e-5, atol=1e-6)
     assert model.predict(x).shape == (7,) and model.predict_proba(x[:0]).shape == (0, 10)
     assert model.net is model.members[0].net and model.count_params() == 2 * 7850
     assert model.card["member_test_accuracy"] == {"m1": 0.9, "m2": 0.9}
     assert "team" in store.list_names()
     mixed = ensembles.create("mixed", ["m1", "m3"], splits=tiny_splits)  # Keras + NumPy members
-    expected = (store.load("m1").predict_proba(x) + store.load("m3").predict_proba(x)) / 2
-    np.testing.assert_allclose(store.load("mixed").predict_proba(x), expected, rtol=1e-5, atol=1e-6)
+    expected = (loading.load("m1").predict_proba(x) + loading.load("m3").predict_proba(x)) / 2
+    np.testing.assert_allclose(loading.load("mixed").predict_proba(x), expected, rtol=1e-5, atol=1e-6)
     assert mixed["params"] > 0
 
 
@@ -79,12 +79,12 @@ def test_a_missing_member_is_a_clear_error(store_root, tiny_splits):
     ensembles.create("duo", ["c1", "c2"], splits=tiny_splits)
     shutil.rmtree(store.model_dir("c2"))
     with pytest.raises(store.CorruptModel, match="needs model 'c2'"):
-        store.load("duo")
+        loading.load("duo")
 
 
 def test_loaded_model_graph_matches_eager_call(store_root, tiny_splits):
     net = _save("g1", kind="lenet5")
-    model = store.load("g1")
+    model = loading.load("g1")
     x = tiny_splits.x_test[:5]
     np.testing.assert_allclose(model.predict_proba(x), np.asarray(net(x, training=False)), rtol=1e-5, atol=1e-6)
     one = model.predict_proba(x[:1])  # another batch size: same traced function

@@ -7,14 +7,14 @@ import pytest
 
 from mnist_core import cli
 
-from mnist_core.models import selection, store
+from mnist_core.models import loading, selection, store
 from mnist_core.models.numpy_nets import NumpyNet
 
 
 def _save(name: str, val_acc: list, val_loss: list, test_acc: float, seed: int = 0) -> NumpyNet:
     net = NumpyNet((784, 10), seed=seed)
     history = {"accuracy": [0.9] * len(val_acc), "val_accuracy": val_acc, "val_loss": val_loss}
-    store.save(name, net, {"kind": "numpy_softmax", "history": history, "test_accuracy": test_acc})
+    store.save(name, net, {"kind": "numpy_softmax", "backend": "numpy", "history": history, "test_accuracy": test_acc})
     return net
 
 
@@ -34,7 +34,7 @@ def test_promote_copies_the_winner_and_records_the_choice(store_root):
     assert card["name"] == "default" and card["promoted_from"] == "winner" and card["test_accuracy"] == 0.97
     assert [c["name"] for c in card["selection"]["candidates"]] == ["winner", "loser"]
     x = np.random.default_rng(0).random((3, 28, 28, 1)).astype(np.float32)
-    assert np.allclose(store.load("default").predict_proba(x), net.predict_proba(x))
+    assert np.allclose(loading.load("default").predict_proba(x), net.predict_proba(x))
     assert store.read_card("winner")["name"] == "winner"  # the source is untouched
 
 
@@ -48,7 +48,7 @@ def test_promote_replaces_an_existing_target_atomically(store_root):
 
 def test_candidates_without_validation_or_bad_targets_are_refused(store_root):
     _save("ok", [0.99], [0.02], test_acc=0.99)
-    store.save("noval", NumpyNet((784, 10)), {"history": {"accuracy": [0.9]}})
+    store.save("noval", NumpyNet((784, 10)), {"backend": "numpy", "history": {"accuracy": [0.9]}})
     with pytest.raises(store.StoreError, match="no validation history"):
         selection.rank(["ok", "noval"])
     with pytest.raises(store.ModelNotFound):

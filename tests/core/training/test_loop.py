@@ -3,7 +3,7 @@ import pytest
 
 from mnist_core.training import rundir, loop
 
-from mnist_core.models import store
+from mnist_core.models import loading, store
 from mnist_core.training.config import TrainConfig
 from mnist_core.data.mnist import Splits
 
@@ -29,7 +29,7 @@ def test_train_writes_events_status_and_saves(kind, tiny_splits, store_root, run
     saved = store.read_card(config.name)
     assert saved["config"] == config.to_dict() and saved["epochs_trained"] == 2
     assert saved["test_accuracy"] > 0.5 and len(saved["history"]["val_accuracy"]) == 2
-    assert store.load(config.name).predict_proba(tiny_splits.x_test[:3]).shape == (3, 10)
+    assert loading.load(config.name).predict_proba(tiny_splits.x_test[:3]).shape == (3, 10)
 
 
 def test_stop_request_is_honoured_between_batches(tiny_splits, store_root, runs_root):

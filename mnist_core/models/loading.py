@@ -1,0 +1,156 @@
+"""Saved models ready to predict: LoadedModel, Ensemble and load(name).
+
+load() reads one consistent version of a store entry (store.read) and
+builds the model its card's backend names: a Keras model (loaded with
+safe_mode=True), a NumPy net, or an Ensemble. An ensemble is a store entry
+holding only card.json, with kind "ensemble" and the names of its members;
+an Ensemble has LoadedModel's interface (name, card, net, backend,
+predict_proba, predict, count_params) plus `members`, so every page, the
+CLI and the benchmarks use it like any model. Members stay ordinary models
+in the store; an ensemble never contains another ensemble.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from mnist_core.models import store
+
+ENSEMBLE = "ensemble"
+
+
+@dataclass
+class LoadedModel:
+    """A saved model ready to predict; treat it as read-only."""
+
+    name: str
+    card: dict
+    net: object  # keras.Model or numpy_nets.NumpyNet
+    backend: str
+    _fn: object = field(default=None, repr=False)
+
+    def predict_proba(self, x: np.ndarray, batch_size: int = 2048) -> np.ndarray:
+        """Probabilities (N, 10) for float32 images (N, 28, 28, 1) in [0, 1]."""
+        x = np.asarray(x, dtype=np.float32).reshape(-1, 28, 28, 1)
+        if self.backend == "numpy":
+            return self.net.predict_proba(x)
+        if len(x) == 0:
+            return np.zeros((0, 10), np.float32)
+        fn = self._graph()
+        return np.concatenate([np.asarray(fn(x[i:i + batch_size])) for i in range(0, len(x), batch_size)])
+
+    def _graph(self):
+        """net(x, training=False) as one traced graph for any batch size.
+
+        Calling the Keras model eagerly re-runs its Python layer code on every
+        call; the traced function does not (the canvas predicts one image at a time).
+        """
+        if self._fn is None:
+            import tensorflow as tf
+
+            net = self.net
+            self._fn = tf.function(lambda x: net(x, training=False),
+                                   input_signature=[tf.TensorSpec((None, 28, 28, 1), tf.float32)])
+        return self._fn
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        return self.predict_proba(x).argmax(axis=1)
+
+    def count_params(self) -> int:
+        return int(self.net.count_params())
+
+
+@dataclass
+class Ensemble:
+    name: str
+    card: dict
+    members: list  # LoadedModel, in the card's order
+    backend: str = ENSEMBLE
+    _fn: object = field(default=None, repr=False)
+
+    @property
+    def net(self):
+        """The first member's network, for code that inspects one network (filters, saliency)."""
+        return self.members[0].net
+
+    def predict_proba(self, x: np.ndarray, batch_size: int = 2048) -> np.ndarray:
+        """Mean of the members' probabilities (N, 10) for float32 images (N, 28, 28, 1)."""
+        x = np.asarray(x, dtype=np.float32).reshape(-1, 28, 28, 1)
+        if len(x) == 0:
+            return np.zeros((0, 10), np.float32)
+        if all(m.backend == "keras" for m in self.members):
+            fn = self._graph()  # one graph call for all members: one dispatch per image, not one per member
+            return np.concatenate([np.asarray(fn(x[i:i + batch_size])) for i in range(0, len(x), batch_size)])
+        return np.mean([m.predict_proba(x, batch_size) for m in self.members], axis=0)
+
+    def predict(self, x: np.ndarray) -> np.ndarray:
+        return self.predict_proba(x).argmax(axis=1)
+
+    def count_params(self) -> int:
+        return sum(m.count_params() for m in self.members)
+
+    def _graph(self):
+        if self._fn is None:
+            import tensorflow as tf
+
+            nets = [m.net for m in self.members]
+            spec = tf.TensorSpec((None, 28, 28, 1), tf.float32)
+            self._fn = tf.function(lambda x: tf.add_n([n(x, training=False) for n in nets]) / len(nets),
+                                   input_signature=[spec])
+        return self._fn
+
+
+def is_ensemble(card: dict) -> bool:
+    return card.get("kind") == ENSEMBLE
+
+
+def member_names(card: dict) -> list[str]:
+    members = card.get("members")
+    if not isinstance(members, list) or not members or not all(isinstance(m, str) for m in members):
+        raise store.CorruptModel(f"ensemble '{card.get('name')}' has no valid member list in its card")
+    return members
+
+
+def load(name: str, root: Path | None = None) -> LoadedModel | Ensemble:
+    """Load models/<name>; missing or corrupt models raise a StoreError with a clear message."""
+    return store.read(name, lambda folder, card: _open(name, folder, card, root), root)
+
+
+def _open(name: str, folder: Path, card: dict, root: Path | None) -> LoadedModel | Ensemble:
+    if is_ensemble(card):
+        return load_ensemble({**card, "name": name}, root)
+    try:
+        file = store.file_name({**card, "name": name})
+    except store.StoreError as exc:
+        raise store.CorruptModel(str(exc)) from None
+    if file is None or not (folder / file).is_file():
+        raise store.CorruptModel(f"model '{name}' has no {file or 'model file'}")
+    try:
+        if card["backend"] == "keras":
+            import keras
+
+            net = keras.saving.load_model(folder / file, compile=False, safe_mode=True)
+        else:
+            from mnist_core.models.numpy_nets import NumpyNet
+
+            net = NumpyNet.load(folder / file)
+    except Exception as exc:  # noqa: BLE001 - any decoding failure means a corrupt file
+        raise store.CorruptModel(f"model '{name}' could not be loaded ({type(exc).__name__}: {exc})") from None
+    return LoadedModel(name, card, net, card["backend"])
+
+
+def load_ensemble(card: dict, root: Path | None = None) -> Ensemble:
+    """The Ensemble for an ensemble card; a missing or broken member is a clear StoreError."""
+    name, members = card.get("name"), []
+    for member in member_names(card):
+        try:
+            member_card = store.read_card(member, root)
+        except store.ModelNotFound:
+            raise store.CorruptModel(f"ensemble '{name}' needs model '{member}', which is not in the store") from None
+        if is_ensemble(member_card):
+            raise store.CorruptModel(f"ensemble '{name}' lists '{member}', which is itself an ensemble")
+        members.append(load(member, root))
+    return Ensemble(name, card, members)
