@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from mnist_core.handwriting import reading
+from mnist_core.handwriting.collection import Limits
 
 from mnist_core.models import store
 from mnist_core.handwriting.decode import ImageError
@@ -15,6 +16,7 @@ from studio_ui import charts, pictures, routing, state
 routing.ensure_router()
 
 REPORT_KEY = "batch_report"
+UPLOAD_MB = Limits().max_total_bytes // 2**20  # what the reader accepts; .streamlit/config.toml agrees (tested)
 MISTAKES_SHOWN = 48
 
 st.title("Batch")
@@ -25,7 +27,9 @@ st.markdown(
     "predictions only. Each image is turned into MNIST's format before the model reads it."
 )
 uploads = st.file_uploader("Images or a ZIP", accept_multiple_files=True, key="batch_files",
-                           help="PNG, JPEG, GIF, BMP, TIFF or WebP images, or a .zip of them.")
+                           max_upload_size=UPLOAD_MB,
+                           help=f"PNG, JPEG, GIF, BMP, TIFF or WebP images, or a .zip of them: up to {UPLOAD_MB} MB "
+                                "per file and in all, as the collection reader accepts.")
 if not uploads:
     st.info(f"Nothing uploaded yet. The active model **{model.name}** will read the images.")
     st.stop()
