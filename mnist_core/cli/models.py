@@ -9,6 +9,8 @@ from mnist_core.models import store
 
 def cmd_models(args) -> int:
     cards = store.list_models()
+    if args.report:
+        _write_comparison(cards, args.report)
     if args.json:
         print(json.dumps([{k: c.get(k) for k in ("name", "kind", "test_accuracy", "params", "train_seconds",
                                                   "created", "error")} for c in cards]))
@@ -22,6 +24,19 @@ def cmd_models(args) -> int:
             print(f"{c['name']:<24} {c.get('kind', '?'):<14} acc {c.get('test_accuracy', 0):.4f}  "
                   f"{c.get('params', 0):>9,} params  {c.get('train_seconds', 0):>8.1f}s  {c.get('created', '')}")
     return 0
+
+
+def _write_comparison(cards: list[dict], path: str) -> None:
+    import sys
+
+    from mnist_core.analysis import report
+    from mnist_core.cli.common import UserError
+
+    try:
+        written = report.write(report.comparison_html(cards), path)
+    except (ValueError, OSError) as exc:
+        raise UserError(f"could not write the report: {exc}") from None
+    print(f"report written to {written}", file=sys.stderr)
 
 
 def cmd_delete(args) -> int:
@@ -64,6 +79,7 @@ def cmd_promote(args) -> int:
 def register(sub) -> None:
     p = sub.add_parser("models", help="list saved models")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--report", metavar="HTML", help="also write a self-contained HTML comparison (table, curves)")
     p.set_defaults(func=cmd_models)
 
     p = sub.add_parser("delete", help="delete a saved model")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 import time
 
 from mnist_core.models import loading
@@ -17,9 +18,10 @@ def cmd_evaluate(args) -> int:
     model = loading.load(args.model)
     splits = load_splits()
     t0 = time.time()
-    report = evaluate_model(model, splits.x_test, splits.y_test, mistakes_limit=20)
+    report = evaluate_model(model, splits.x_test, splits.y_test, mistakes_limit=None if args.report else 20)
     report["seconds"] = time.time() - t0
     report["model"] = args.model
+    _write_report(args, report, splits.x_test)
     if args.json:
         print(json.dumps(report))
         return 0
@@ -35,9 +37,26 @@ def _evaluate_images(args) -> int:
     from mnist_core.handwriting.reading import evaluate_images, format_report
 
     model = loading.load(args.model)
-    report = evaluate_images(model, args.images)
+    report = evaluate_images(model, args.images, keep_inputs=bool(args.report))
+    _write_report(args, report, report.pop("inputs", None))
+    for arrays in ("probs", "parts"):  # in-memory arrays, not JSON
+        report.pop(arrays, None)
     print(json.dumps(report) if args.json else format_report(report))
     return 0
+
+
+def _write_report(args, report: dict, inputs) -> None:
+    """--report PATH: the self-contained HTML report (analysis/report.py); its path goes to stderr."""
+    if not args.report:
+        return
+    from mnist_core.analysis import report as html_report
+    from mnist_core.cli.common import UserError
+
+    try:
+        path = html_report.write(html_report.batch_html(report, inputs), args.report)
+    except (ValueError, OSError) as exc:
+        raise UserError(f"could not write the report: {exc}") from None
+    print(f"report written to {path}", file=sys.stderr)
 
 
 def cmd_predict(args) -> int:
@@ -55,6 +74,7 @@ def register(sub) -> None:
     p.add_argument("--model", default="default")
     p.add_argument("--images", help="directory or ZIP of real handwriting (folder per label or label_ prefix)")
     p.add_argument("--json", action="store_true")
+    p.add_argument("--report", metavar="HTML", help="also write a self-contained HTML report (charts, every mistake)")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("predict", help="read digits (or multi-digit numbers) from image files")

@@ -65,3 +65,32 @@ def test_export_litert_as_a_process(np_model, store_root, tmp_path):
     out = tmp_path / "np.tflite"
     proc = cli("export", np_model, "--format", "litert", "--out", str(out), env={"MNIST_STUDIO_MODELS": str(store_root)})
     assert "1000 MNIST test images: same class on every image" in proc.stdout and out.is_file()
+
+
+def test_evaluate_and_models_write_reports(np_model, tmp_path, capsys):
+    from tests.hostile.digits import digit_image, encode
+
+    photos = tmp_path / "photos"
+    for d in (1, 4, 7):
+        (photos / str(d)).mkdir(parents=True)
+        (photos / str(d) / "a.png").write_bytes(encode(digit_image(d)))
+    (photos / "junk.png").write_bytes(b"junk")
+    out = tmp_path / "batch.html"
+    assert main(["evaluate", "--model", np_model, "--images", str(photos), "--report", str(out), "--json"]) == 0
+    captured = capsys.readouterr()
+    result = json.loads(captured.out)  # stdout stays pure JSON, without the arrays the report used
+    assert result["n"] == 3 and "inputs" not in result and f"report written to {out}" in captured.err
+    html = out.read_text()
+    assert "junk.png" in html and html.count("<figure><img alt=") == len(result["mistakes"])
+
+    out = tmp_path / "test-set.html"
+    assert main(["evaluate", "--model", np_model, "--report", str(out)]) == 0
+    assert "on the MNIST test set" in capsys.readouterr().out
+    html = out.read_text()
+    assert "of 10000 labelled images" in html and html.count("<figure><img alt=") > 20  # every mistake, not 20
+
+    out = tmp_path / "models.html"
+    assert main(["models", "--report", str(out)]) == 0
+    assert "<td>np</td>" in out.read_text() and "np" in capsys.readouterr().out
+    assert main(["models", "--report", str(tmp_path)]) == 2
+    assert "could not write the report" in capsys.readouterr().err
