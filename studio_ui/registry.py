@@ -32,6 +32,8 @@ SECTIONS: dict[str, tuple[PageInfo, ...]] = {
     ),
     "Models": (
         PageInfo("pages/train.py", "Train", ":material/model_training:", "Train a model and watch it learn, live."),
+        PageInfo("pages/sweeps.py", "Sweeps", ":material/tune:",
+                 "Search hyperparameters on Ray, stop losers early, keep the winners."),
         PageInfo("pages/models.py", "Models", ":material/leaderboard:",
                  "Compare saved models, their curves; download or delete."),
         PageInfo("pages/inspect.py", "Inspect", ":material/troubleshoot:",
