@@ -112,3 +112,40 @@ def test_a_reader_between_any_two_steps_sees_old_or_new(store_root, case, reques
     assert changes in ([old], [new], [old, new]), f"reader saw {changes}"
     assert views[-1] == new and view() == new
     assert sorted(p.name for p in store_root.iterdir()) == sorted(new)  # nothing hidden left behind
+
+
+@pytest.mark.parametrize("fails", [True, False], ids=["read fails", "read finishes"])
+def test_a_read_that_a_writer_interrupts_is_read_again(store_root, fails):
+    """A writer swaps the folder while a reader is inside it: the reader starts over on the new model."""
+    save("m", 1)
+    calls = []
+
+    def reader(folder, card):
+        calls.append(card["v"])
+        if len(calls) == 1:
+            save("m", 2)  # between reading the card and reading the model file
+            if fails:
+                raise store.CorruptModel("model.npz vanished")
+        return card["v"], NumpyNet.load(folder / "model.npz").weights[0]
+
+    version, weights = store.read("m", reader)
+    assert calls == [1, 2] and version == 2
+    np.testing.assert_array_equal(weights, net(2).weights[0])
+
+
+def test_a_writer_waits_while_another_holds_the_store(store_root):
+    import fcntl
+    import threading
+
+    save("keep", 9)
+    fd = os.open(store_root, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # another writer, mid-save
+    try:
+        writer = threading.Thread(target=save, args=("m", 1))
+        writer.start()
+        writer.join(0.5)
+        assert writer.is_alive() and store.list_names() == ["keep"]
+    finally:
+        os.close(fd)
+    writer.join(30)
+    assert not writer.is_alive() and store.list_names() == ["keep", "m"]
