@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import REPO, frame_with, open_page, texts
+from tests.fixtures import HANDWRITING, handwriting_sources
 
-SAMPLE = REPO.parent / "shared" / "data" / "handwriting_sample"
+from .conftest import frame_with, open_page, texts
 
 
 def _zip(folder: Path) -> bytes:
@@ -19,15 +19,16 @@ def _zip(folder: Path) -> bytes:
     return buf.getvalue()
 
 
-@pytest.mark.skipif(not SAMPLE.is_dir(), reason="the shared handwriting sample is not here")
-def test_a_zip_of_handwriting_is_scored(store):
+@pytest.mark.parametrize("source", handwriting_sources(), ids=lambda path: path.name)
+def test_a_zip_of_handwriting_is_scored(store, source):
+    n = len(list(source.rglob("*.jpg")))
     at = open_page("batch")
-    at.file_uploader(key="batch_files").set_value(("sample.zip", _zip(SAMPLE), "application/zip")).run()
+    at.file_uploader(key="batch_files").set_value(("sample.zip", _zip(source), "application/zip")).run()
     assert not at.exception
     body = texts(at)
-    assert "Accuracy: " in body and "Correct: " in body and " of 100" in body
+    assert "Accuracy: " in body and "Correct: " in body and f" of {n}" in body
     table = frame_with(at, "confidence")
-    assert len(table) == 100 and set(table["label"]) == set(range(10))
+    assert len(table) == n and set(table["label"]) == set(range(10))
     assert [b.label for b in at.download_button] == ["Download results (CSV)"]
     assert at.get("plotly_chart")  # the confusion matrix
 
@@ -45,7 +46,7 @@ def test_unusable_uploads_are_explained(store):
 
 
 def test_unlabelled_images_get_predictions_only(store):
-    image = next(SAMPLE.rglob("*.jpg")).read_bytes() if SAMPLE.is_dir() else pytest.skip("no sample")
+    image = next(HANDWRITING.rglob("*.jpg")).read_bytes()
     at = open_page("batch")
     at.file_uploader(key="batch_files").set_value(("photo.jpg", image, "image/jpeg")).run()
     assert not at.exception

@@ -12,10 +12,9 @@ import pytest
 
 from mnist_core.handwriting import reading as hw
 from mnist_core.models import loading
-from tests.conftest import REPO, SHARED
+from tests.conftest import REPO
+from tests.fixtures import handwriting_sources
 from tests.hostile.digits import digit_image, encode, number_image, template_model
-
-SAMPLE = SHARED / "data" / "handwriting_sample"
 
 
 @pytest.fixture(scope="module")
@@ -123,10 +122,10 @@ def test_predict_files(model, tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not (SAMPLE / "7").is_dir(), reason="the shared handwriting sample is not here")
-def test_shipped_model_reads_the_real_sample():
-    """The repo's default model (trained on MNIST only) on 100 real photos."""
+@pytest.mark.parametrize("source", handwriting_sources(), ids=lambda path: path.name)
+def test_shipped_model_reads_handwriting(source):
+    """The repo's default model (trained on MNIST only) on photo-like digits (and the shared real photos)."""
     model = loading.load("default", root=REPO / "models")
-    report = hw.evaluate_images(model, SAMPLE)
-    assert report["n"] == 100
+    report = hw.evaluate_images(model, source)
+    assert report["n"] == len(list(source.rglob("*.jpg")))
     assert report["accuracy"] >= 0.97, report["mistakes"]
