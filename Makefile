@@ -7,7 +7,7 @@ PORT ?= 8501
 # This machine only; HOST=0.0.0.0 shares the studio on the network, behind a token (see README).
 HOST ?= 127.0.0.1
 
-.PHONY: run test test-fast setup browser bench clean
+.PHONY: run test test-fast setup browser bench clean mutation
 
 $(BIN)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -30,8 +30,14 @@ test: setup browser
 test-fast: setup
 	$(BIN)/python -m pytest -m "not slow and not browser"
 
+# Mutation testing of the core's logic (config and test selection in pyproject.toml; not part of `make test`).
+# mutmut keeps its results in mutants/ and re-tests only the functions that changed since the last run.
+mutation: setup
+	nice -n 10 $(BIN)/mutmut run --max-children 2
+	$(BIN)/python tests/mutation_score.py
+
 bench: setup
 	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache mutants
