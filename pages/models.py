@@ -6,9 +6,10 @@ import pandas as pd
 import streamlit as st
 
 from mnist_core.analysis import leaderboard
+from mnist_core.analysis import report as html_report
 
 from mnist_core.models import store
-from studio_ui import charts, gate, routing, state
+from studio_ui import charts, exports, gate, routing, state
 
 routing.ensure_router()
 
@@ -60,6 +61,9 @@ if chosen:
     right.plotly_chart(charts.metric_lines(series, "epoch", prefix + "loss", f"{split} loss"))
 else:
     st.caption("Choose one or more models to overlay their per-epoch curves.")
+exports.report_button("models_report", [(c.get("name"), c.get("created"), c.get("exports")) for c in cards],
+                      lambda: html_report.comparison_html(cards),
+                      "models-report.html", "comparison report (HTML)")
 
 st.subheader("One model")
 all_names = [r["name"] for r in rows]
@@ -89,6 +93,8 @@ if card:
         c1.warning("The model file is missing.")
     c2.download_button("Download model card (JSON)", json.dumps(card, indent=1), file_name=f"{name}-card.json",
                        mime="application/json", icon=":material/description:", key="dl_card")
+    st.markdown("**Export**, checked on 1,000 MNIST test images through the format's own runtime")
+    exports.export_buttons(name)
 
 if not gate.is_editor():
     st.stop()  # a visitor looks; the core refuses a visitor's delete in any case

@@ -30,6 +30,8 @@ def test_a_zip_of_handwriting_is_scored(store, source):
     table = frame_with(at, "confidence")
     assert len(table) == n and set(table["label"]) == set(range(10))
     assert [b.label for b in at.download_button] == ["Download results (CSV)"]
+    at.button(key="batch_html_prepare").click().run()  # the HTML report is built only when asked
+    assert [b.label for b in at.download_button] == ["Download results (CSV)", "Download report (HTML)"]
     assert at.get("plotly_chart")  # the confusion matrix
 
 

@@ -15,6 +15,8 @@ def test_models_are_listed_with_curves_and_downloads(store):
     assert at.multiselect(key="models_compare").value == list(table["name"])
     assert len(at.get("plotly_chart")) == 2
     assert {b.label for b in at.download_button} == {"Download model file", "Download model card (JSON)"}
+    assert {b.label for b in at.button if b.key.startswith("export_")} == \
+        {"Export ONNX", "Export LiteRT (.tflite)", "Export TF SavedModel (.zip)", "Export Keras (.keras)"}
 
 
 def test_delete_needs_confirmation_then_removes_the_model(store):
