@@ -90,6 +90,8 @@ def locked(root: Path):
 
 def _run_entry(run: rundir.RunDir) -> dict | None:
     raw = run._raw_status()
+    if raw.get("kind") == "sweep":
+        return None  # a sweep's own process trains nothing: each of its local trials holds a slot()
     state = run.status().get("state")  # dead or silent ones read as interrupted: neither waiting nor active
     if state not in rundir.ACTIVE:
         return None

@@ -112,6 +112,16 @@ def test_a_sweep_slot_waits_for_a_free_place(runs_root, monkeypatch):
     assert got.is_set() and queue.active_count(runs_root) == 0 and queue.free_slots(runs_root) == 1
 
 
+def test_a_sweep_holds_no_place_but_each_trial_does(runs_root, monkeypatch):
+    monkeypatch.setenv(queue.ENV, "1")
+    rundir.RunDir.create(TrainConfig.for_model("numpy_softmax"), runs_root, pid=os.getpid(), admitted=1.0,
+                         kind="sweep")
+    assert queue.active_count(runs_root) == 0 and queue.free_slots(runs_root) == 1
+    with queue.slot("trial 1", runs_root, poll_s=0.05):
+        assert queue.active_count(runs_root) == 1 and queue.free_slots(runs_root) == 0
+    assert queue.free_slots(runs_root) == 1
+
+
 def running_now(root: Path) -> int:
     return sum(r.status().get("state") == "running" for r in rundir.list_runs(root))
 
