@@ -56,6 +56,15 @@ def _evaluate(files) -> dict:
     return report
 
 
+def _thumbnail(i: int):
+    """The model's input; for a number, its digits side by side (the whole number squeezed into 28 px is dots)."""
+    parts = (report.get("parts") or [None] * (i + 1))[i]
+    if parts is not None:
+        return pictures.data_url(np.concatenate(list(np.asarray(parts).reshape(-1, 28, 28)), axis=1))
+    inputs = report.get("inputs")
+    return pictures.data_url(inputs[i]) if inputs is not None and i < len(inputs) else None
+
+
 key = _fingerprint(uploads)
 cached = st.session_state.get(REPORT_KEY)
 if cached is None or cached[0] != key:
@@ -90,16 +99,24 @@ else:
                         key="batch_cm")
 
     st.subheader("Every image")
-    table = pd.DataFrame([{
-        "input": pictures.data_url(inputs[i]) if inputs is not None and i < len(inputs) else None,
-        "file": p["file"], "label": p.get("label"), "prediction": p.get("number") or p.get("prediction"),
-        "confidence": p.get("confidence"), "correct": p.get("correct"),
-    } for i, p in enumerate(preds)])
-    st.dataframe(table, hide_index=True, key="batch_table", column_config={
-        "input": st.column_config.ImageColumn("model input", help="The preprocessed 28x28 image the model read."),
-        "confidence": st.column_config.ProgressColumn(format="percent", min_value=0, max_value=1),
+    rows = reading.result_rows(report)
+    table = pd.DataFrame(rows[:len(preds)])
+    table.insert(0, "input", [_thumbnail(i) for i in range(len(preds))])
+    table["label"] = table["label"].astype("Int64")  # whole numbers, blank where unlabelled (not 7.0)
+    flagged = int(table["uncertain"].fillna(False).astype(bool).sum())
+    st.dataframe(table.drop(columns=["status"]), hide_index=True, key="batch_table", column_config={
+        "input": st.column_config.ImageColumn("model input", help="The preprocessed 28x28 image the model read; "
+                                              "one per digit for a number."),
+        "confidence": st.column_config.ProgressColumn(
+            format="percent", min_value=0, max_value=1, help="For a number, that of its least sure digit."),
+        "uncertain": st.column_config.CheckboxColumn(
+            help=f"Confidence under {reading.UNCERTAIN_BELOW:.0%}, the threshold chosen on MNIST's validation "
+                 "digits (above it 999 in 1000 of the default model's readings are right): worth a second look."),
         "correct": st.column_config.CheckboxColumn()})
-    csv = table.drop(columns=["input"]).to_csv(index=False)
+    if flagged or report.get("rejected"):
+        st.caption(f"{flagged} uncertain reading(s) and {report.get('rejected', 0)} image(s) that are not a digit.")
+    csv_table = pd.DataFrame(rows).astype({"label": "Int64"})  # the skipped files too, with their reason
+    csv = csv_table.to_csv(index=False)
     st.download_button("Download results (CSV)", csv, file_name=f"batch-{model.name}.csv", mime="text/csv",
                        icon=":material/download:", key="batch_csv")
     exports.report_button("batch_html", key, lambda: html_report.batch_html(report), f"batch-{model.name}.html",
@@ -113,8 +130,9 @@ else:
         elif inputs is not None:
             wrong = sorted(wrong, key=lambda i: -(preds[i].get("confidence") or 0))[:MISTAKES_SHOWN]
             st.image([pictures.crisp(inputs[i], 3) for i in wrong], width=84,
-                     caption=[f"{preds[i]['file']}: {preds[i]['label']}→{preds[i]['prediction']} "
-                              f"({preds[i]['confidence']:.0%})" for i in wrong])
+                     caption=[f"{preds[i]['file']}: {preds[i]['label']}→" + (
+                         f"{preds[i]['prediction']} ({preds[i]['confidence']:.0%})"
+                         if preds[i]["prediction"] is not None else "not a digit") for i in wrong])
             st.caption("The preprocessed input of each misread image, most confident mistakes first: "
                        "file: true digit→prediction (confidence).")
 

@@ -13,6 +13,8 @@ from studio_ui import charts, pictures, routing, state
 
 routing.ensure_router()
 
+SAVED_KEY = "draw_saved"  # the last drawing (canvas json and pixels), kept while the user visits other pages
+RESTORE_KEY = "draw_restore"  # the json the canvas was mounted with on this visit (constant until Clear)
 
 st.title("Draw")
 model = state.require_model("read your drawing")
@@ -24,14 +26,26 @@ with controls:
     width = st.slider("Pen width", 4, 40, 18, key="draw_width")
     if st.button("Clear", icon=":material/ink_eraser:", key="draw_clear"):
         st.session_state["draw_canvas_n"] = st.session_state.get("draw_canvas_n", 0) + 1
-        st.session_state.pop(state.DRAW_KEY, None)
+        for key in (state.DRAW_KEY, SAVED_KEY, RESTORE_KEY):
+            st.session_state.pop(key, None)
     compare = st.toggle("Every saved model's reading", key="draw_compare")
+canvas_key = f"draw_canvas_{st.session_state.get('draw_canvas_n', 0)}"
+saved = st.session_state.get(SAVED_KEY)
+if canvas_key not in st.session_state:
+    # The canvas is mounted afresh (first visit, or back from another page, which drops its widget
+    # state): redraw the last drawing. The json stays the same for the whole visit, since a new
+    # initial_drawing makes the canvas reload itself.
+    st.session_state[RESTORE_KEY] = saved["json"] if saved else None
 with canvas_col:
     canvas = st_canvas(stroke_width=width, stroke_color="#FFFFFF", background_color="#000000", height=280,
                        width=640, drawing_mode="freedraw", return_image_data=True,
-                       key=f"draw_canvas_{st.session_state.get('draw_canvas_n', 0)}")
+                       initial_drawing=st.session_state.get(RESTORE_KEY), key=canvas_key)
 
 drawing = canvas.image_data
+if drawing is None and saved and st.session_state.get(RESTORE_KEY):
+    drawing = saved["image"]  # the restored canvas sends its pixels only after the next stroke
+elif drawing is not None and canvas.json_data and canvas.json_data.get("objects"):
+    st.session_state[SAVED_KEY] = {"json": canvas.json_data, "image": np.asarray(drawing)}
 if drawing is None or not np.asarray(drawing)[..., :3].any():
     st.info("The canvas is empty: draw a digit with the mouse (or a finger on a touch screen).")
     st.stop()
@@ -49,28 +63,48 @@ if not found:
     st.stop()
 
 st.session_state[state.DRAW_KEY] = found[0][0].x
-number = reading["number"] or "".join(str(d["prediction"]) for _, d in found)
-low = [d for _, d in found if d.get("uncertain", d["confidence"] < hw.UNCERTAIN_BELOW)]
-st.metric("The model reads", number, help="Digits are read left to right.")
+if reading["number"] is None:
+    st.metric("The model reads", "not a digit")
+    st.warning(f"This does not look like a digit: {reading['reason']}. Draw one of 0-9, or several side by side.")
+    st.caption(f"(The model alone would have guessed {found[0][1]['guess']}; a separate check decides whether "
+               "the drawing is a digit at all.)")
+    st.stop()
+number = reading["number"]
+low = [d for _, d in found if d["uncertain"]]
+refused = [d for _, d in found if d["prediction"] is None]
+st.metric("The model reads", number, help="Digits are read left to right; ? marks a part that is not a digit.")
+if refused:
+    st.warning(f"{len(refused)} of these {len(found)} parts {'is' if len(refused) == 1 else 'are'} not a digit "
+               "(marked ?). " + "; ".join(sorted({d['reason'] for d in refused})) + ".")
 if low:
     st.warning(f"Uncertain: the model is less than {hw.UNCERTAIN_BELOW:.0%} sure of "
-               f"{'this digit' if len(found) == 1 else f'{len(low)} of these digits'}. Try drawing more clearly.")
+               f"{'this digit' if len(found) == 1 else f'{len(low)} of these digits'}. Try drawing more clearly.",
+               icon=":material/help:")
+    st.caption(f"The {hw.UNCERTAIN_BELOW:.0%} threshold was chosen on MNIST's validation digits: above it, "
+               "999 in 1000 of the default model's readings are right.")
+
+
+
+def _title(digit: dict) -> str:
+    if digit["prediction"] is None:
+        return "not a digit (the model's own guess shown)"
+    return f"{digit['prediction']} ({digit['confidence']:.0%}{', uncertain' if digit['uncertain'] else ''})"
+
 
 if len(found) == 1:
     prep, digit = found[0]
     with st.container(border=True):
         left, right = st.columns([1, 3])
         left.image(pictures.crisp(prep.x, 5), caption="what the model sees (28x28)")
-        right.plotly_chart(charts.probabilities(digit["probs"], title=f"{digit['prediction']} "
-                                                f"({digit['confidence']:.0%})", height=240), key="draw_probs_0")
+        right.plotly_chart(charts.probabilities(digit["probs"], title=_title(digit), height=240), key="draw_probs_0")
 else:
     per_row = min(len(found), 4)
     for start in range(0, len(found), per_row):
         for col, (i, (prep, digit)) in zip(st.columns(per_row), list(enumerate(found))[start:start + per_row]):
             with col.container(border=True):
                 st.image(pictures.crisp(prep.x, 3), caption=f"digit {i + 1}: what the model sees")
-                st.plotly_chart(charts.probabilities(digit["probs"], title=f"{digit['prediction']} "
-                                                     f"({digit['confidence']:.0%})", height=220), key=f"draw_probs_{i}")
+                st.plotly_chart(charts.probabilities(digit["probs"], title=_title(digit), height=220),
+                                key=f"draw_probs_{i}")
 
 with st.expander("How the drawing was turned into MNIST's format"):
     for i, (prep, _) in enumerate(found):

@@ -6,6 +6,7 @@ applied, and every failure turned into an ImageError with a reason a user can ac
 from __future__ import annotations
 
 import io
+import struct
 import warnings
 from pathlib import Path
 
@@ -15,6 +16,21 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 MAX_PIXELS = 40_000_000
 MAX_FILE_BYTES = 200 * 2**20
 FORMATS = ("PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP", "PPM")  # JPEG also opens phone MPO files
+
+
+ACCEPTED = "accepted: complete PNG, JPEG, GIF, BMP, TIFF, WebP or PPM images"
+
+
+def plain_decode_error(exc: Exception) -> str:
+    """What a decoder's exception means for the person who sent the file, in plain words."""
+    text = str(exc)
+    if "truncated" in text or isinstance(exc, EOFError):
+        what = "the file is cut short (truncated): it ends before the picture does (an interrupted download or copy?)"
+    elif isinstance(exc, (SyntaxError, ValueError, OSError, KeyError, IndexError, struct.error)):
+        what = "the file is corrupt: its image data is damaged and cannot be decoded"
+    else:
+        what = "the image could not be decoded"
+    return f"{what}; {ACCEPTED} (the decoder said: {text or type(exc).__name__})"
 
 
 class ImageError(ValueError):
@@ -47,9 +63,9 @@ def load_image(source, name: str | None = None, *, max_pixels: int = MAX_PIXELS,
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageError(f"{label}: image is too large (decompression bomb guard: {exc})") from None
     except UnidentifiedImageError:
-        raise ImageError(f"{label}: not a readable image (accepted: PNG, JPEG, GIF, BMP, TIFF, WebP, PPM)") from None
+        raise ImageError(f"{label}: not a readable image ({ACCEPTED})") from None
     except Exception as exc:  # noqa: BLE001 - decoders raise many types on corrupt data
-        raise ImageError(f"{label}: corrupt or truncated image data ({type(exc).__name__}: {exc})") from None
+        raise ImageError(f"{label}: {plain_decode_error(exc)}") from None
     try:
         im = ImageOps.exif_transpose(im)
     except Exception:  # noqa: BLE001 - a broken EXIF block must not lose the picture

@@ -18,12 +18,15 @@ from concurrent.futures.process import BrokenProcessPool
 import numpy as np
 
 from mnist_core.analysis import evaluate as ev
+from mnist_core.handwriting import not_a_digit
 from mnist_core.handwriting.collection import Limits, read_collection
 from mnist_core.handwriting.decode import ImageError, load_image
 from mnist_core.handwriting.preprocess import Prepared, analyse, group_columns, render
 from mnist_core.models.store import StoreError
 
-UNCERTAIN_BELOW = 0.8  # below this confidence a prediction is flagged for a second look
+# Below this confidence a prediction is flagged for a second look; chosen on MNIST's validation
+# split (not_a_digit.info()["uncertain_rule"]: above it, 99.9% of the default model's readings are right).
+UNCERTAIN_BELOW = not_a_digit.uncertain_below()
 BATCH_DRAFT = 240  # batch decoding may shrink JPEGs by powers of two while their long side stays >= this
 PARALLEL_FROM = 24  # smaller batches are not worth starting worker processes for
 CHUNK = 16
@@ -33,25 +36,48 @@ WORKERS = min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity"
 _pool: ProcessPoolExecutor | None = None
 
 
-def read_image(model, image) -> dict:
+def read_image(model, image, reject: bool = True) -> dict:
     """Read every digit of one image (PIL image or array), left to right.
 
-    Returns number (the digits as a string, None when no digit was found),
-    digits [{prediction, confidence, probs, uncertain, box}] and prepared (the
-    Prepared of each digit, or one Prepared with found=False and its reason)."""
+    Returns number (the digits as a string, "?" for a part that is not a digit;
+    None when no digit was found), reason (why not, when number is None),
+    digits [{prediction, confidence, probs, uncertain, box, reason}] and
+    prepared (the Prepared of each digit, or one Prepared with found=False and
+    its reason). A part that is not a digit has prediction and confidence None
+    and a reason; `guess` keeps what the model would have said."""
     a = analyse(image)
     if a.reason:
-        return {"number": None, "digits": [], "prepared": [Prepared(None, False, a.reason, a.steps or [])]}
+        return {"number": None, "reason": a.reason, "digits": [],
+                "prepared": [Prepared(None, False, a.reason, a.steps or [])]}
     prepared = [render(a, group) for group in group_columns(a.comps, a.kept)]
-    probs = model.predict_proba(np.stack([p.x for p in prepared]))
-    digits = [_digit(p, box=q.box) for p, q in zip(probs, prepared)]
-    return {"number": "".join(str(d["prediction"]) for d in digits), "digits": digits, "prepared": prepared}
+    x = np.stack([p.x for p in prepared])
+    probs = model.predict_proba(x)
+    reasons = rejections(x) if reject else [None] * len(x)
+    digits = [_digit(p, box=q.box, reason=r) for p, q, r in zip(probs, prepared, reasons)]
+    number, reason = _number(digits)
+    return {"number": number, "reason": reason, "digits": digits, "prepared": prepared}
 
 
-def _digit(p: np.ndarray, box=None) -> dict:
+def rejections(x: np.ndarray) -> list:
+    """not_a_digit.check where the detector is shipped; no rejections (None each) where it is not."""
+    return not_a_digit.check(x) if not_a_digit.available() else [None] * len(x)
+
+
+def _digit(p: np.ndarray, box=None, reason: str | None = None) -> dict:
     k = int(p.argmax())
+    if reason:
+        return {"prediction": None, "confidence": None, "probs": [float(v) for v in p], "uncertain": False,
+                "box": list(box) if box else None, "reason": reason, "guess": k}
     return {"prediction": k, "confidence": float(p[k]), "probs": [float(v) for v in p],
-            "uncertain": bool(p[k] < UNCERTAIN_BELOW), "box": list(box) if box else None}
+            "uncertain": bool(p[k] < UNCERTAIN_BELOW), "box": list(box) if box else None, "reason": None}
+
+
+def _number(digits: list) -> tuple:
+    """The digits as a string ("?" for a part that is not a digit), or None and a reason when none is."""
+    if digits and all(d["prediction"] is None for d in digits):
+        reasons = {d["reason"] for d in digits}
+        return None, reasons.pop() if len(reasons) == 1 else not_a_digit.REASON
+    return "".join("?" if d["prediction"] is None else str(d["prediction"]) for d in digits), None
 
 
 def process_bytes(data: bytes, name: str, draft: int | None = None) -> dict:
@@ -119,16 +145,19 @@ def process_many(named: list, progress=None, draft: int | None = BATCH_DRAFT, pa
 
 
 def evaluate_images(model, source, progress=None, keep_inputs: bool = False, limits: Limits | None = None,
-                    parallel: bool | None = None) -> dict:
+                    parallel: bool | None = None, reject: bool = True) -> dict:
     """Predict every image of a collection (directory, ZIP, file, or [(name, bytes)]) and score the labelled ones.
 
     JSON-serialisable report: accuracy (None without labels), n (labelled images
     scored), correct, ci95, images (images predicted), confusion, per_class,
-    predictions [{file, label, prediction, confidence, correct, number, uncertain}],
-    mistakes (wrong predictions, most confident first), skipped [{file, reason}]
-    (unreadable files and images without a digit), notes, seconds. With
-    keep_inputs, also the in-memory arrays inputs (N, 28, 28, 1) and probs
-    (N, 10), aligned with predictions (leave them out before json.dumps).
+    predictions [{file, label, prediction, confidence, correct, number, uncertain,
+    reason}] (prediction and confidence None, and a reason, for an image that is
+    not a digit; for a number, confidence is its least sure digit's), rejected
+    (how many are not digits), mistakes (wrong predictions, most confident
+    first), skipped [{file, reason}] (unreadable files and images without a
+    digit), notes, seconds. With keep_inputs, also the in-memory arrays inputs
+    (N, 28, 28, 1), probs (N, 10) and parts (per image None, or each digit of a
+    number (k, 28, 28)), aligned with predictions (leave them out before json.dumps).
     parallel: None decides by batch size; True/False force worker processes or not."""
     t0 = time.time()
     coll = read_collection(source, limits)
@@ -144,27 +173,41 @@ def evaluate_images(model, source, progress=None, keep_inputs: bool = False, lim
         parts.append(r["parts"])
     x = np.stack(xs)[..., None] if xs else np.zeros((0, 28, 28, 1), np.float32)
     probs = model.predict_proba(x) if len(x) else np.zeros((0, 10), np.float32)
-    _fill_predictions(model, rows, probs, parts)
+    _fill_predictions(model, rows, x, probs, parts, reject)
     report = _score(rows, probs)
     report.update(model=getattr(model, "name", None), source=_source_name(source), images=len(rows),
-                  predictions=rows, skipped=skipped, notes=coll.notes, seconds=time.time() - t0)
+                  predictions=rows, rejected=sum(r["prediction"] is None for r in rows), skipped=skipped,
+                  notes=coll.notes, seconds=time.time() - t0)
     if keep_inputs:
-        report["inputs"], report["probs"] = x, probs
+        report["inputs"], report["probs"], report["parts"] = x, probs, parts
     return report
 
 
-def _fill_predictions(model, rows: list, probs: np.ndarray, parts: list) -> None:
+def _fill_predictions(model, rows: list, x: np.ndarray, probs: np.ndarray, parts: list, reject: bool) -> None:
+    """A single digit is judged on the whole image; a number digit by digit, its confidence its least sure digit's."""
     multi = [p for p in parts if p is not None]
-    part_probs = model.predict_proba(np.concatenate(multi)[..., None]) if multi else None
+    part_x = np.concatenate(multi)[..., None] if multi else np.zeros((0, 28, 28, 1), np.float32)
+    part_probs = model.predict_proba(part_x) if multi else None
+    whole = [None if part is not None else xi for xi, part in zip(x, parts)]
+    singles = [xi for xi in whole if xi is not None]
+    judged = iter(rejections(np.stack(singles + list(part_x))) if reject and (singles or multi) else [])
+    single_reasons = [next(judged) if xi is not None else None for xi in whole]
+    part_reasons = list(judged) or [None] * len(part_x)
     offset = 0
-    for row, p, part in zip(rows, probs, parts):
-        k = int(p.argmax())
-        row.update(prediction=k, confidence=float(p[k]), uncertain=bool(p[k] < UNCERTAIN_BELOW),
-                   correct=None if row["label"] is None else bool(k == row["label"]), number=str(k))
-        if part is not None:
-            digits = part_probs[offset:offset + len(part)].argmax(axis=1)
+    for row, p, part, reason in zip(rows, probs, parts, single_reasons):
+        if part is None:
+            digits = [_digit(p, reason=reason)]
+        else:
+            digits = [_digit(q, reason=r) for q, r in zip(part_probs[offset:offset + len(part)],
+                                                          part_reasons[offset:offset + len(part)])]
             offset += len(part)
-            row["number"] = "".join(str(int(d)) for d in digits)
+        number, why = _number(digits)
+        sure = [d for d in digits if d["prediction"] is not None]
+        k = None if number is None else int(p.argmax()) if part is not None else digits[0]["prediction"]
+        conf = min(d["confidence"] for d in sure) if sure else None
+        row.update(prediction=k, confidence=conf, uncertain=any(d["uncertain"] for d in sure),
+                   correct=None if row["label"] is None else bool(k is not None and k == row["label"]),
+                   number=number, reason=why or next((d["reason"] for d in digits if d["reason"]), None))
 
 
 def _score(rows: list, probs: np.ndarray) -> dict:
@@ -177,6 +220,15 @@ def _score(rows: list, probs: np.ndarray) -> dict:
     summary = ev.summarize(probs[labelled], y, mistakes_limit=None)
     for m in summary["mistakes"]:
         m["file"] = rows[labelled[m.pop("index")]]["file"]
+    refused = [rows[i] for i in labelled if rows[i]["prediction"] is None]
+    if refused:  # a digit answered "not a digit" is not read right, whatever the model would have guessed
+        summary["correct"] = sum(bool(rows[i]["correct"]) for i in labelled)
+        summary["accuracy"] = summary["correct"] / summary["n"]
+        summary["ci95"] = ev.wilson_interval(summary["correct"], summary["n"])
+        refused_files = {r["file"] for r in refused}
+        summary["mistakes"] = [m for m in summary["mistakes"] if m["file"] not in refused_files]
+        summary["mistakes"] += [{"file": r["file"], "label": r["label"], "prediction": None, "confidence": None,
+                                 "reason": r["reason"]} for r in refused]
     summary["ci95"] = list(summary["ci95"])
     return summary
 
@@ -186,20 +238,22 @@ def _source_name(source) -> str:
 
 
 def predict_files(model, paths) -> list:
-    """Read the digits (or multi-digit number) in each image file: [{file, number, digits, error}]."""
+    """Read the digits (or multi-digit number) in each image file: [{file, number, digits, error, reason}]
+    (number None and a reason when the image holds no digit: error is for files that could not be read)."""
     out = []
     for path in paths:
         try:
             result = read_image(model, load_image(path))
         except ImageError as exc:
-            out.append({"file": str(path), "number": None, "digits": [], "error": str(exc)})
+            out.append({"file": str(path), "number": None, "digits": [], "error": str(exc), "reason": None})
             continue
         except Exception as exc:  # noqa: BLE001 - one bad file must not hide the others' results
             out.append({"file": str(path), "number": None, "digits": [],
-                        "error": f"{path}: could not be processed ({type(exc).__name__}: {exc})"})
+                        "error": f"{path}: could not be processed ({type(exc).__name__}: {exc})", "reason": None})
             continue
         error = None if result["digits"] else result["prepared"][0].reason
-        out.append({"file": str(path), "number": result["number"], "digits": result["digits"], "error": error})
+        out.append({"file": str(path), "number": result["number"], "digits": result["digits"], "error": error,
+                    "reason": result["reason"] if result["digits"] else None})
     return out
 
 
@@ -209,10 +263,18 @@ def format_predictions(results: list) -> str:
         if r["error"]:
             lines.append(f"{r['file']}: {r['error']}")
             continue
-        detail = ", ".join(f"{d['prediction']} ({d['confidence']:.2f}{', uncertain' if d['uncertain'] else ''})"
-                           for d in r["digits"])
+        if r["number"] is None:
+            lines.append(f"{r['file']}: {r['reason']}")
+            continue
+        detail = ", ".join(_describe(d) for d in r["digits"])
         lines.append(f"{r['file']}: {r['number']}   [{detail}]")
     return "\n".join(lines)
+
+
+def _describe(d: dict) -> str:
+    if d["prediction"] is None:
+        return d["reason"]
+    return f"{d['prediction']} ({d['confidence']:.2f}{', uncertain' if d['uncertain'] else ''})"
 
 
 def format_report(report: dict) -> str:
@@ -226,13 +288,13 @@ def format_report(report: dict) -> str:
         lines.append(ev.format_confusion(report["confusion"]))
         if report["mistakes"]:
             lines.append(f"mistakes ({len(report['mistakes'])}), most confident first:")
-            lines += [f"  {m['file']}: label {m['label']}, predicted {m['prediction']} ({m['confidence']:.2f})"
-                      for m in report["mistakes"]]
+            lines += [f"  {m['file']}: label {m['label']}, " + (f"predicted {m['prediction']} ({m['confidence']:.2f})"
+                      if m["prediction"] is not None else m.get("reason") or "not a digit") for m in report["mistakes"]]
     unlabelled = [p for p in report["predictions"] if p["label"] is None]
     if unlabelled:
         lines.append(f"unlabelled images ({len(unlabelled)}):")
-        lines += [f"  {p['file']}: {p['number']} ({p['confidence']:.2f}{', uncertain' if p['uncertain'] else ''})"
-                  for p in unlabelled]
+        lines += [f"  {p['file']}: " + (p["reason"] if p["number"] is None else
+                  f"{p['number']} ({p['confidence']:.2f}{', uncertain' if p['uncertain'] else ''})") for p in unlabelled]
     if report["skipped"]:
         lines.append(f"skipped ({len(report['skipped'])}):")
         lines += [f"  {s['file']}: {s['reason']}" for s in report["skipped"]]
@@ -256,4 +318,19 @@ def every_model_reads(x: np.ndarray, cards: list, load, limit: int = COMPARE_LIM
             continue
         rows.append({"model": card["name"], "reads": "".join(str(int(k)) for k in probs.argmax(axis=1)),
                      "confidence": float(probs.max(axis=1).min()), "test_accuracy": card.get("test_accuracy")})
+    return rows
+
+
+def result_rows(report: dict) -> list[dict]:
+    """One row per file of an evaluate_images report, for a table or a CSV: the images read, then the
+    skipped files. {file, label (int or None), prediction ("not a digit" for one that is not, None for
+    a skipped file), confidence, uncertain, correct, status ("read" or "skipped"), note (why)}."""
+    rows = [{"file": p["file"], "label": p.get("label"),
+             "prediction": p.get("number") if p.get("number") is not None else
+             (not_a_digit.REASON if p.get("reason") else p.get("prediction")),
+             "confidence": p.get("confidence"), "uncertain": p.get("uncertain"), "correct": p.get("correct"),
+             "status": "read", "note": p.get("reason") or ("uncertain: check it" if p.get("uncertain") else None)}
+            for p in report.get("predictions") or []]
+    rows += [{"file": s["file"], "label": None, "prediction": None, "confidence": None, "uncertain": None,
+              "correct": None, "status": "skipped", "note": s["reason"]} for s in report.get("skipped") or []]
     return rows
