@@ -134,7 +134,7 @@ def cmd_runs(args) -> int:
         acc = f"test acc {r['test_accuracy']:.4f}" if r.get("test_accuracy") is not None else ""
         why = f"  ({r['error']})" if r["state"] in ("failed", "interrupted", "broken") and r.get("error") else ""
         line = f"number {r['queue_position']} in line" if r["queue_position"] else \
-            f"epoch {r.get('epoch') or 0}/{r.get('epochs')}"
+            "starting" if r["state"] == "queued" else f"epoch {r.get('epoch') or 0}/{r.get('epochs')}"
         print(f"{r['id']:<36} {r['state']:<11} {line}  {acc}{why}")
     return 0
 

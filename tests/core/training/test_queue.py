@@ -165,3 +165,13 @@ def test_thirty_starts_never_run_more_than_n(runs_root, store_root, monkeypatch)
     assert sorted(s["state"] for s in final) == ["cancelled"] + ["completed"] * 29
     assert 1 <= most <= 2
     assert max_overlap([(s["started"], s["ended"]) for s in final if s.get("started")]) <= 2
+
+
+def test_runs_command_shows_places_in_line(runs_root, monkeypatch):
+    monkeypatch.setenv(queue.ENV, "1")
+    first, second, third = (waiter(runs_root, created=i) for i in range(3))
+    queue.dispatch(runs_root)
+    out = subprocess.run([sys.executable, "-m", "mnist_core", "runs"], cwd=REPO, capture_output=True, text=True)
+    lines = {line.split()[0]: line for line in out.stdout.splitlines()}
+    assert "starting" in lines[first.id]
+    assert "number 1 in line" in lines[second.id] and "number 2 in line" in lines[third.id]
