@@ -26,3 +26,21 @@ def test_queued_runs_show_their_place_and_can_be_cancelled(store, monkeypatch):
     assert "queued: number 1 in line" in "\n".join(p.text for p in at.get("progress"))
     busy.write_status("cancelled")  # nothing was spawned for `second` while the place was held
     assert second._raw_status().get("pid") is None
+
+
+def test_start_clicks_in_a_row_queue_up_in_order(store, monkeypatch):
+    monkeypatch.setenv(queue.ENV, "1")
+    busy = rundir.RunDir.create(TrainConfig.for_model("softmax"), pid=os.getpid(), created=1.0)
+    at = open_page("train")
+    at.selectbox(key="tr_kind").select("numpy_softmax").run()
+    for i in range(8):
+        at.button(key="tr_start").click().run()
+        assert any(f"is number {i + 1} in line" in s.value for s in at.success), texts(at)
+    waiting = queue.waiting()
+    assert len(waiting) == 8 and all(rundir.RunDir(busy.path.parent / w)._raw_status().get("pid") is None
+                                     for w in waiting)  # nothing spawned while the one place is taken
+    assert queue.active_count() == 1
+    for run_id in waiting:
+        rundir.get_run(run_id).request_stop()
+    queue.dispatch()
+    assert queue.waiting() == []
