@@ -12,7 +12,7 @@ from studio_ui import gate
 from .conftest import REPO, TIMEOUT, assert_clean, open_page, texts
 
 EDITOR_TOKEN, VISITOR_TOKEN = "editor-secret-5f2c", "visitor-secret-9a1d"
-PAGES = ["data", "train", "models", "inspect", "draw", "batch"]
+PAGES = ["data", "train", "sweeps", "models", "inspect", "draw", "batch"]
 
 
 @pytest.fixture
@@ -113,8 +113,9 @@ def test_a_token_in_the_url_signs_in_and_leaves_the_address_bar(shared):
 def test_a_visitor_sees_no_train_delete_or_promote(shared):
     at = app(token=VISITOR_TOKEN)
     assert "Signed in as a visitor" in "\n".join(c.value for c in at.sidebar.caption)
-    with pytest.raises(ValueError, match="navigation page"):
-        at.switch_page("pages/train.py")  # not in the visitor's navigation
+    for page in ("train", "sweeps"):  # not in the visitor's navigation
+        with pytest.raises(ValueError, match="navigation page"):
+            at.switch_page(f"pages/{page}.py")
     assert "pages/train.py" not in [link.proto.page for link in at.get("page_link")]
     for page in ["models", "inspect", "draw", "batch", "data"]:
         open_page(page, at)
@@ -132,7 +133,9 @@ def test_read_only_mode_makes_everyone_a_visitor(store, monkeypatch):
         at.switch_page("pages/train.py")
     open_page("models", at)
     at.selectbox(key="models_pick").select("flat").run()
-    assert not at.button and not at.checkbox
+    labels = [b.label for b in at.button] + [c.label for c in at.checkbox]
+    assert not any(word in label.lower() for label in labels for word in ("delete", "promote")), labels
+    assert "models_delete" not in [b.key for b in at.button]
 
 
 def test_the_shipped_default_cannot_be_deleted_from_the_dashboard(store):
