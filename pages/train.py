@@ -90,7 +90,7 @@ with st.container(border=True):
     config = config_form()
     if config is not None:
         try:
-            run = rundir.launch(config)
+            run = queue.launch(config)
         except (ConfigError, store.StoreError) as exc:
             st.error(f"Cannot start this run: {exc}")
         except OSError as exc:

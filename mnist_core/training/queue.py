@@ -25,9 +25,9 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
-from mnist_core import paths
+from mnist_core import access, paths
 from mnist_core.training import rundir
-from mnist_core.training.config import ConfigError
+from mnist_core.training.config import ConfigError, TrainConfig
 
 ENV = "MNIST_STUDIO_MAX_RUNS"
 LOCK_FILE, SLOTS = ".queue.lock", ".slots"
@@ -252,3 +252,22 @@ def slot(label: str = "sweep trial", root: Path | None = None, poll_s: float = P
     finally:
         path.unlink(missing_ok=True)
         dispatch(root)
+
+
+def launch(config: TrainConfig, root: Path | None = None, now: bool = False) -> rundir.RunDir:
+    """Queue a training run (dispatch starts it when a place is free) and return at once.
+
+    now=True starts its process at once, outside the queue's limit.
+    """
+    access.require_editor("start a training run")
+    config.validate()
+    limit = max_runs()  # an unusable setting fails here, before anything is written
+    if now:
+        run = rundir.RunDir.create(config, root, admitted=time.time())
+        proc = rundir.spawn(run)
+        if run._raw_status().get("state") == "queued":  # the child may already be running
+            run.write_status("queued", pid=proc.pid)
+        return run
+    run = rundir.RunDir.create(config, root)
+    dispatch(run.path.parent, limit)
+    return run

@@ -193,27 +193,6 @@ def failure_reason(exc: BaseException) -> str:
 _children: list[subprocess.Popen] = []
 
 
-def launch(config: TrainConfig, root: Path | None = None, now: bool = False) -> RunDir:
-    """Queue a training run (training/queue.py starts it when a place is free) and return at once.
-
-    now=True starts its process at once, outside the queue's limit.
-    """
-    from mnist_core.training import queue
-
-    access.require_editor("start a training run")
-    config.validate()
-    limit = queue.max_runs()  # an unusable setting fails here, before anything is written
-    if now:
-        run = RunDir.create(config, root, admitted=time.time())
-        proc = spawn(run)
-        if run._raw_status().get("state") == "queued":  # the child may already be running
-            run.write_status("queued", pid=proc.pid)
-        return run
-    run = RunDir.create(config, root)
-    queue.dispatch(run.path.parent, limit)
-    return run
-
-
 def spawn(run: RunDir) -> subprocess.Popen:
     """Start `python -m mnist_core train --run-dir ... --now` for an admitted run."""
     log = open(run.path / "log.txt", "ab")

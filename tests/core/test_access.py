@@ -10,7 +10,7 @@ from mnist_core import access
 from mnist_core.cli import main
 from mnist_core.models import ensembles, selection, store
 from mnist_core.models.numpy_nets import NumpyNet
-from mnist_core.training import loop, rundir, sweeps
+from mnist_core.training import loop, queue, rundir, sweeps
 from mnist_core.training.config import TrainConfig
 
 HISTORY = {"val_accuracy": [0.5], "val_loss": [1.0]}
@@ -37,7 +37,7 @@ def writes(run: rundir.RunDir, tiny_splits) -> dict:
         "delete": lambda: store.delete("alpha"),
         "ensemble": lambda: ensembles.create("pair", ["alpha", "beta"], splits=tiny_splits),
         "promote": lambda: selection.promote(["alpha", "beta"], "default"),
-        "launch": lambda: rundir.launch(config),
+        "launch": lambda: queue.launch(config),
         "train": lambda: loop.train(config, splits=tiny_splits),
         "stop": run.request_stop,
         "sweep": lambda: sweeps.launch(sweeps.seeds_sweep(config, [0, 1])),

@@ -140,7 +140,7 @@ def test_thirty_starts_never_run_more_than_n(runs_root, store_root, monkeypatch)
     """15 dashboard launches and 15 CLI `train` processes at once, N=2: all finish or are cancelled."""
     monkeypatch.setenv(queue.ENV, "2")
     config = TrainConfig.for_model("numpy_softmax", **TINY)
-    dashboard = [rundir.launch(config) for _ in range(15)]
+    dashboard = [queue.launch(config) for _ in range(15)]
     cli = [subprocess.Popen([sys.executable, "-m", "mnist_core", "train", "--model", "numpy_softmax", "--epochs", "1",
                              "--train-subset", "300", "--quiet"], cwd=REPO, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL) for _ in range(15)]
