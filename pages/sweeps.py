@@ -69,7 +69,8 @@ def sweep_form() -> tuple[sweeps.SweepConfig, str | None] | None:
     return config, address
 
 
-with st.expander("New sweep", expanded=not sweeps.list_sweeps()):
+with st.container(border=True):
+    st.subheader("New sweep")
     form = sweep_form()
     if form:
         try:
