@@ -141,9 +141,12 @@ def cmd_runs(args) -> int:
 
 def cmd_stop(args) -> int:
     run = rundir.get_run(args.run_id)
-    run.request_stop()
+    run.request_stop(keep=args.keep)
     queue.dispatch(run.path.parent)  # a run still in line is cancelled at once
-    print(f"asked run {args.run_id} to stop")
+    if run.keep_requested():
+        print(f"asked run {args.run_id} to stop after its current epoch and save the model as it stands")
+    else:
+        print(f"asked run {args.run_id} to stop at its next batch; nothing will be saved")
     return 0
 
 
@@ -179,4 +182,6 @@ def register(sub) -> None:
 
     p = sub.add_parser("stop", help="ask a running training run to stop")
     p.add_argument("run_id")
+    p.add_argument("--keep", action="store_true",
+                   help="stop after the current epoch and save the model as it stands (default: cancel, save nothing)")
     p.set_defaults(func=cmd_stop)

@@ -235,9 +235,18 @@ def train(config: TrainConfig, run: RunDir | None = None, splits=None, store_roo
             run.write_status("failed", ended=time.time(), error=message)
         raise
     if run:
-        run.append_event("end", state="completed", test_accuracy=card["test_accuracy"], name=name)
-        run.write_status("completed", ended=time.time(), progress=1.0, test_accuracy=card["test_accuracy"])
+        early = {"stopped_early": card["stopped_early"]} if card.get("stopped_early") else {}
+        run.append_event("end", state="completed", test_accuracy=card["test_accuracy"], name=name, **early)
+        run.write_status("completed", ended=time.time(), progress=1.0, test_accuracy=card["test_accuracy"], **early)
     return card
+
+
+def stopped_early(run: RunDir | None, done: int, planned: int) -> dict:
+    """{'stopped_early': {...}} for the card of a run stopped and kept before its last epoch, else {}."""
+    if run is None or done >= planned or not run.keep_requested():
+        return {}
+    return {"stopped_early": {"epoch": done, "epochs": planned,
+                              "note": f"stopped early at epoch {done} of {planned} at the user's request"}}
 
 
 def _train(config, name, run, splits, store_root, progress, save) -> dict:
@@ -267,6 +276,7 @@ def _train(config, name, run, splits, store_root, progress, save) -> dict:
         "name": name, "kind": config.model, "backend": spec.backend, "description": spec.description,
         "config": config.to_dict(), **fields,
         "history": history, "epochs_trained": len(next(iter(history.values()), [])),
+        **stopped_early(run, len(next(iter(history.values()), [])), config.epochs),
         "params": int(net.count_params()), "train_seconds": round(train_seconds, 3),
         "train_size": n_train, "precision": precision, "versions": versions(), "run_id": run.id if run else None,
     }

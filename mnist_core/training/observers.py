@@ -59,6 +59,9 @@ class RunLogger(Progress):
     def stop_requested(self) -> bool:
         return self.run.stop_requested()
 
+    def epoch_model(self, epoch, net) -> bool:
+        return self.run.keep_requested()  # stop and keep: training ends here and the model is saved
+
 
 class Broadcast:
     """What both backends report to: passes each batch and epoch on to every observer."""

@@ -24,6 +24,7 @@ from mnist_core.training.config import TrainConfig
 ACTIVE = ("queued", "running")
 FINAL = ("completed", "failed", "cancelled", "interrupted")
 STALE_HEARTBEAT_S = 180.0  # a live run beats at least every few seconds
+KEEP_FILE = "stop-keep"  # stop after this epoch and save (the file `stop` cancels at the next batch)
 
 
 def pid_alive(pid: int | None) -> bool:
@@ -88,12 +89,24 @@ class RunDir:
         self.write_status(self._raw_status().get("state", "running"), **fields)
 
     # -- control -------------------------------------------------------------
-    def request_stop(self) -> None:
+    def request_stop(self, keep: bool = False) -> None:
+        """Cancel at the next batch (nothing saved), or with keep=True stop after the current epoch and save.
+
+        A run still waiting in line has trained nothing to keep: keep=True cancels it like a plain stop.
+        """
         access.require_editor(f"stop run {self.id}")
-        (self.path / "stop").touch()
+        raw = self._raw_status()
+        if keep and not (raw.get("state") == "queued" and not raw.get("admitted")):
+            (self.path / KEEP_FILE).touch()
+        else:
+            (self.path / "stop").touch()
 
     def stop_requested(self) -> bool:
         return (self.path / "stop").exists()
+
+    def keep_requested(self) -> bool:
+        """Asked to stop after the current epoch and save the model as it stands."""
+        return (self.path / KEEP_FILE).exists()
 
     # -- reading (dashboard, CLI) -------------------------------------------
     def _raw_status(self) -> dict:
@@ -163,12 +176,22 @@ class RunDir:
 
 
 def list_runs(root: Path | None = None) -> list[RunDir]:
-    """Every run directory under root, newest first."""
+    """Every run directory under root, newest first by creation.
+
+    The order is that of config.json, written once when the run is created:
+    a folder's own mtime moves with every status write, which made two live
+    runs swap places on each poll.
+    """
     root = Path(root or paths.runs_dir())
     if not root.is_dir():
         return []
-    runs = [RunDir(p) for p in root.iterdir() if (p / "config.json").is_file()]
-    return sorted(runs, key=lambda r: r.path.stat().st_mtime, reverse=True)
+    created = []
+    for p in root.iterdir():
+        try:
+            created.append(((p / "config.json").stat().st_mtime_ns, p.name, RunDir(p)))
+        except OSError:  # not a run (or removed meanwhile)
+            continue
+    return [run for *_, run in sorted(created, key=lambda c: (c[0], c[1]), reverse=True)]
 
 
 def get_run(run_id: str, root: Path | None = None) -> RunDir:

@@ -9,6 +9,7 @@ curves share one x axis.
 from __future__ import annotations
 
 import math
+import time
 
 from mnist_core.training.rundir import ACTIVE, RunDir
 
@@ -50,6 +51,36 @@ def epoch_series(events: list[dict]) -> dict[str, list[float]]:
     return out
 
 
+WARMUP_S = 2.0  # the first batch pays for tracing the graph: measure the rate only once past it
+
+
+def throughput(events: list[dict], warmup_s: float = WARMUP_S) -> dict | None:
+    """Steps per second measured after warm-up: {rate, step, t} of the last batch, or None while too early.
+
+    The first batch event is never a reference (its time includes tracing the
+    train step), and the measured span must reach `warmup_s`. The span crosses
+    epoch ends, so validation time is part of the rate.
+    """
+    batches = [e for e in events if e.get("type") == "batch" and e.get("t") is not None]
+    if len(batches) < 3:
+        return None
+    first, last = batches[1], batches[-1]
+    steps = int(last.get("global_step", 0)) - int(first.get("global_step", 0))
+    span = float(last["t"]) - float(first["t"])
+    if steps <= 0 or span < warmup_s:
+        return None
+    return {"rate": steps / span, "step": int(last.get("global_step", 0)), "t": float(last["t"])}
+
+
+def eta_seconds(events: list[dict], total_steps: int, now: float, warmup_s: float = WARMUP_S) -> float | None:
+    """Time left from the measured rate after warm-up (None until there is one): the dashboard's ETA."""
+    rate = throughput(events, warmup_s)
+    if rate is None or not total_steps:
+        return None
+    left = max(0, total_steps - rate["step"]) / rate["rate"]
+    return max(0.0, left - max(0.0, now - rate["t"]))
+
+
 def headline(view: dict) -> str:
     """One line for the run: where it is, or how it ended."""
     state = view["state"]
@@ -60,21 +91,47 @@ def headline(view: dict) -> str:
     if state == "running":
         if not view["steps"]:
             return "preparing the model and data"
-        return (f"epoch {view['epoch']}/{view['epochs']} · batch {view['step']}/{view['steps']} · "
-                f"ETA {format_seconds(view['eta'])}")
+        eta = f"ETA {format_seconds(view['eta'])}" if view["eta"] is not None else "ETA: measuring speed"
+        return f"epoch {view['epoch']}/{view['epochs']} · batch {view['step']}/{view['steps']} · {eta}"
     if state == "completed":
         acc = view["test_accuracy"]
-        return f"completed · test accuracy {acc:.2%}" if acc is not None else "completed"
+        early = view.get("stopped_early")
+        done = f"stopped early at epoch {early['epoch']} of {early['epochs']}, model kept" if early else "completed"
+        return f"{done} · test accuracy {acc:.2%}" if acc is not None else done
     if state == "cancelled":
         return f"cancelled after {view['epochs_done']} of {view['epochs']} epochs; nothing was saved"
     return f"{state}: {view['error'] or 'no reason recorded'}"
 
 
-def run_view(run: RunDir, position: int | None = None) -> dict:
+def _stamp(run: RunDir) -> tuple | None:
+    try:
+        files = [(run.path / f).stat() for f in ("status.json", "events.jsonl")]
+    except OSError:
+        return None
+    return tuple((s.st_mtime_ns, s.st_size) for s in files)
+
+
+_FINISHED: dict[str, tuple[tuple, dict]] = {}  # run path -> (files' stamp, view): a finished run changes no more
+
+
+def run_view(run: RunDir, position: int | None = None, now: float | None = None) -> dict:
     """Everything the dashboard draws for one run, read once from its directory.
 
     position: its place in the run queue (training/queue.positions()) while it waits.
+    A finished run's view is kept in memory and read again only when its files
+    change, so a page listing many finished runs does not parse them all on every visit.
     """
+    stamp, key = _stamp(run), str(run.path)
+    cached = _FINISHED.get(key)
+    if cached and stamp and cached[0] == stamp:
+        return cached[1]
+    view = _read_view(run, position, time.time() if now is None else now)
+    if stamp and not view["active"]:
+        _FINISHED[key] = (stamp, view)
+    return view
+
+
+def _read_view(run: RunDir, position: int | None, now: float) -> dict:
     status, events = run.status(), run.events()
     plan = next((e for e in events if e.get("type") == "plan"), {})
     try:
@@ -93,11 +150,16 @@ def run_view(run: RunDir, position: int | None = None) -> dict:
         "steps": status.get("steps") or plan.get("steps_per_epoch") or 0,
         "train_size": plan.get("train_size"), "params": plan.get("params"),
         "progress": min(1.0, max(0.0, float(status.get("progress") or 0.0))),
-        "eta": status.get("eta"), "test_accuracy": status.get("test_accuracy"), "error": status.get("error"),
+        "eta": None, "test_accuracy": status.get("test_accuracy"), "error": status.get("error"),
+        "stopped_early": status.get("stopped_early"), "keep_requested": run.keep_requested(), "images_per_s": None,
         "started": status.get("started"), "ended": status.get("ended"),
         "saved": any(e.get("type") == "saved" for e in events),
         "epochs_done": len(epochs["epoch"]),
         "batches": batch_series(events, plan.get("steps_per_epoch")), "epoch_metrics": epochs,
     }
+    if view["state"] == "running" and view["epochs"] and view["steps"]:
+        view["eta"] = eta_seconds(events, int(view["epochs"]) * int(view["steps"]), now)
+        rate = throughput(events)
+        view["images_per_s"] = rate["rate"] * int(config.get("batch_size") or 0) if rate else None
     view["headline"] = headline(view)
     return view

@@ -1,7 +1,11 @@
 """progress: what the dashboard draws for a run, read from a run directory."""
 
+import json
 import math
 import os
+import time
+
+import pytest
 
 from mnist_core.training import runview
 from mnist_core.training.config import TrainConfig
@@ -45,7 +49,7 @@ def test_view_of_a_running_run(tmp_path):
     run.heartbeat(epoch=1, step=4, steps=10, progress=4 / 30, eta=75.0)
     view = runview.run_view(run)
     assert view["active"] and view["state"] == "running"
-    assert view["headline"] == "epoch 1/3 · batch 4/10 · ETA 1:15"
+    assert view["headline"] == "epoch 1/3 · batch 4/10 · ETA: measuring speed"  # one batch: no rate yet
     assert view["batches"]["x"] == [0.4]
     assert view["epochs_done"] == 0 and view["train_size"] == 1000 and view["name"] == "quick"
 
@@ -75,3 +79,49 @@ def test_a_dead_process_reads_as_interrupted(tmp_path):
     view = runview.run_view(run)
     assert view["state"] == "interrupted" and not view["active"]
     assert view["headline"].startswith("interrupted: the training process ended")
+
+
+def _batches(times_and_steps):
+    return [{"type": "batch", "t": t, "global_step": g, "epoch": 1, "step": g} for t, g in times_and_steps]
+
+
+def test_eta_comes_from_the_rate_after_warm_up():
+    # The first batch took 10 s (tracing); then 10 steps a second. 100 steps in all.
+    events = _batches([(10.0, 1), (11.0, 11), (12.0, 21), (13.0, 31)])
+    assert runview.throughput(events)["rate"] == pytest.approx(10.0)
+    assert runview.eta_seconds(events, 100, now=13.0) == pytest.approx(6.9)
+    assert runview.eta_seconds(events, 100, now=15.0) == pytest.approx(4.9)  # time since the last point counts
+    # Counting from the start, as before, would have said 13 s / 31 steps * 69 steps left, about 29 s.
+
+
+def test_no_eta_before_warm_up():
+    assert runview.throughput(_batches([(10.0, 1), (10.5, 6)])) is None  # two points: the first is tracing
+    assert runview.throughput(_batches([(10.0, 1), (10.5, 6), (11.0, 11)])) is None  # a 0.5 s span is too short
+    assert runview.eta_seconds(_batches([(10.0, 1)]), 100, now=11.0) is None
+
+
+def test_running_view_uses_the_measured_eta(tmp_path):
+    run = _run(tmp_path, name="quick")
+    run.write_status("running", pid=os.getpid(), model_name="quick")
+    run.append_event("plan", epochs=3, steps_per_epoch=10, train_size=1000, params=7850)
+    now = time.time()
+    for t, g in [(now - 6, 1), (now - 4, 5), (now - 2, 9), (now, 13)]:
+        with open(run.path / "events.jsonl", "a") as fh:
+            fh.write(json.dumps({"type": "batch", "t": t, "epoch": 2, "step": g - 10, "global_step": g,
+                                 "loss": 1.0, "accuracy": 0.5}) + "\n")
+    view = runview.run_view(run, now=now)
+    assert view["eta"] == pytest.approx(17 / 2.0)  # 2 steps/s, 17 of 30 steps left
+    assert "ETA 8 s" in view["headline"] or "ETA 9 s" in view["headline"]
+
+
+def test_list_runs_keeps_creation_order_while_statuses_change(tmp_path):
+    from mnist_core.training import rundir
+
+    first = _run(tmp_path, name="first")
+    time.sleep(0.02)
+    second = _run(tmp_path, name="second")
+    for _ in range(3):  # status writes touch the folders; the order must not follow them
+        first.write_status("running", pid=os.getpid())
+        assert [r.id for r in rundir.list_runs(tmp_path)] == [second.id, first.id]
+        second.write_status("running", pid=os.getpid())
+        assert [r.id for r in rundir.list_runs(tmp_path)] == [second.id, first.id]
