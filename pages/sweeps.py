@@ -74,7 +74,8 @@ with st.container(border=True):
     form = sweep_form()
     if form:
         try:
-            run = sweeps.launch(*form)
+            config, address = form
+            run = sweeps.launch(config, address=address)
         except (ConfigError, OSError) as exc:
             st.error(f"Cannot start the sweep process: {exc}")
         else:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import plotly.graph_objects as go
 
 STATE_COLOURS = {"completed": "#2e7d32", "running": "#1565c0", "stopped": "#9e9e9e", "failed": "#c62828",
@@ -76,7 +74,3 @@ def knob_scatter(trials: list[dict], knob: str, log: bool = False, height: int =
                       xaxis=dict(title=knob, type="log" if log and numeric else None),
                       yaxis=dict(title="val accuracy", tickformat=".0%"))
     return fig
-
-
-def finite(value) -> bool:
-    return isinstance(value, (int, float)) and math.isfinite(value)

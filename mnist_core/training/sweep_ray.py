@@ -366,6 +366,10 @@ def run_sweep(run: RunDir, address: str | None = None, store_root=None, progress
         with recorder.lock:
             run.write_status(state, ended=time.time(), progress=1.0,
                              error="cancelled at the user's request" if state == "cancelled" else None)
+    except KeyboardInterrupt:  # Ctrl+C in the terminal: a cancel, not a failure
+        run.append_event("end", state="cancelled")
+        run.write_status("cancelled", ended=time.time(), error="interrupted from the keyboard")
+        raise
     except BaseException as exc:
         message = f"{type(exc).__name__}: {exc}"
         run.append_event("end", state="failed", error=message)
