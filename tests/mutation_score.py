@@ -28,7 +28,7 @@ def scores(mutants: Path = REPO / "mutants") -> list[dict]:
     for meta in sorted(mutants.glob("mnist_core/**/*.py.meta")):
         codes = json.loads(meta.read_text())["exit_code_by_key"]
         killed = sum(code in KILLED for code in codes.values())
-        survivors = [name for name, code in codes.items() if code not in KILLED]
+        survivors = [name for name, code in codes.items() if code not in KILLED and code is not None]
         equivalent = sum(name in same for name in survivors)
         unchecked = sum(code is None for code in codes.values())
         total = len(codes)

@@ -37,7 +37,8 @@ class NumpyNet:
 
     @staticmethod
     def _flat(x: np.ndarray) -> np.ndarray:
-        return np.asarray(x).reshape(len(x), -1)
+        x = np.asarray(x)
+        return x.reshape(len(x), int(np.prod(x.shape[1:])))  # not -1: that fails on an empty batch
 
     def forward(self, x: np.ndarray) -> tuple[np.ndarray, list[np.ndarray]]:
         """Class probabilities and the activations the backward pass needs."""
