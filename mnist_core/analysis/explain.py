@@ -42,9 +42,30 @@ def conv_layers(model) -> list:
     return [layer for layer in net.layers if type(layer).__name__ == "Conv2D"]
 
 
+def layer_title(layer, index: int) -> str:
+    """What a conv layer is, for people who do not read Keras' names: 'conv 1: 32 filters 3x3'."""
+    kh, kw = getattr(layer, "kernel_size", (None, None))
+    title = f"conv {index}: {getattr(layer, 'filters', '?')} filters {kh}x{kw}"
+    strides = tuple(getattr(layer, "strides", (1, 1)))
+    return title + (f", stride {strides[0]}" if strides != (1, 1) else "")
+
+
+def layer_titles(model) -> dict[str, str]:
+    """{Keras layer name: 'conv N: ...'} for every conv layer, numbered from 1 in order."""
+    return {layer.name: layer_title(layer, i) for i, layer in enumerate(conv_layers(model), start=1)}
+
+
 def conv_filters(model) -> list[dict]:
-    """Every conv layer's kernel: [{name, weights (kh, kw, in, out)}]."""
-    return [{"name": layer.name, "weights": np.asarray(layer.get_weights()[0])} for layer in conv_layers(model)]
+    """Every conv layer's kernel: [{name, title, weights (kh, kw, in, out)}]."""
+    titles = layer_titles(model)
+    return [{"name": layer.name, "title": titles[layer.name], "weights": np.asarray(layer.get_weights()[0])}
+            for layer in conv_layers(model)]
+
+
+def most_active(maps: np.ndarray, k: int) -> np.ndarray:
+    """Indices of the k channels with the highest mean activation for this image, most active first."""
+    means = np.asarray(maps, dtype=np.float32).reshape(-1, maps.shape[-1]).mean(axis=0)
+    return np.argsort(-means, kind="stable")[:max(0, int(k))]
 
 
 def filter_grid(weights: np.ndarray, pad: int = 1) -> np.ndarray:
@@ -102,19 +123,42 @@ def feature_maps(model, x: np.ndarray) -> list[dict]:
     probe = keras.Model(_inputs(net), [end.output for _, end in picked])
     outs = probe(_image(x), training=False)
     outs = outs if isinstance(outs, (list, tuple)) else [outs]
-    return [{"name": name, "maps": np.asarray(out)[0]} for (name, _), out in zip(picked, outs)]
+    titles = layer_titles(model)
+    return [{"name": name, "title": titles.get(name, name), "maps": np.asarray(out)[0]}
+            for (name, _), out in zip(picked, outs)]
 
 
-def maps_grid(maps: np.ndarray, pad: int = 1) -> np.ndarray:
-    """A layer's feature maps as one image, scaled by the layer's maximum.
+def maps_grid(maps: np.ndarray, pad: int = 1, channels: np.ndarray | None = None) -> np.ndarray:
+    """A layer's feature maps (only `channels`, when given) as one image, scaled by the layer's maximum.
 
     One scale for the whole layer (not per channel) keeps dead channels dark
     instead of amplifying their noise.
     """
     maps = np.asarray(maps, dtype=np.float32)
     top = float(np.max(np.abs(maps))) or 1.0
+    if channels is not None:
+        maps = maps[..., np.asarray(channels, dtype=int)]
     tiles = np.moveaxis(maps, -1, 0) / top
     return montage(tiles, int(np.ceil(np.sqrt(len(tiles)))), pad)
+
+
+def layer_view(layer: dict, limit: int = 16) -> dict:
+    """How to show one layer's feature maps to a student.
+
+    Returns {title, channels (indices shown, most active first), total, kind}:
+    kind "maps" tiles the channels' images; kind "bars" (maps of 2x2 or less,
+    which would be dots) gives each shown channel's mean activation instead.
+    Early layers with few channels show all of them; deep ones their
+    `limit` most active for this image.
+    """
+    maps = np.asarray(layer["maps"])
+    h, w, total = maps.shape
+    channels = np.arange(total) if total <= limit else most_active(maps, limit)
+    kind = "bars" if h * w <= 4 else "maps"
+    shown = f"all {total} maps" if len(channels) == total else f"the {len(channels)} most active of {total} maps"
+    title = f"{layer.get('title', layer['name'])} · {shown}, {h}x{w} each"
+    return {"title": title, "channels": channels, "total": total, "kind": kind,
+            "values": maps.reshape(-1, total).mean(axis=0)[channels]}
 
 
 def _inputs(net):

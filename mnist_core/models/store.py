@@ -30,6 +30,8 @@ FILES = {"keras": KERAS_FILE, "numpy": NUMPY_FILE, "ensemble": None}  # a card's
 # Hidden folders: a save being written, the old model during an overwrite, a model being deleted.
 TMP, OLD, GONE = ".tmp-", ".trash-", ".deleted-"
 READ_ATTEMPTS = 5
+CACHE_PREFIX = "cache-"  # derived files kept beside a card (attach); never part of the model
+CACHE_RE = re.compile(r"^cache-[a-z0-9_.-]{1,64}$")
 
 
 class StoreError(ValueError):
@@ -202,6 +204,48 @@ def delete(name: str, root: Path | None = None) -> None:
         shutil.rmtree(gone, ignore_errors=True)
 
 
+def attach(name: str, file: str, data: bytes, root: Path | None = None) -> bool:
+    """Write a derived file (a cache, such as the test-set predictions) into models/<name>/, under the lock.
+
+    It is no part of the model: loading, copy() and modified() ignore it, and
+    the next save of the model drops it (a save makes a new folder). So it
+    needs no editor role. Returns False, writing nothing, when the model is
+    gone or its folder cannot be written (a read-only deployment).
+    """
+    if not CACHE_RE.match(file):
+        raise StoreError(f"invalid cache file name {file!r}: it must start with {CACHE_PREFIX!r}")
+    root = _root(root)
+    folder = model_dir(name, root)
+    tmp = folder / f".{file}.{secrets.token_hex(4)}"
+    try:
+        with _writing(root):
+            if not (folder / CARD_FILE).is_file():
+                return False
+            tmp.write_bytes(data)
+            os.replace(tmp, folder / file)
+    except OSError:
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:
+            pass
+        return False
+    return True
+
+
+def read_attached(name: str, file: str, reader, root: Path | None = None):
+    """reader(card, model folder, bytes of the attached file or None) on one consistent version of the model."""
+    def read_both(folder: Path, card: dict):
+        try:
+            data = (folder / file).read_bytes()
+        except FileNotFoundError:
+            data = None
+        except OSError as exc:
+            raise StoreError(f"model '{name}': cannot read {file}: {exc}") from None
+        return reader(card, folder, data)
+
+    return read(name, read_both, root)
+
+
 def _json_default(obj):
     if isinstance(obj, np.generic):
         return obj.item()
@@ -316,7 +360,9 @@ def modified(name: str, root: Path | None = None) -> float:
 
 def _stamp(path: Path | None) -> float:
     try:
-        return max((p.stat().st_mtime for p in path.iterdir()), default=0.0) if path else 0.0
+        # Only what loading reads: an attached cache written later must not look like a new model.
+        return max((p.stat().st_mtime for p in path.iterdir() if p.name in (CARD_FILE, KERAS_FILE, NUMPY_FILE)),
+                   default=0.0) if path else 0.0
     except OSError:  # swapped by a writer meanwhile
         return 0.0
 

@@ -42,6 +42,24 @@ def batch_series(events: list[dict], steps_per_epoch: int | None) -> dict[str, l
     return out
 
 
+def smooth(values: list[float], weight: float) -> list[float]:
+    """TensorBoard's smoothing: an exponential moving average, debiased so the start is not pulled to 0.
+
+    weight 0 leaves the values as they are; 0.99 smooths heavily. NaNs pass
+    through without resetting the average.
+    """
+    if not 0 <= weight < 1:
+        raise ValueError(f"smoothing weight must be in [0, 1), got {weight}")
+    out, last, count = [], 0.0, 0
+    for v in values:
+        if not math.isfinite(v):
+            out.append(v)
+            continue
+        last, count = last * weight + (1 - weight) * v, count + 1
+        out.append(last / (1 - weight ** count))
+    return out
+
+
 def epoch_series(events: list[dict]) -> dict[str, list[float]]:
     """Per-epoch train and validation metrics (missing values as NaN)."""
     rows = [e for e in events if e.get("type") == "epoch"]

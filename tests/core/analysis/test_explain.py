@@ -158,3 +158,38 @@ def test_confusion_examples_sorted_by_confidence():
     assert explain.confusion_examples(y_true, y_pred, 3, 5, conf).tolist() == [1, 4, 0]
     assert explain.confusion_examples(y_true, y_pred, 3, 5, conf, limit=1).tolist() == [1]
     assert explain.confusion_examples(y_true, y_pred, 7, 1).tolist() == []
+
+
+def test_layers_are_named_by_what_they_are(conv_net):
+    titles = list(explain.layer_titles(conv_net).values())
+    assert titles == ["conv 1: 3 filters 3x3", "conv 2: 4 filters 3x3"]
+    assert [f["title"] for f in explain.conv_filters(conv_net)] == titles
+    import keras
+
+    strided = keras.layers.Conv2D(8, 5, strides=2)
+    assert explain.layer_title(strided, 3) == "conv 3: 8 filters 5x5, stride 2"
+
+
+def test_feature_maps_carry_the_readable_titles(conv_net, image):
+    assert [m["title"] for m in explain.feature_maps(conv_net, image)] == ["conv 1: 3 filters 3x3",
+                                                                            "conv 2: 4 filters 3x3"]
+
+
+def test_deep_layers_show_their_most_active_channels():
+    maps = np.zeros((7, 7, 40), np.float32)
+    maps[..., 5], maps[..., 17], maps[..., 30] = 3.0, 2.0, 1.0
+    assert list(explain.most_active(maps, 3)) == [5, 17, 30]
+    view = explain.layer_view({"name": "conv2d_9", "title": "conv 4: 40 filters 3x3", "maps": maps}, limit=16)
+    assert view["total"] == 40 and len(view["channels"]) == 16 and list(view["channels"][:3]) == [5, 17, 30]
+    assert view["title"] == "conv 4: 40 filters 3x3 · the 16 most active of 40 maps, 7x7 each" and view["kind"] == "maps"
+    grid = explain.maps_grid(maps, channels=view["channels"][:4])
+    assert grid.shape == (2 * 8 - 1, 2 * 8 - 1) and np.nanmax(grid) == pytest.approx(1.0)
+
+
+def test_few_channels_all_shown_and_tiny_maps_as_bars():
+    small = explain.layer_view({"name": "c", "maps": np.ones((26, 26, 6), np.float32)}, limit=16)
+    assert list(small["channels"]) == list(range(6)) and small["title"] == "c · all 6 maps, 26x26 each"
+    dots = explain.layer_view({"name": "c", "title": "conv 7: 64 filters 3x3",
+                               "maps": np.random.default_rng(0).random((1, 1, 64))}, limit=8)
+    assert dots["kind"] == "bars" and len(dots["values"]) == 8
+    assert np.all(np.diff(dots["values"]) <= 0)  # most active first

@@ -125,3 +125,14 @@ def test_list_runs_keeps_creation_order_while_statuses_change(tmp_path):
         assert [r.id for r in rundir.list_runs(tmp_path)] == [second.id, first.id]
         second.write_status("running", pid=os.getpid())
         assert [r.id for r in rundir.list_runs(tmp_path)] == [second.id, first.id]
+
+
+def test_smoothing_is_tensorboards_debiased_moving_average():
+    assert runview.smooth([1.0, 2.0, 3.0], 0.0) == [1.0, 2.0, 3.0]
+    out = runview.smooth([2.0, 2.0, 2.0], 0.9)
+    assert out == pytest.approx([2.0, 2.0, 2.0])  # debiased: a constant stays itself, not pulled to 0
+    out = runview.smooth([0.0, 10.0], 0.5)
+    assert out == pytest.approx([0.0, 5.0 / 0.75])  # EMA 5, debiased by 1 - 0.5**2
+    assert math.isnan(runview.smooth([1.0, math.nan, 1.0], 0.5)[1])
+    with pytest.raises(ValueError):
+        runview.smooth([1.0], 1.0)
