@@ -29,7 +29,7 @@ from pathlib import Path, PurePosixPath
 
 from PIL import Image, UnidentifiedImageError
 
-from mnist_core.handwriting.decode import FORMATS
+from mnist_core.handwriting.decode import FORMATS, plain_decode_error
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".gif", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pbm",
                     ".pnm")
@@ -158,7 +158,7 @@ def header_problem(data: bytes, max_pixels: int) -> str | None:
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         return f"image is too large (decompression bomb guard: {exc})"
     except Exception as exc:  # noqa: BLE001 - a corrupt header can raise anything
-        return f"corrupt image header ({type(exc).__name__}: {exc})"
+        return f"the header is unreadable: {plain_decode_error(exc)}"
     if w * h > max_pixels:
         return f"{w}x{h} pixels is too large (at most {max_pixels / 1e6:.0f} megapixels per image)"
     if w < 1 or h < 1:

@@ -24,7 +24,7 @@ ACCEPTED = "accepted: complete PNG, JPEG, GIF, BMP, TIFF, WebP or PPM images"
 def plain_decode_error(exc: Exception) -> str:
     """What a decoder's exception means for the person who sent the file, in plain words."""
     text = str(exc)
-    if "truncated" in text or isinstance(exc, EOFError):
+    if "truncated" in text.lower() or isinstance(exc, EOFError):
         what = "the file is cut short (truncated): it ends before the picture does (an interrupted download or copy?)"
     elif isinstance(exc, (SyntaxError, ValueError, OSError, KeyError, IndexError, struct.error)):
         what = "the file is corrupt: its image data is damaged and cannot be decoded"
