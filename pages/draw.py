@@ -26,7 +26,7 @@ with controls:
     width = st.slider("Pen width", 4, 40, 18, key="draw_width")
     if st.button("Clear", icon=":material/ink_eraser:", key="draw_clear"):
         st.session_state["draw_canvas_n"] = st.session_state.get("draw_canvas_n", 0) + 1
-        for key in (state.DRAW_KEY, SAVED_KEY, RESTORE_KEY):
+        for key in (state.DRAW_KEY, state.DRAW_DIGITS, SAVED_KEY, RESTORE_KEY):
             st.session_state.pop(key, None)
     compare = st.toggle("Every saved model's reading", key="draw_compare")
 canvas_key = f"draw_canvas_{st.session_state.get('draw_canvas_n', 0)}"
@@ -63,6 +63,7 @@ if not found:
     st.stop()
 
 st.session_state[state.DRAW_KEY] = found[0][0].x
+st.session_state[state.DRAW_DIGITS] = [prep.x for prep, _ in found]  # Inspect explains each digit of a number
 if reading["number"] is None:
     st.metric("The model reads", "not a digit")
     st.warning(f"This does not look like a digit: {reading['reason']}. Draw one of 0-9, or several side by side.")

@@ -5,13 +5,15 @@ import pandas as pd
 import streamlit as st
 
 from mnist_core.analysis import evaluate, explain
+from mnist_core.models import store
 from studio_ui import charts, pictures, routing, state
 
 routing.ensure_router()
 
 MISTAKES_SHOWN = 30
 PAIR_SHOWN = 30
-PER_ROW = 3  # the default model has seven conv layers: in one row each chart would be a sliver
+DEEP_CHANNELS = 16  # a deep layer's most active maps for this image; all of its kernels would be thousands
+PER_ROW = 2  # two charts a row: tiles stay large enough to see
 
 
 def in_rows(items: list, per_row: int = PER_ROW):
@@ -20,19 +22,33 @@ def in_rows(items: list, per_row: int = PER_ROW):
         yield from zip(st.columns(per_row), items[start:start + per_row])
 
 
+def showing(shown: int, total: int, what: str) -> str:
+    return f"all {total:,} {what}" if shown >= total else f"showing {shown:,} of {total:,} {what}"
+
+
 st.title("Inspect")
-model = state.require_model("inspect")
+name = state.active_name()
+if name is None:
+    state.require_model("inspect")  # explains there is none, and stops
+try:
+    card = store.read_card(name)
+    # From the file kept beside the card when it is still valid: no TensorFlow, no 10,000 predictions.
+    probs = state.test_probs_of(name)
+except store.StoreError as exc:
+    st.error(f"Model '{name}' cannot be used: {exc}. Pick another model in the sidebar "
+             "or delete this one on the Models page.")
+    st.stop()
 splits = state.require_splits()
-probs = state.active_test_probs(model)
 y_test = splits.y_test
 pred, conf = probs.argmax(axis=1), probs.max(axis=1)
 report = evaluate.summarize(probs, y_test, mistakes_limit=MISTAKES_SHOWN)
 cm = np.asarray(report["confusion"])
+n_wrong = report["n"] - report["correct"]
 
 lo, hi = report["ci95"]
-st.markdown(f"Model **{model.name}** ({model.card.get('kind', model.backend)}): test accuracy "
+st.markdown(f"Model **{name}** ({card.get('kind', card.get('backend'))}): test accuracy "
             f"**{report['accuracy']:.2%}** (95% interval {lo:.2%} to {hi:.2%}), "
-            f"{report['n'] - report['correct']:,} mistakes out of {report['n']:,} test images.")
+            f"{n_wrong:,} mistakes out of {report['n']:,} test images.")
 
 
 def _select_cell() -> None:
@@ -63,6 +79,7 @@ with right:
     what = "read correctly, least confident first" if true == predicted else "misread, most confident first"
     st.markdown(f"**{count:,}** test images of a **{true}** predicted as **{predicted}** ({what}):")
     if len(idx):
+        st.caption(showing(len(idx), count, "images") + ". Under each: its test number and the model's confidence.")
         st.image([pictures.crisp(splits.x_test[i], 2) for i in idx], width=56,
                  caption=[f"#{i} · {conf[i]:.0%}" for i in idx])
     else:
@@ -76,60 +93,92 @@ right.dataframe(pd.DataFrame(report["per_class"]), hide_index=True, column_confi
 
 st.subheader("Most confident mistakes")
 if report["mistakes"]:
+    st.caption(f"{showing(len(report['mistakes']), n_wrong, 'mistakes')}: the test images the model got wrong "
+               "while most sure of itself. Under each: true digit, prediction, confidence.")
     st.image([pictures.crisp(splits.x_test[m["index"]], 3) for m in report["mistakes"]], width=84,
              caption=[f"{m['label']} as {m['prediction']}, {m['confidence']:.0%}" for m in report["mistakes"]])
-    st.caption("Test images the model got wrong while most sure of itself: true digit, prediction, confidence.")
 else:
     st.success("No mistakes on the test set.")
 
-st.subheader("Look inside")
-sources = ["a test image"] + (["the latest canvas drawing"] if state.DRAW_KEY in st.session_state else [])
-source = st.radio("Explain", sources, horizontal=True, key="insp_source")
-if source == "a test image":
+
+def _pick_input():
+    """(image 28x28x1, label) from a test image or a digit of the latest drawing."""
+    digits = st.session_state.get(state.DRAW_DIGITS) or (
+        [st.session_state[state.DRAW_KEY]] if state.DRAW_KEY in st.session_state else [])
+    drawn = ([f"digit {i + 1} of your drawing" for i in range(len(digits))] if len(digits) > 1
+             else ["your latest drawing"] if digits else [])
+    source = st.radio("Explain", ["a test image", *drawn], horizontal=True, key="insp_source")
+    if source != "a test image" and source in drawn:
+        i = drawn.index(source)
+        which = f"digit {i + 1} of your drawing" if len(digits) > 1 else "your latest drawing"
+        return np.asarray(digits[i], np.float32).reshape(28, 28, 1), f"{which} (as the model sees it)"
     c1, c2, _ = st.columns([1, 1, 2])
     if c2.button("A random mistake", icon=":material/shuffle:", disabled=not len(report["mistakes"])):
-        wrong = np.flatnonzero(pred != y_test)
-        st.session_state["insp_index"] = int(np.random.default_rng().choice(wrong))
+        st.session_state["insp_index"] = int(np.random.default_rng().choice(np.flatnonzero(pred != y_test)))
     st.session_state.setdefault("insp_index", report["mistakes"][0]["index"] if report["mistakes"] else 0)
-    index = c1.number_input("Test image number", 0, len(y_test) - 1, key="insp_index")
-    x = splits.x_test[int(index)]
-    label = f"test image #{int(index)}, labelled {y_test[int(index)]}"
-else:
-    x = np.asarray(st.session_state[state.DRAW_KEY], np.float32).reshape(28, 28, 1)
-    label = "your latest drawing (as the model sees it)"
+    index = int(c1.number_input("Test image number", 0, len(y_test) - 1, key="insp_index"))
+    return splits.x_test[index], f"test image #{index}, labelled {y_test[index]}"
 
-try:
-    sal = explain.saliency(model, x)
-except explain.ExplainError as exc:
-    st.info(f"No saliency map for this model: {exc}.")
-    st.stop()
-c1, c2, c3 = st.columns(3)
-c1.plotly_chart(charts.image(x[..., 0], title=label, height=300))
-c2.plotly_chart(charts.probabilities(sal["probs"], title=f"prediction {sal['prediction']} "
-                                                         f"({sal['confidence']:.0%})", height=300))
-c3.plotly_chart(charts.saliency(x, sal["map"], height=300))
-c3.caption("Saliency: how much each pixel changes the predicted class's score (gradient magnitude).")
 
-members = getattr(model, "members", None)
-if members:
-    st.caption(f"'{model.name}' is an ensemble of {len(members)} models; its saliency map averages their "
-               f"gradients. The filters and feature maps below are those of its first member, "
-               f"'{members[0].name}'.")
-layers = explain.conv_layers(model)
-if not layers:
-    st.info(f"'{model.name}' has no convolutional layers ({model.card.get('kind', model.backend)}), so there are "
-            "no filters or feature maps to show. The saliency map above works for every model.")
-else:
-    st.markdown("**Feature maps**: each conv block's output for this image, one tile per channel.")
-    maps = explain.feature_maps(model, x)
-    for col, layer in in_rows(maps):
-        h, w, c = layer["maps"].shape
-        col.plotly_chart(charts.image(explain.maps_grid(layer["maps"]), title=f"{layer['name']}: {c} maps, {h}x{w}",
-                                      colorscale="Viridis", height=380))
-    st.markdown("**Filters**: the learned kernels of every conv layer (red positive, blue negative). "
-                "For deeper layers, rows are input channels and columns output channels.")
-    filters = explain.conv_filters(model)
-    for col, f in in_rows(filters):
-        kh, kw, n_in, n_out = f["weights"].shape
-        col.plotly_chart(charts.signed_image(explain.filter_grid(f["weights"]),
-                                             title=f"{f['name']}: {n_out} filters of {kh}x{kw}x{n_in}", height=420))
+@st.fragment
+def look_inside() -> None:
+    """Saliency, feature maps and filters: the only part that needs the model itself (and TensorFlow)."""
+    st.subheader("Look inside")
+    x, label = _pick_input()
+    model = state.require_model("inspect")
+    try:
+        sal = explain.saliency(model, x)
+    except explain.ExplainError as exc:
+        st.info(f"No saliency map for this model: {exc}.")
+        return
+    c1, c2, c3 = st.columns(3)
+    c1.plotly_chart(charts.image(x[..., 0], title=f"The input: {label}", height=320))
+    c2.plotly_chart(charts.saliency_map(sal["map"], x, title=f"Saliency for '{sal['prediction']}'", height=320))
+    c3.plotly_chart(charts.probabilities(sal["probs"], title=f"Prediction {sal['prediction']} "
+                                                             f"({sal['confidence']:.0%})", height=320))
+    c2.caption(f"Bright pixels are those whose change moves the score of '{sal['prediction']}' most "
+               "(gradient magnitude, scaled to the brightest); the blue line is the digit's outline.")
+    members = getattr(model, "members", None)
+    if members:
+        st.caption(f"'{model.name}' is an ensemble of {len(members)} models; its saliency map averages their "
+                   f"gradients. The feature maps and filters below are those of its first member, "
+                   f"'{members[0].name}'.")
+    if not explain.conv_layers(model):
+        st.info(f"'{model.name}' has no convolutional layers ({model.card.get('kind', model.backend)}), so there "
+                "are no filters or feature maps to show. The saliency map above works for every model.")
+        return
+    feature_maps(model, x)
+    first_filters(model)
+
+
+def feature_maps(model, x: np.ndarray) -> None:
+    st.markdown("**Feature maps**: what each convolution layer passes on for this image, one tile per channel. "
+                f"Layers with many channels show their {DEEP_CHANNELS} most active; maps of 2x2 or smaller "
+                "are shown as bars of their mean activation.")
+    for col, layer in in_rows(explain.feature_maps(model, x)):
+        view = explain.layer_view(layer, DEEP_CHANNELS)
+        if view["kind"] == "bars":
+            col.plotly_chart(charts.bars(view["values"], [f"#{c}" for c in view["channels"]], view["title"],
+                                         value_title="mean activation"))
+        else:
+            col.plotly_chart(charts.image(explain.maps_grid(layer["maps"], channels=view["channels"]),
+                                          title=view["title"], colorscale="Viridis", height=380, showscale=True,
+                                          hover="share of the layer's strongest activation"))
+    st.caption("Colour: each activation as a share of the layer's strongest (0 dark, 1 yellow).")
+
+
+def first_filters(model) -> None:
+    first = explain.conv_filters(model)[0]
+    kh, kw, n_in, n_out = first["weights"].shape
+    st.markdown(f"**Filters of the first layer** ({first['title']}): the patterns it looks for in the pixels, "
+                "red where ink adds to a filter's response, blue where it subtracts.")
+    left, _ = st.columns(PER_ROW)
+    left.plotly_chart(charts.signed_image(explain.filter_grid(first["weights"]),
+                                          title=f"{first['title']}: all {n_out} filters", height=380))
+    deeper = len(explain.conv_layers(model)) - 1
+    if deeper:
+        st.caption(f"The {deeper} deeper layers' filters each mix many input maps (not pictures of pixels), "
+                   "so they are not drawn; their effect shows in the feature maps above.")
+
+
+look_inside()

@@ -172,3 +172,110 @@ def saliency(img: np.ndarray, heat: np.ndarray, height: int = 320) -> go.Figure:
     fig.update_yaxes(autorange="reversed", scaleanchor="x", visible=False)
     fig.update_xaxes(visible=False, constrain="domain")
     return _compact(fig, height)
+
+
+# --- live training curves: one metric per chart, two charts a row --------------------------------
+
+def fitted_range(values: list[float], x: list[float] | None = None, recent: float = 0.7,
+                 percent: bool = False) -> list[float] | None:
+    """A y range that fits the latest `recent` share of the run (by x), so early values do not flatten it.
+
+    The first batches' 10% accuracy or loss of 2.3 would otherwise fix the axis
+    for the whole run; they stay on the chart, off the top or bottom.
+    """
+    y = np.asarray(values, dtype=float)
+    if x is not None and len(x) == len(y) and len(y):
+        xs = np.asarray(x, dtype=float)
+        y = y[xs >= xs.min() + (1 - recent) * (xs.max() - xs.min())]
+    y = y[np.isfinite(y)]
+    if len(y) < 2:
+        return None
+    lo, hi = float(y.min()), float(y.max())
+    pad = max((hi - lo) * 0.08, 1e-3 if percent else 1e-4)
+    lo, hi = lo - pad, hi + pad
+    return [max(lo, 0.0), min(hi, 1.0 + pad / 2)] if percent else [max(lo, 0.0), hi]
+
+
+def curve(x: list[float], lines: dict[str, list[float]], title: str, percent: bool = False,
+          y_range: list[float] | None = None, height: int = 300, dashes: dict[str, str] | None = None,
+          raw: dict[str, list[float]] | None = None) -> go.Figure:
+    """One metric against epochs: a line per series (raw values faint behind smoothed ones, as TensorBoard)."""
+    fig = go.Figure()
+    for i, (name, y) in enumerate(lines.items()):
+        color = COLORS[i % len(COLORS)]
+        if raw and name in raw:
+            fig.add_trace(go.Scatter(x=x, y=raw[name], mode="lines", line=dict(color=color, width=1), opacity=0.25,
+                                     showlegend=False, hoverinfo="skip"))
+        fig.add_trace(go.Scatter(x=x, y=y, mode="lines" if len(x) > 30 else "lines+markers", name=name,
+                                 line=dict(color=color, dash=(dashes or {}).get(name, "solid"))))
+    fig.update_xaxes(title="epoch")
+    fig.update_yaxes(tickformat=".1%" if percent else None, range=y_range)
+    fig = _compact(fig, height, title)
+    fig.update_layout(margin=dict(t=60), legend=dict(y=1.0, yanchor="bottom"))
+    return fig
+
+
+def bars(values: np.ndarray, labels: list[str], title: str, height: int = 320, value_title: str = "") -> go.Figure:
+    """A value per labelled item (e.g. a tiny feature map's mean activation per channel)."""
+    fig = go.Figure(go.Bar(x=labels, y=np.asarray(values, dtype=float), marker_color="#4c78a8",
+                           hovertemplate="%{x}: %{y:.3f}<extra></extra>"))
+    fig.update_xaxes(type="category")
+    fig.update_yaxes(title=value_title)
+    return _compact(fig, height, title)
+
+
+def saliency_map(heat: np.ndarray, img: np.ndarray | None = None, title: str | None = None,
+                 height: int = 320) -> go.Figure:
+    """The saliency map on its own, with a colour scale; the digit's outline drawn over it, not hiding it."""
+    fig = go.Figure(go.Heatmap(z=np.asarray(heat).reshape(28, 28), colorscale="Hot", zmin=0, zmax=1,
+                               showscale=True, colorbar=dict(title="saliency", thickness=12),
+                               hovertemplate="row %{y}, col %{x}<br>saliency %{z:.2f}<extra></extra>"))
+    if img is not None:
+        fig.add_trace(go.Contour(z=np.asarray(img, dtype=float).reshape(28, 28), showscale=False,
+                                 contours=dict(start=0.5, end=0.5, size=1, coloring="none"),
+                                 line=dict(color="#4fc3f7", width=1.5), hoverinfo="skip", name="digit outline"))
+    fig.update_yaxes(autorange="reversed", scaleanchor="x", visible=False)
+    fig.update_xaxes(visible=False, constrain="domain")
+    fig.update_layout(plot_bgcolor="rgba(0,0,0,0)")
+    return _compact(fig, height, title)
+
+
+# --- comparing saved models ---------------------------------------------------------------------
+
+SCALES = ("error rate, log scale", "accuracy, top range", "accuracy, full range")
+
+
+def comparison(series: dict[str, dict[str, list[float]]], metric: str, title: str, scale: str = SCALES[0],
+               finals: dict[str, float] | None = None, height: int = 360) -> go.Figure:
+    """Models' accuracy curves overlaid, readable at the top.
+
+    scale: error rate (1 - accuracy) on a log axis, where 0.31% and 0.26% are
+    far apart; accuracy zoomed to the range after each model's first epoch; or
+    accuracy in full. finals: models without epochs (ensembles) drawn as a
+    dotted level line at their final accuracy.
+    """
+    error = scale == SCALES[0]
+    fig, later = go.Figure(), []
+    for i, (name, data) in enumerate(series.items()):
+        acc = np.asarray(data[metric], dtype=float)
+        later.extend(acc[1:] if len(acc) > 1 else acc)
+        y = np.clip(1 - acc, 1e-4, None) if error else acc
+        fig.add_trace(go.Scatter(x=data["epoch"], y=y, name=name, mode="lines+markers",
+                                 line=dict(color=COLORS[i % len(COLORS)]), customdata=acc,
+                                 hovertemplate=f"{name}<br>epoch %{{x}}: accuracy %{{customdata:.2%}}<extra></extra>"))
+    last_epoch = max((max(d["epoch"]) for d in series.values() if d["epoch"]), default=1)
+    for j, (name, acc) in enumerate((finals or {}).items(), start=len(series)):
+        later.append(acc)
+        y = max(1 - acc, 1e-4) if error else acc
+        fig.add_trace(go.Scatter(x=[1, max(last_epoch, 2)], y=[y, y], name=f"{name} (final)", mode="lines",
+                                 line=dict(color=COLORS[j % len(COLORS)], dash="dot", width=2),
+                                 hovertemplate=f"{name}: final test accuracy {acc:.2%}<extra></extra>"))
+    if error:
+        fig.update_yaxes(type="log", tickformat=".2%", title="error rate (log scale)")
+    else:
+        fig.update_yaxes(tickformat=".1%", title="accuracy",
+                         range=fitted_range(later, percent=True, recent=1.0) if scale == SCALES[1] else None)
+    fig.update_xaxes(title="epoch")
+    fig = _compact(fig, height, title)
+    fig.update_layout(margin=dict(t=60), legend=dict(y=1.0, yanchor="bottom"))
+    return fig

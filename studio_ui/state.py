@@ -11,6 +11,7 @@ from mnist_core.data import mnist as mnist_data
 
 from mnist_core import paths
 
+from mnist_core.analysis import predictions
 from mnist_core.models import loading, store
 from studio_ui import gate
 
@@ -18,6 +19,7 @@ ACTIVE = "active_model"
 WIDGET = "_active_model_widget"
 DEFAULT = "default"
 DRAW_KEY = "draw_input"  # the Draw page leaves its latest preprocessed 28x28 digit here for Inspect
+DRAW_DIGITS = "draw_digits"  # ... and every digit of a drawn number, left to right
 
 
 def model_names() -> list[str]:
@@ -142,11 +144,18 @@ def require_splits() -> mnist_data.Splits:
         st.stop()
 
 
-@st.cache_data(show_spinner="Predicting the 10,000 test images...", max_entries=6)
+@st.cache_data(show_spinner="Predicting the 10,000 test images (once per model)...", max_entries=6)
 def test_probs(root: str, name: str, modified: float) -> np.ndarray:
-    """The model's probabilities on the whole test set, computed once per saved model."""
-    return _load(root, name, modified).predict_proba(splits().x_test)
+    """The model's probabilities on the whole test set: from the file kept beside its card, else computed once."""
+    data = splits()
+    return predictions.test_probs(name, data.x_test, data.sha256, Path(root),
+                                  load=lambda: _load(root, name, modified))
 
 
 def active_test_probs(model: loading.LoadedModel) -> np.ndarray:
     return test_probs(str(paths.models_dir()), model.name, store.modified(model.name))
+
+
+def test_probs_of(name: str) -> np.ndarray:
+    """A saved model's test-set probabilities without loading it when they are kept beside its card."""
+    return test_probs(str(paths.models_dir()), name, store.modified(name))

@@ -112,6 +112,9 @@ def _block_outputs(net) -> list:
     return picked
 
 
+_PROBES: dict[int, tuple] = {}  # id(net) -> (net, the model reading its blocks): built once per loaded net
+
+
 def feature_maps(model, x: np.ndarray) -> list[dict]:
     """Every conv block's activations for one image: [{name, maps (h, w, channels)}]."""
     net = _net(model)
@@ -120,8 +123,13 @@ def feature_maps(model, x: np.ndarray) -> list[dict]:
         return []
     import keras
 
-    probe = keras.Model(_inputs(net), [end.output for _, end in picked])
-    outs = probe(_image(x), training=False)
+    probe = _PROBES.get(id(net))
+    if probe is None or probe[0] is not net:
+        probe = (net, keras.Model(_inputs(net), [end.output for _, end in picked]))
+        _PROBES[id(net)] = probe
+        while len(_PROBES) > 8:  # models replaced in the app: let the old ones go
+            _PROBES.pop(next(iter(_PROBES)))
+    outs = probe[1](_image(x), training=False)
     outs = outs if isinstance(outs, (list, tuple)) else [outs]
     titles = layer_titles(model)
     return [{"name": name, "title": titles.get(name, name), "maps": np.asarray(out)[0]}

@@ -7,9 +7,9 @@ def test_inspect_a_conv_model(store):
     at = open_page("inspect")
     body = texts(at)
     assert "Model **default** (lenet5)" in body
-    # confusion matrix, per-class bars, image, probabilities, saliency, 2 feature-map and 2 filter grids
-    assert len(at.get("plotly_chart")) == 9
-    assert "Feature maps" in body and "Filters" in body
+    # confusion matrix, per-class bars, image, saliency, probabilities, 2 feature-map grids, first-layer filters
+    assert len(at.get("plotly_chart")) == 8
+    assert "Feature maps" in body and "Filters of the first layer" in body
     per_class = at.dataframe[0].value
     assert list(per_class["digit"]) == list(range(10))
     assert at.image  # pair gallery and mistakes gallery
@@ -36,3 +36,39 @@ def test_inspect_a_model_without_convolutions(store):
     open_page("inspect", at)
     assert "has no convolutional layers" in texts(at)
     assert len(at.get("plotly_chart")) == 5  # saliency still works
+
+
+def _chart_titles(at) -> str:
+    return " ".join(str(getattr(c, "proto", "")) for c in at.get("plotly_chart"))
+
+
+def test_inspect_speaks_to_students(store):
+    at = open_page("inspect")
+    body, titles = texts(at), _chart_titles(at)
+    assert "conv 1: 6 filters 5x5" in titles and "conv 2: 16 filters 5x5" in titles  # not conv2d_7
+    assert "conv2d" not in body
+    assert "Saliency for" in titles and "The input: test image" in titles
+    mistakes = int(body.split(" mistakes out of ")[0].rsplit("**", 1)[-1].replace(",", "").split()[-1])
+    assert mistakes > 30 and f"showing 30 of {mistakes:,} mistakes" in body
+
+
+def test_predictions_are_kept_beside_the_card(store):
+    from mnist_core.analysis import predictions
+
+    assert not (store / "default" / predictions.FILE).exists()
+    open_page("inspect")
+    assert (store / "default" / predictions.FILE).is_file()
+
+
+def test_each_digit_of_a_drawn_number_can_be_explained(store):
+    import numpy as np
+
+    at = open_page()
+    digits = [np.zeros((28, 28, 1), np.float32), np.ones((28, 28, 1), np.float32) * 0.5]
+    at.session_state["draw_digits"] = digits
+    at.session_state["draw_input"] = digits[0]
+    open_page("inspect", at)
+    assert at.radio(key="insp_source").options == ["a test image", "digit 1 of your drawing",
+                                                   "digit 2 of your drawing"]
+    at.radio(key="insp_source").set_value("digit 2 of your drawing").run()
+    assert "digit 2 of your drawing" in _chart_titles(at)
