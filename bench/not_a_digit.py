@@ -139,10 +139,12 @@ def leave_one_kind_out(pos, neg, neg_kinds, val, nad) -> dict:
 
 def _item_share(part_rejected, owner, kinds, refused, kind=None) -> float:
     """An item counts as rejected when preprocessing found no digit or every part of it is rejected."""
+    from mnist_core.handwriting.not_a_digit import as_a_whole
+
     rejected = refused.copy()
     for i in range(len(kinds)):
-        parts = part_rejected[owner == i]
-        rejected[i] |= bool(len(parts)) and bool(parts.all())
+        parts = [r is not None for r in as_a_whole(["x" if p else None for p in part_rejected[owner == i]])]
+        rejected[i] |= bool(len(parts)) and all(parts)
     mask = kinds == kind if kind else np.ones(len(kinds), bool)
     return float(rejected[mask].mean())
 

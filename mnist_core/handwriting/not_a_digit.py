@@ -159,6 +159,18 @@ def check(x: np.ndarray) -> list:
             for r, s in zip(named, score)]
 
 
+MANY_MARKS = 4  # from this many separate parts, a drawing whose parts are mostly not digits is a pattern
+
+
+def as_a_whole(reasons: list) -> list:
+    """The parts of one drawing judged together: when at least half of MANY_MARKS or more parts are
+    not digits, it is a pattern of marks (scattered dots, hatching), not a number with a slip in it."""
+    refused = sum(r is not None for r in reasons)
+    if len(reasons) >= MANY_MARKS and 2 * refused >= len(reasons):
+        return [r or f"{REASON} (one of many separate marks: a pattern or texture, not a number)" for r in reasons]
+    return reasons
+
+
 def fit_head(pos: np.ndarray, neg: np.ndarray, hidden: int = 32, steps: int = 400, seed: int = 0) -> dict:
     """Train the head (full-batch Adam, weighted logistic loss, classes balanced) on features
     of digits (pos) and non-digits (neg). Small and quick: the trunk does the heavy lifting."""

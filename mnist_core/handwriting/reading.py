@@ -52,7 +52,7 @@ def read_image(model, image, reject: bool = True) -> dict:
     prepared = [render(a, group) for group in group_columns(a.comps, a.kept)]
     x = np.stack([p.x for p in prepared])
     probs = model.predict_proba(x)
-    reasons = rejections(x) if reject else [None] * len(x)
+    reasons = not_a_digit.as_a_whole(rejections(x)) if reject else [None] * len(x)
     digits = [_digit(p, box=q.box, reason=r) for p, q, r in zip(probs, prepared, reasons)]
     number, reason = _number(digits)
     return {"number": number, "reason": reason, "digits": digits, "prepared": prepared}
@@ -198,8 +198,8 @@ def _fill_predictions(model, rows: list, x: np.ndarray, probs: np.ndarray, parts
         if part is None:
             digits = [_digit(p, reason=reason)]
         else:
-            digits = [_digit(q, reason=r) for q, r in zip(part_probs[offset:offset + len(part)],
-                                                          part_reasons[offset:offset + len(part)])]
+            digits = [_digit(q, reason=r) for q, r in zip(part_probs[offset:offset + len(part)], not_a_digit.as_a_whole(
+                part_reasons[offset:offset + len(part)]))]
             offset += len(part)
         number, why = _number(digits)
         sure = [d for d in digits if d["prediction"] is not None]
