@@ -1,0 +1,46 @@
+"""The shapes generator: deterministic per seed, balanced, in MNIST form, cached faithfully."""
+
+import numpy as np
+import pytest
+
+from mnist_core.data import shapes
+
+
+def test_same_seed_same_drawings_other_seed_others():
+    x1, y1 = shapes.generate(2, seed=5)
+    x2, y2 = shapes.generate(2, seed=5)
+    x3, _ = shapes.generate(2, seed=6)
+    assert np.array_equal(x1, x2) and np.array_equal(y1, y2)
+    assert not np.array_equal(x1, x3)
+    assert shapes.checksum(x1, y1) == shapes.checksum(x2, y2) != shapes.checksum(x3, y1)
+
+
+def test_classes_balanced_and_in_mnist_form():
+    x, y = shapes.generate(3, seed=1)
+    assert x.shape == (3 * len(shapes.CLASSES), 28, 28, 1) and x.dtype == np.float32
+    assert np.bincount(y, minlength=len(shapes.CLASSES)).tolist() == [3] * len(shapes.CLASSES)
+    assert x.min() >= 0 and x.max() <= 1
+    assert all(img.max() > 0.9 for img in x)  # every drawing has ink
+    assert np.all(x[:, :2].max(axis=(1, 2, 3)) < 0.05) and np.all(x[:, -2:].max(axis=(1, 2, 3)) < 0.05)  # centred
+
+
+def test_required_classes_present():
+    assert {"ellipse", "rectangle", "triangle"} <= set(shapes.CLASSES) and len(shapes.CLASSES) >= 8
+
+
+def test_splits_cached_and_reloaded_identically(tmp_path):
+    sizes = {"train": 2, "validation": 1, "test": 1}
+    first = shapes.load_splits(sizes, cache=tmp_path)
+    assert len(list(tmp_path.glob("*.npz"))) == 3
+    again = shapes.load_splits(sizes, cache=tmp_path)
+    assert np.array_equal(first.x_train, again.x_train) and first.sha256 == again.sha256
+    assert len(first.x_test) == len(shapes.CLASSES) and first.x_train.shape[1:] == (28, 28, 1)
+    assert not np.array_equal(first.x_val, first.x_test[:len(first.x_val)])  # splits come from different seeds
+
+
+def test_broken_cache_file_is_regenerated(tmp_path):
+    sizes = {"train": 1, "validation": 1, "test": 1}
+    good = shapes.load_splits(sizes, cache=tmp_path)
+    for f in tmp_path.glob("*.npz"):
+        f.write_bytes(b"not an npz")
+    assert shapes.load_splits(sizes, cache=tmp_path).sha256 == good.sha256
