@@ -33,32 +33,66 @@ rows = leaderboard.rows(cards)
 table = pd.DataFrame(rows)
 broken = table[table["error"].notna()] if "error" in table else table.iloc[0:0]
 good = table[table["error"].isna()] if "error" in table else table
-st.dataframe(
-    good[[c for c in leaderboard.COLUMNS if c in good]], hide_index=True, key="models_table",
-    column_config={
-        "test_accuracy": st.column_config.NumberColumn("test accuracy", format="percent"),
-        "test_loss": st.column_config.NumberColumn("test loss", format="%.4f"),
-        "params": st.column_config.NumberColumn("parameters", format="localized"),
-        "train_seconds": st.column_config.NumberColumn("training s", format="%.1f"),
-        "inference_ms": st.column_config.NumberColumn("ms / image", format="%.2f",
-                                                      help="Median time to classify one image."),
-        "train_size": st.column_config.NumberColumn("train images", format="localized"),
-    })
+by_name = {c["name"]: c for c in cards}
+# The columns that fit the page's width; the rest are one click away.
+SHORT = ("name", "kind", "test_accuracy", "params", "train_seconds", "inference_ms", "epochs")
+COLUMN_CONFIG = {
+    "name": st.column_config.TextColumn("name", width="medium"),
+    "kind": st.column_config.TextColumn("kind", width="small"),
+    "test_accuracy": st.column_config.NumberColumn("test acc.", format="%.2f%%", width="small"),
+    "test_loss": st.column_config.NumberColumn("test loss", format="%.4f"),
+    "params": st.column_config.NumberColumn("params", format="compact", width="small"),
+    "train_seconds": st.column_config.NumberColumn("train s", format="%.0f", width="small"),
+    "inference_ms": st.column_config.NumberColumn("ms/img", format="%.2f", width="small",
+                                                  help="Median time to classify one image."),
+    "epochs": st.column_config.NumberColumn("epochs", width="small"),
+    "train_size": st.column_config.NumberColumn("train images", format="localized"),
+}
+
+
+def _shown(frame: pd.DataFrame, columns) -> pd.DataFrame:
+    frame = frame[[c for c in columns if c in frame]].copy()
+    if "test_accuracy" in frame:
+        frame["test_accuracy"] = frame["test_accuracy"] * 100  # '99.71%' with two decimals
+    return frame
+
+
+st.dataframe(_shown(good, SHORT), hide_index=True, key="models_table", width="stretch", column_config=COLUMN_CONFIG)
+notes = [f"**{n}**: {by_name[n]['stopped_early']['note']}" for n in good["name"]
+         if isinstance(by_name.get(n, {}).get("stopped_early"), dict)]
+if notes:
+    st.caption("Stopped early and kept: " + "; ".join(notes) + ".")
+with st.expander("All columns"):
+    st.dataframe(_shown(good, leaderboard.COLUMNS), hide_index=True, width="stretch", column_config=COLUMN_CONFIG)
 for _, bad in broken.iterrows():
     st.warning(f"Model '{bad['name']}' cannot be read: {bad['error']}. Delete it below.")
 
 st.subheader("Learning curves")
 names = list(good["name"])
 chosen = st.multiselect("Models to compare", names, default=names[:3], key="models_compare")
-by_name = {c["name"]: c for c in cards}
 series = {n: leaderboard.curves(by_name[n]) for n in chosen}
 if chosen:
-    split = st.segmented_control("Curves", ["validation", "train"], default="validation", key="models_split") \
+    c1, c2 = st.columns([1, 2])
+    split = c1.segmented_control("Curves", ["validation", "train"], default="validation", key="models_split") \
         or "validation"
+    scale = c2.segmented_control("Scale", charts.SCALES, default=charts.SCALES[0], key="models_scale") \
+        or charts.SCALES[0]
     prefix = "val_" if split == "validation" else ""
+    curves = {n: c for n, c in series.items() if c["epoch"]}
+    # No epochs (an ensemble averages trained models): a level line at its final test accuracy.
+    finals = {n: by_name[n]["test_accuracy"] for n, c in series.items()
+              if not c["epoch"] and by_name[n].get("test_accuracy") is not None}
     left, right = st.columns(2)
-    left.plotly_chart(charts.metric_lines(series, "epoch", prefix + "accuracy", f"{split} accuracy", percent=True))
-    right.plotly_chart(charts.metric_lines(series, "epoch", prefix + "loss", f"{split} loss"))
+    left.plotly_chart(charts.comparison(curves, prefix + "accuracy", f"{split} accuracy by epoch", scale, finals),
+                      key="models_acc_chart")
+    right.plotly_chart(charts.metric_lines(curves, "epoch", prefix + "loss", f"{split} loss"), key="models_loss_chart")
+    if finals:
+        st.caption(f"Dotted: {', '.join(finals)} — " + ("an ensemble" if len(finals) == 1 else "ensembles")
+                   + " averaging trained models, with no epochs of its own, drawn at its final **test** "
+                   "accuracy for reference (the curves are per-epoch " + split + " accuracy).")
+    if scale == charts.SCALES[0]:
+        st.caption("Error rate = 1 - accuracy, on a log scale: 0.31% and 0.26% lie as far apart as 31% and 26%, "
+                   "so the first epochs no longer flatten the rest.")
 else:
     st.caption("Choose one or more models to overlay their per-epoch curves.")
 exports.report_button("models_report", [(c.get("name"), c.get("created"), c.get("exports")) for c in cards],

@@ -193,7 +193,7 @@ def fitted_range(values: list[float], x: list[float] | None = None, recent: floa
     lo, hi = float(y.min()), float(y.max())
     pad = max((hi - lo) * 0.08, 1e-3 if percent else 1e-4)
     lo, hi = lo - pad, hi + pad
-    return [max(lo, 0.0), min(hi, 1.0 + pad / 2)] if percent else [max(lo, 0.0), hi]
+    return [max(lo, 0.0), min(hi, 1.002)] if percent else [max(lo, 0.0), hi]
 
 
 def curve(x: list[float], lines: dict[str, list[float]], title: str, percent: bool = False,

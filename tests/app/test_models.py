@@ -11,7 +11,9 @@ def test_models_are_listed_with_curves_and_downloads(store):
     at = open_page("models")
     table = at.dataframe[0].value
     assert list(table["name"]) == sorted(table["name"], key=lambda n: -table.set_index("name").loc[n, "test_accuracy"])
-    assert {"test_accuracy", "params", "inference_ms", "augment", "created"} <= set(table.columns)
+    assert {"test_accuracy", "params", "inference_ms"} <= set(table.columns)
+    assert len(table.columns) <= 7  # the table fits the page; the rest are under "All columns"
+    assert {"augment", "created", "test_loss"} <= set(at.dataframe[1].value.columns)
     assert at.multiselect(key="models_compare").value == list(table["name"])
     assert len(at.get("plotly_chart")) == 2
     assert {b.label for b in at.download_button} == {"Download model file", "Download model card (JSON)"}
@@ -53,3 +55,26 @@ def test_many_models(store):
     assert len(at.dataframe[0].value) == 27
     assert len(at.multiselect(key="models_compare").value) == 3
     open_page(None, at)
+
+
+def test_comparison_reads_at_the_top_and_draws_ensembles(store):
+    store_mod.save("duo", None, {"backend": "ensemble", "kind": "ensemble", "members": ["default", "flat"],
+                                 "test_accuracy": 0.995})
+    at = open_page("models")
+    assert at.multiselect(key="models_compare").value[0] == "duo"  # the best, chosen first
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert spec["layout"]["yaxis"]["type"] == "log"  # error rate on a log axis by default
+    assert "duo (final)" in [t.get("name") for t in spec["data"]]
+    assert "Dotted: duo" in texts(at) and "log scale" in texts(at)
+    at.segmented_control(key="models_scale").set_value("accuracy, top range").run()
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    low, high = spec["layout"]["yaxis"]["range"]
+    assert low > 0.3 and high <= 1.01 and "duo (final)" in [t.get("name") for t in spec["data"]]
+
+
+def test_a_model_stopped_early_says_so(store):
+    card = json.loads((store / "flat" / "card.json").read_text())
+    card["stopped_early"] = {"epoch": 1, "epochs": 3, "note": "stopped early at epoch 1 of 3 at the user's request"}
+    (store / "flat" / "card.json").write_text(json.dumps(card))
+    at = open_page("models")
+    assert "**flat**: stopped early at epoch 1 of 3" in texts(at)
