@@ -113,8 +113,9 @@ def live_runs() -> None:
     if not active:
         st.caption("No runs in progress.")
         return
+    smoothing = st.session_state.get("tr_smoothing", 0.6)
     for view in runs_panel.views(active):
-        runs_panel.live_panel(view, charts_on=len(active) <= MAX_LIVE_CHARTS)
+        runs_panel.live_panel(view, charts_on=len(active) <= MAX_LIVE_CHARTS, smoothing=smoothing)
 
 
 st.subheader("Running")
@@ -123,16 +124,23 @@ try:
                "later runs wait in line, in the order they were started, here or with `python -m mnist_core train`.")
 except queue.QueueError as exc:
     st.error(str(exc))
+smoothing = runs_panel.smoothing_control()
 live_runs()
 
-finished = [r for r in runs_panel.list_runs() if r.status().get("state") not in rundir.ACTIVE]
+# Finished runs' summaries and views are read once and kept until their files change (runview),
+# so a page with a hundred finished runs costs a few stats per run, not a hundred event logs.
+all_runs = runs_panel.list_runs()
+summaries = runs_panel.summaries(all_runs)
+finished = [r for r, s in zip(all_runs, summaries) if s.get("state") not in rundir.ACTIVE]
+finished_summaries = [s for s in summaries if s.get("state") not in rundir.ACTIVE]
 st.subheader("Finished")
 if not finished:
     st.caption("Finished, failed and cancelled runs will be listed here.")
 for i, view in enumerate(runs_panel.views(finished[:RECENT_FINISHED])):
     recent = view["ended"] is not None and time.time() - float(view["ended"]) < 120
-    runs_panel.finished_panel(view, expanded=(i == 0 and recent) or view["id"] == st.session_state.get("tr_last_run"))
+    runs_panel.finished_panel(view, expanded=(i == 0 and recent) or view["id"] == st.session_state.get("tr_last_run"),
+                              smoothing=smoothing)
 if finished:
     with st.expander(f"All {len(finished)} finished runs"):
-        st.dataframe(runs_panel.runs_table([r.summary() for r in finished]), hide_index=True, column_config={
+        st.dataframe(runs_panel.runs_table(finished_summaries), hide_index=True, column_config={
             "test accuracy": st.column_config.NumberColumn(format="percent")})

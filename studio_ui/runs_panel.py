@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import time
 
 import pandas as pd
@@ -13,6 +14,7 @@ from mnist_core.models import zoo
 from studio_ui import charts
 
 POLL_S = 1.5
+MAX_POINTS = 1500  # per line on a chart
 KERAS_KINDS = {name for name, spec in zoo.MODELS.items() if spec.backend == "keras"}
 STATE_ICONS = {"queued": ":material/hourglass_top:", "running": ":material/sync:",
                "completed": ":material/check_circle:", "cancelled": ":material/block:",
@@ -28,16 +30,18 @@ def list_runs() -> list[rundir.RunDir]:
 
 
 def active_runs() -> list[rundir.RunDir]:
-    """Runs in line or running, after starting any queued run that has a free place.
+    """Runs in line or running, oldest first, after starting any queued run that has a free place.
 
     The queue lives in the runs folder, so this poll is also what starts runs
-    queued before a dashboard restart.
+    queued before a dashboard restart. The order is by creation and never
+    changes while they run, so a button stays under the run it belongs to.
     """
     try:
         queue.dispatch()
     except (queue.QueueError, OSError) as exc:
         st.error(f"The run queue cannot start waiting runs: {exc}")
-    return [r for r in list_runs() if r.status().get("state") in rundir.ACTIVE]
+    active = [r for r in list_runs() if r.status().get("state") in rundir.ACTIVE]
+    return list(reversed(active))  # list_runs is newest first, by creation
 
 
 def _title(view: dict) -> str:
@@ -46,44 +50,106 @@ def _title(view: dict) -> str:
     return f"{icon} **{name}** · {view['model']} · run `{view['id']}`"
 
 
-def live_panel(view: dict, charts_on: bool = True) -> None:
-    """An active run: progress, live charts and a Cancel button."""
+def smoothing_control(key: str = "tr_smoothing") -> float:
+    """TensorBoard's smoothing slider for the per-batch curves (the faint line is the raw one)."""
+    return st.slider("Smoothing of the per-batch curves", 0.0, 0.99, 0.6, 0.01, key=key,
+                     help="An exponential moving average, as in TensorBoard: 0 shows the raw values, "
+                          "0.99 smooths most. The raw curve stays faint behind.")
+
+
+def _thin(series: dict, limit: int = MAX_POINTS) -> dict:
+    """At most `limit` points a line: a long run logs thousands and the browser would draw every one."""
+    n = len(series["x"])
+    if n <= limit:
+        return series
+    step = -(-n // limit)
+    return {k: v[::step] if isinstance(v, list) else v for k, v in series.items()}
+
+
+def batch_charts(view: dict, smoothing: float, key: str) -> None:
+    """Per-batch loss and accuracy, one chart each, two a row; the axis fits the latest part of the run."""
+    batches = view["batches"]
+    if not batches["x"]:
+        st.caption("Per-batch loss and accuracy appear here once the first batch is done.")
+        return
+    left, right = st.columns(2)
+    for col, metric, percent in ((left, "loss", False), (right, "accuracy", True)):
+        raw = batches[metric]
+        smooth = runview.smooth(raw, smoothing) if smoothing else raw
+        thin = _thin({"x": batches["x"], "raw": raw, "smooth": smooth})
+        col.plotly_chart(charts.curve(thin["x"], {f"{metric} per batch": thin["smooth"]}, f"{metric} per batch",
+                                      percent=percent, y_range=charts.fitted_range(smooth, batches["x"],
+                                                                                   percent=percent),
+                                      raw={f"{metric} per batch": thin["raw"]} if smoothing else None),
+                         key=f"{key}-batch-{metric}")
+    if view["config"].get("model") in KERAS_KINDS:
+        st.caption("Keras reports each batch as the running mean over the epoch so far. The axis fits the "
+                   "latest 70% of the run; earlier points run off the chart (drag to zoom, double-click to reset).")
+
+
+def epoch_charts(view: dict, key: str) -> None:
+    """Train and validation loss and accuracy per epoch, one chart each, two a row."""
+    epochs = view["epoch_metrics"]
+    if not epochs["epoch"]:
+        st.caption("Train and validation curves appear here after the first epoch.")
+        return
+    left, right = st.columns(2)
+    for col, metric, percent in ((left, "loss", False), (right, "accuracy", True)):
+        lines = {"train": epochs[metric], "validation": epochs["val_" + metric]}
+        lines = {k: v for k, v in lines.items() if any(not math.isnan(x) for x in v)}
+        col.plotly_chart(charts.curve(epochs["epoch"], lines, f"{metric} per epoch", percent=percent,
+                                      y_range=charts.fitted_range([x for v in lines.values() for x in v],
+                                                                  percent=percent, recent=1.0)
+                                      if len(epochs["epoch"]) > 2 else None,
+                                      dashes={"validation": "dash"}), key=f"{key}-epoch-{metric}")
+
+
+def live_panel(view: dict, charts_on: bool = True, smoothing: float = 0.6) -> None:
+    """An active run: progress, live charts, Cancel and Stop and keep."""
     with st.container(border=True, key=f"run-{view['id']}"):
-        head, button = st.columns([5, 1], vertical_alignment="center")
+        head, keep_col, cancel_col = st.columns([4, 1, 1], vertical_alignment="center")
         head.markdown(_title(view))
         run = rundir.RunDir(rundir.paths.runs_dir() / view["id"])
-        if button.button("Cancel", key=f"cancel-{view['id']}", icon=":material/stop_circle:",
-                         disabled=run.stop_requested(), width="stretch"):
+        stopping = run.stop_requested() or run.keep_requested()
+        started = view["state"] == "running"
+        if keep_col.button("Stop and keep", key=f"keep-{view['id']}", icon=":material/save:",
+                           disabled=stopping or not started, width="stretch",
+                           help="Stop after the current epoch and save the model as it stands."):
+            run.request_stop(keep=True)
+            st.toast(f"Run {view['id']} stops after this epoch and saves its model.")
+        if cancel_col.button("Cancel", key=f"cancel-{view['id']}", icon=":material/stop_circle:",
+                             disabled=run.stop_requested(), width="stretch",
+                             help="Stop at the next batch; nothing is saved."):
             run.request_stop()
             queue.dispatch()  # a run still in line is cancelled at once
             st.toast(f"Asked run {view['id']} to stop at its next batch.")
-        text = view["headline"] + (" · stopping..." if run.stop_requested() else "")
+        text = view["headline"]
+        if view.get("images_per_s"):
+            text += f" · {view['images_per_s']:,.0f} images/s"
+        if run.stop_requested():
+            text += " · cancelling..."
+        elif run.keep_requested():
+            text += " · stopping after this epoch, the model will be saved"
         st.progress(view["progress"], text=text)
-        if not charts_on:
-            return
-        left, right = st.columns(2)
-        if view["batches"]["x"]:
-            left.plotly_chart(charts.batch_curves(view["batches"]), key=f"batch-{view['id']}")
-            if view["config"].get("model") in KERAS_KINDS:
-                left.caption("Keras reports each batch as the running mean over the epoch so far.")
-        else:
-            left.caption("Per-batch loss and accuracy appear here once the first batch is done.")
-        if view["epoch_metrics"]["epoch"]:
-            right.plotly_chart(charts.train_vs_val(view["epoch_metrics"]), key=f"epoch-{view['id']}")
-        else:
-            right.caption("Train and validation curves appear here after the first epoch.")
+        if charts_on:
+            batch_charts(view, smoothing, f"live-{view['id']}")
+            epoch_charts(view, f"live-{view['id']}")
 
 
-def finished_panel(view: dict, expanded: bool = False) -> None:
-    """A finished run: result or reason, final curves, link to the model."""
+def finished_panel(view: dict, expanded: bool = False, smoothing: float = 0.6) -> None:
+    """A finished run: result or reason, its batch and epoch curves (on demand), link to the model."""
     with st.expander(f"{_title(view)} · {view['headline']}", expanded=expanded):
         state = view["state"]
         if state == "completed":
             cols = st.columns(3)
             acc = view["test_accuracy"]
             cols[0].metric("Test accuracy", f"{acc:.2%}" if acc is not None else "?")
-            cols[1].metric("Epochs", view["epochs_done"])
+            early = view.get("stopped_early")
+            cols[1].metric("Epochs", f"{early['epoch']} of {early['epochs']}" if early else view["epochs_done"])
             cols[2].metric("Train images", f"{view['train_size']:,}" if view["train_size"] else "?")
+            if early:
+                st.info(f"Stopped early at epoch {early['epoch']} of {early['epochs']} at the user's request; "
+                        "the model was saved as it stood.")
             if view["saved"] and view["name"]:
                 st.page_link("pages/inspect.py", label=f"Inspect model '{view['name']}'",
                              icon=":material/troubleshoot:", query_params={"model": view["name"]})
@@ -95,8 +161,12 @@ def finished_panel(view: dict, expanded: bool = False) -> None:
             if tail:
                 st.caption("Last lines of the run's log:")
                 st.code(tail, language="text")
-        if view["epoch_metrics"]["epoch"]:
-            st.plotly_chart(charts.train_vs_val(view["epoch_metrics"]), key=f"final-{view['id']}")
+        if not (view["batches"]["x"] or view["epoch_metrics"]["epoch"]):
+            return
+        # Drawn on demand: a page listing many finished runs must not build four charts for each.
+        if st.toggle("Show its curves", value=expanded, key=f"curves-{view['id']}"):
+            batch_charts(view, smoothing, f"final-{view['id']}")
+            epoch_charts(view, f"final-{view['id']}")
 
 
 def runs_table(summaries: list[dict]) -> pd.DataFrame:
@@ -109,6 +179,11 @@ def runs_table(summaries: list[dict]) -> pd.DataFrame:
         "epochs": s["epochs"], "test accuracy": s["test_accuracy"], "error": s["error"],
         "started": when(s["started"]), "ended": when(s["ended"]),
     } for s in summaries])
+
+
+def summaries(run_dirs: list[rundir.RunDir]) -> list[dict]:
+    """RunDir.summary() of each run; a finished run's is read once and kept (runview.summary)."""
+    return [runview.summary(r) for r in run_dirs]
 
 
 def views(run_dirs: list[rundir.RunDir]) -> list[dict]:

@@ -122,11 +122,35 @@ def headline(view: dict) -> str:
 
 
 def _stamp(run: RunDir) -> tuple | None:
-    try:
-        files = [(run.path / f).stat() for f in ("status.json", "events.jsonl")]
-    except OSError:
-        return None
-    return tuple((s.st_mtime_ns, s.st_size) for s in files)
+    """What a run's view depends on, from two stats; None while it has no status."""
+    out = []
+    for name in ("status.json", "events.jsonl"):
+        try:
+            st = (run.path / name).stat()
+        except FileNotFoundError:
+            if name == "status.json":
+                return None
+            out.append((0, 0))  # a run cancelled in line never logged an event
+            continue
+        except OSError:
+            return None
+        out.append((st.st_mtime_ns, st.st_size))
+    return tuple(out)
+
+
+_SUMMARIES: dict[str, tuple[tuple, dict]] = {}
+
+
+def summary(run: RunDir) -> dict:
+    """run.summary(), kept for a finished run until its files change (the Train page's table of all runs)."""
+    stamp, key = _stamp(run), str(run.path)
+    cached = _SUMMARIES.get(key)
+    if cached and stamp and cached[0] == stamp:
+        return cached[1]
+    out = run.summary()
+    if stamp and out.get("state") not in ACTIVE:
+        _SUMMARIES[key] = (stamp, out)
+    return out
 
 
 _FINISHED: dict[str, tuple[tuple, dict]] = {}  # run path -> (files' stamp, view): a finished run changes no more

@@ -81,3 +81,68 @@ def test_failed_and_cancelled_runs_say_why(store):
     assert any("could not load MNIST" in e.value for e in at.error)
     assert any("Cancelled" in w.value for w in at.warning)
     assert any("could not load MNIST" in c.value for c in at.code)
+
+
+def _fake_run(name: str, state: str = "running", batches: int = 40, **status):
+    """A run directory as a training process leaves it: plan, batch and epoch events, a status."""
+    import os
+
+    from mnist_core.training.config import TrainConfig
+
+    run = rundir.RunDir.create(TrainConfig.for_model("lenet5", epochs=3, name=name))
+    run.append_event("plan", epochs=3, steps_per_epoch=20, train_size=1000, params=1)
+    now = time.time()
+    for g in range(1, batches + 1):
+        epoch, step = (g - 1) // 20 + 1, (g - 1) % 20 + 1
+        run.append_event("batch", epoch=epoch, step=step, global_step=g, loss=2.0 / g, accuracy=1 - 0.9 / g,
+                         elapsed=float(g))
+        if step == 20:
+            run.append_event("epoch", epoch=epoch, loss=0.5, accuracy=0.9, val_loss=0.4, val_accuracy=0.92)
+    fields = {"pid": os.getpid(), "started": now, "epoch": 2, "step": 20, "steps": 20, "progress": 0.6} \
+        if state == "running" else {}
+    run.write_status(state, **{**fields, **status})
+    return run
+
+
+def test_running_list_is_in_start_order_with_two_stop_buttons(store):
+    first = _fake_run("first-run")
+    time.sleep(0.05)
+    second = _fake_run("second-run")
+    at = open_page("train")
+    for i in range(4):  # either run may write its status last before a poll; the order must not follow
+        (first if i % 2 else second).heartbeat(step=5 + i)
+        at.run()
+        keep = [b.key for b in at.button if b.key and b.key.startswith("keep-")]
+        assert keep == [f"keep-{first.id}", f"keep-{second.id}"]
+    assert "ETA" in texts(at) or any("ETA" in p.text for p in at.get("progress"))
+    # two charts a row: batch loss and accuracy, epoch loss and accuracy, for each run
+    assert len(at.get("plotly_chart")) == 8  # batch loss, batch accuracy, epoch loss, epoch accuracy, each run
+    at.button(key=f"keep-{second.id}").click().run()
+    assert second.keep_requested() and not second.stop_requested()
+    assert not first.keep_requested() and not first.stop_requested()
+    assert any("will be saved" in p.text for p in at.get("progress"))
+
+
+def test_finished_runs_keep_their_batch_curves_and_say_stopped_early(store):
+    early = {"epoch": 2, "epochs": 3, "note": "stopped early at epoch 2 of 3 at the user's request"}
+    run = _fake_run("kept-run", state="completed", test_accuracy=0.97, ended=time.time(), stopped_early=early)
+    at = open_page("train")
+    assert any("stopped early at epoch 2 of 3, model kept" in e.label for e in at.expander)
+    assert at.toggle(key=f"curves-{run.id}").value is True  # the run just ended: its curves are shown
+    titles = " ".join(str(c.proto.spec) for c in at.get("plotly_chart"))
+    assert "loss per batch" in titles and "accuracy per batch" in titles and "accuracy per epoch" in titles
+    at.toggle(key=f"curves-{run.id}").set_value(False).run()
+    assert not at.get("plotly_chart")
+
+
+def test_smoothing_control_smooths_the_batch_curves(store):
+    import json
+
+    _fake_run("smooth-run", state="completed", test_accuracy=0.9, ended=time.time())
+    at = open_page("train")
+    at.slider(key="tr_smoothing").set_value(0.0).run()
+    raw = json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
+    at.slider(key="tr_smoothing").set_value(0.9).run()
+    smoothed = json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
+    assert len(raw) == 1 and len(smoothed) == 2  # with smoothing, the raw line stays faint behind
+    assert smoothed[1]["y"] != raw[0]["y"]
