@@ -204,3 +204,19 @@ def test_two_node_cluster_runs_trials_on_both_nodes(runs_root, store_root, tmp_p
         assert sorted(store.list_names()) == sorted(result["saved"])
     finally:
         _ray("stop", env=env)
+
+
+def test_train_seeds_keeps_every_seed_and_their_ensemble(runs_root, store_root):
+    env = {**os.environ, "MNIST_STUDIO_RUNS": str(runs_root), "MNIST_STUDIO_MODELS": str(store_root)}
+    out = subprocess.run([sys.executable, "-m", "mnist_core", "train", "--model", "numpy_softmax", "--epochs", "1",
+                          "--train-subset", "200", "--seeds", "0-2", "--ensemble", "seeds", "--concurrent", "2",
+                          "--json"], env=env, cwd=REPO, capture_output=True, text=True, timeout=240)
+    assert out.returncode == 0, out.stderr[-3000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert sorted(t["params"]["seed"] for t in result["trials"]) == [0, 1, 2]
+    assert len(result["saved"]) == 3 and result["ensemble"] == "seeds"
+    assert sorted(store.read_card("seeds")["members"]) == sorted(result["saved"])
+    assert sorted(store.read_card(n)["config"]["seed"] for n in result["saved"]) == [0, 1, 2]
+    listing = subprocess.run([sys.executable, "-m", "mnist_core", "sweeps", "--json"], env=env, cwd=REPO,
+                             capture_output=True, text=True, timeout=60)
+    assert json.loads(listing.stdout)[0]["sweep_id"] == result["sweep_id"]
