@@ -11,7 +11,7 @@ from pathlib import Path
 from mnist_core.cli.common import UserError
 from mnist_core.models import zoo
 from mnist_core.training import queue, rundir
-from mnist_core.training.config import OPTIMIZERS, SCHEDULES, TrainConfig
+from mnist_core.training.config import OPTIMIZERS, SCHEDULES, TASKS, TrainConfig
 from mnist_core.training.observers import Progress
 
 
@@ -50,6 +50,7 @@ def _config_from_args(args) -> TrainConfig:
                      seed=args.seed, name=args.name, optimizer=args.optimizer, schedule=args.schedule,
                      train_subset=args.train_subset)
     config = TrainConfig.for_model(args.model, **overrides)
+    config.task = args.task or "digits"
     config.augment = config.augment or args.augment
     config.batch_norm = config.batch_norm or args.batch_norm
     return config.validate()
@@ -109,7 +110,7 @@ def _train_and_report(config: TrainConfig, run: rundir.RunDir, args) -> int:
             raise
         print(f"error: {rundir.failure_reason(exc)}", file=sys.stderr)
         return 1
-    summary = {"name": card["name"], "model": card["kind"], "test_accuracy": card["test_accuracy"],
+    summary = {"name": card["name"], "model": card["kind"], "task": card.get("task", "digits"), "test_accuracy": card["test_accuracy"],
                "test_loss": card["test_loss"], "train_seconds": card["train_seconds"],
                "epochs": card["epochs_trained"], "params": card["params"], "run_dir": str(run.path)}
     if args.json:
@@ -154,6 +155,8 @@ def cmd_stop(args) -> int:
 def register(sub) -> None:
     p = sub.add_parser("train", help="train a zoo model and save it to models/")
     p.add_argument("--model", choices=list(zoo.MODELS), help="model kind")
+    p.add_argument("--task", choices=TASKS, help="what the model reads: digits (MNIST, default) or shapes "
+                   "(generated hand-drawn shapes)")
     p.add_argument("--epochs", type=int)
     p.add_argument("--batch-size", type=int)
     p.add_argument("--lr", type=float)

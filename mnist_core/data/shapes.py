@@ -37,7 +37,21 @@ from mnist_core import paths
 GENERATOR_VERSION = 1
 CLASSES = ("ellipse", "rectangle", "triangle", "star", "line", "arrow", "heart", "cross", "pentagon")
 SPLIT_SEEDS = {"train": 1301, "validation": 1302, "test": 1303}
-SPLIT_SIZES = {"train": 1000, "validation": 150, "test": 300}  # drawings per class
+SPLIT_SIZES = {"train": 700, "validation": 100, "test": 200}  # drawings per class
+
+
+def sizes_from_env() -> dict:
+    """MNIST_STUDIO_SHAPES_SIZES="train=20,validation=5,test=5": smaller splits for tests and quick trials."""
+    text = os.environ.get("MNIST_STUDIO_SHAPES_SIZES", "").strip()
+    if not text:
+        return {}
+    try:
+        sizes = {k.strip(): int(v) for k, v in (part.split("=") for part in text.split(","))}
+    except ValueError:
+        raise ValueError(f"MNIST_STUDIO_SHAPES_SIZES must look like 'train=20,validation=5,test=5', got {text!r}") from None
+    if not set(sizes) <= set(SPLIT_SIZES) or min(sizes.values()) < 1:
+        raise ValueError(f"MNIST_STUDIO_SHAPES_SIZES: splits are {', '.join(SPLIT_SIZES)}, each at least 1; got {text!r}")
+    return sizes
 
 
 def cache_dir() -> Path:
@@ -316,15 +330,19 @@ def drawing(cls: str, seed: int, index: int) -> np.ndarray:
     raise RuntimeError(f"no usable drawing of {cls} for seed {seed}, index {index}")
 
 
-def generate(per_class: int, seed: int, classes=CLASSES) -> tuple:
-    """(x (N, 28, 28, 1) float32 in [0, 1], y (N,) int32): per_class drawings of each class, classes interleaved."""
-    xs, ys = [], []
-    for i in range(per_class):
-        for k, cls in enumerate(classes):
-            xs.append(drawing(cls, seed, i))
-            ys.append(CLASSES.index(cls))
+def generate(per_class: int, seed: int, classes=CLASSES, workers: int = 1) -> tuple:
+    """(x (N, 28, 28, 1) float32 in [0, 1], y (N,) int32): per_class drawings of each class, classes interleaved.
+    With workers > 1 the drawings are made in that many processes (the same drawings: each has its own seed)."""
+    jobs = [(cls, seed, i) for i in range(per_class) for cls in classes]
+    if workers > 1 and len(jobs) >= 200:
+        import multiprocessing
+
+        with multiprocessing.get_context("spawn").Pool(workers) as pool:
+            xs = pool.starmap(drawing, jobs, chunksize=64)
+    else:
+        xs = [drawing(*job) for job in jobs]
     x = np.stack(xs)[..., None].astype(np.float32) if xs else np.zeros((0, 28, 28, 1), np.float32)
-    return x, np.asarray(ys, np.int32)
+    return x, np.asarray([CLASSES.index(cls) for cls, _, _ in jobs], np.int32)
 
 
 def checksum(*arrays) -> str:
@@ -353,7 +371,7 @@ class ShapeSplits:
 
 def load_splits(sizes: dict | None = None, cache: Path | None = None) -> ShapeSplits:
     """The fixed train/validation/test splits (drawings per class in `sizes`), cached on disk as .npz."""
-    sizes = {**SPLIT_SIZES, **(sizes or {})}
+    sizes = {**SPLIT_SIZES, **(sizes_from_env() if sizes is None else sizes)}
     parts = {}
     for split in ("train", "validation", "test"):
         parts[split] = _cached(split, int(sizes[split]), cache if cache is not None else cache_dir())
@@ -369,7 +387,7 @@ def _cached(split: str, per_class: int, folder: Path) -> tuple:
                 return z["x"].astype(np.float32) / 255, z["y"]
         except (OSError, ValueError, KeyError):
             pass  # a broken cache file is regenerated
-    x, y = generate(per_class, SPLIT_SEEDS[split])
+    x, y = generate(per_class, SPLIT_SEEDS[split], workers=min(4, os.cpu_count() or 1))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp.npz")

@@ -38,7 +38,7 @@ class LoadedModel:
         if self.backend == "numpy":
             return self.net.predict_proba(x)
         if len(x) == 0:
-            return np.zeros((0, 10), np.float32)
+            return np.zeros((0, len(self.class_names)), np.float32)
         fn = self._graph()
         return np.concatenate([np.asarray(fn(x[i:i + batch_size])) for i in range(0, len(x), batch_size)])
 
@@ -62,6 +62,15 @@ class LoadedModel:
     def count_params(self) -> int:
         return int(self.net.count_params())
 
+    @property
+    def class_names(self) -> list[str]:
+        """What each output means: "0".."9" for digits, the shape names for a shapes model."""
+        return card_class_names(self.card)
+
+    @property
+    def task(self) -> str:
+        return card_task(self.card)
+
 
 @dataclass
 class Ensemble:
@@ -80,7 +89,7 @@ class Ensemble:
         """Mean of the members' probabilities (N, 10) for float32 images (N, 28, 28, 1)."""
         x = np.asarray(x, dtype=np.float32).reshape(-1, 28, 28, 1)
         if len(x) == 0:
-            return np.zeros((0, 10), np.float32)
+            return np.zeros((0, len(self.class_names)), np.float32)
         if all(m.backend == "keras" for m in self.members):
             fn = self._graph()  # one graph call for all members: one dispatch per image, not one per member
             return np.concatenate([np.asarray(fn(x[i:i + batch_size])) for i in range(0, len(x), batch_size)])
@@ -92,6 +101,14 @@ class Ensemble:
     def count_params(self) -> int:
         return sum(m.count_params() for m in self.members)
 
+    @property
+    def class_names(self) -> list[str]:
+        return card_class_names(self.card) if "class_names" in self.card else self.members[0].class_names
+
+    @property
+    def task(self) -> str:
+        return card_task(self.card) if "task" in self.card else self.members[0].task
+
     def _graph(self):
         if self._fn is None:
             import tensorflow as tf
@@ -101,6 +118,21 @@ class Ensemble:
             self._fn = tf.function(lambda x: tf.add_n([n(x, training=False) for n in nets]) / len(nets),
                                    input_signature=[spec])
         return self._fn
+
+
+def card_task(card: dict) -> str:
+    """A card's task; cards written before tasks existed are digits."""
+    return card.get("task") or (card.get("config") or {}).get("task") or "digits"
+
+
+def card_class_names(card: dict) -> list[str]:
+    """A card's class names, in output order; from its task when the card does not list them."""
+    names = card.get("class_names")
+    if isinstance(names, list) and names and all(isinstance(n, str) for n in names):
+        return names
+    from mnist_core.tasks import class_names
+
+    return list(class_names(card_task(card)))
 
 
 def is_ensemble(card: dict) -> bool:

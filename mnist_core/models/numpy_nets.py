@@ -104,5 +104,7 @@ class NumpyNet:
 
 
 def build(config) -> NumpyNet:
-    sizes = config.extra.get("sizes", ARCHITECTURES[config.model])
+    from mnist_core.tasks import n_classes
+
+    sizes = config.extra.get("sizes", ARCHITECTURES[config.model][:-1] + (n_classes(config),))
     return NumpyNet(sizes, seed=config.seed, momentum=0.0 if config.model == "numpy_softmax" else 0.9)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Callable
 
+from mnist_core.tasks import n_classes
+
 
 @dataclass(frozen=True)
 class ModelSpec:
@@ -48,7 +50,7 @@ def build_softmax(config):
 
     inputs = keras.Input((28, 28, 1))
     x = layers.Flatten()(inputs)
-    return keras.Model(inputs, layers.Dense(10, activation="softmax")(x), name="softmax")
+    return keras.Model(inputs, layers.Dense(n_classes(config), activation="softmax")(x), name="softmax")
 
 
 def build_mlp(config):
@@ -59,7 +61,7 @@ def build_mlp(config):
     x = layers.Flatten()(inputs)
     for units in config.extra.get("hidden", (256, 128, 64)):
         x = _dense_block(x, int(units), config, _dropout(config, 0.0))
-    return keras.Model(inputs, layers.Dense(10, activation="softmax")(x), name="mlp")
+    return keras.Model(inputs, layers.Dense(n_classes(config), activation="softmax")(x), name="mlp")
 
 
 def build_lenet5(config):
@@ -75,7 +77,7 @@ def build_lenet5(config):
     x = layers.Flatten()(x)
     x = _dense_block(x, 120, config, _dropout(config, 0.0))
     x = _dense_block(x, 84, config, _dropout(config, 0.0))
-    return keras.Model(inputs, layers.Dense(10, activation="softmax")(x), name="lenet5")
+    return keras.Model(inputs, layers.Dense(n_classes(config), activation="softmax")(x), name="lenet5")
 
 
 def build_cnn(config):
@@ -93,14 +95,14 @@ def build_cnn(config):
     x = layers.Dropout(conv_drop)(x)
     x = layers.Flatten()(x)
     x = _dense_block(x, 256, config, dense_drop)
-    return keras.Model(inputs, layers.Dense(10, activation="softmax")(x), name="cnn")
+    return keras.Model(inputs, layers.Dense(n_classes(config), activation="softmax")(x), name="cnn")
 
 
-def _softmax_head(x):
+def _softmax_head(x, config):
     """The class probabilities, always float32 (under mixed precision too)."""
     from keras import layers
 
-    return layers.Dense(10, activation="softmax", dtype="float32")(x)
+    return layers.Dense(n_classes(config), activation="softmax", dtype="float32")(x)
 
 
 def build_fast(config):
@@ -127,7 +129,7 @@ def build_fast(config):
     x = layers.Dense(int(dense), activation="relu")(layers.Flatten()(x))
     drop = _dropout(config, 0.0)
     x = layers.Dropout(drop)(x) if drop > 0 else x
-    return keras.Model(inputs, _softmax_head(x), name="fast")
+    return keras.Model(inputs, _softmax_head(x, config), name="fast")
 
 
 def build_best(config):
@@ -149,7 +151,7 @@ def build_best(config):
     x = _conv_block(x, 128, 4, config)
     x = layers.Flatten()(x)
     x = layers.Dropout(drop)(x) if drop > 0 else x
-    return keras.Model(inputs, _softmax_head(x), name="best")
+    return keras.Model(inputs, _softmax_head(x, config), name="best")
 
 
 MODELS: dict[str, ModelSpec] = {

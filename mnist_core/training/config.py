@@ -6,6 +6,8 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+from mnist_core.tasks import TASKS, class_names  # noqa: F401 - class_names: the config's public API too
+
 OPTIMIZERS = ("adam", "sgd", "rmsprop", "adamw")
 SCHEDULES = ("constant", "onecycle", "cosine", "exponential")
 PRECISIONS = ("float32", "mixed_bfloat16")  # bfloat16 compute with float32 weights; saved models are float32
@@ -40,6 +42,7 @@ class TrainConfig:
     precision: str = "float32"
     steps_per_execution: int = 1  # batches per Keras step call: less per-step overhead, coarser events
     extra: dict = field(default_factory=dict)  # model-specific knobs (e.g. widths)
+    task: str = "digits"  # a config saved before tasks existed reads as digits
 
     def validate(self) -> "TrainConfig":
         from mnist_core.models import zoo  # local: zoo imports config
@@ -48,6 +51,7 @@ class TrainConfig:
             if not ok:
                 raise ConfigError(msg)
 
+        need(self.task in TASKS, f"task must be one of {', '.join(TASKS)}, got {self.task!r}")
         need(self.model in zoo.MODELS, f"unknown model '{self.model}'; choose one of {', '.join(zoo.MODELS)}")
         need(isinstance(self.epochs, int) and 1 <= self.epochs <= 1000, f"epochs must be an integer 1-1000, got {self.epochs!r}")
         need(isinstance(self.batch_size, int) and 1 <= self.batch_size <= 60000, f"batch size must be an integer 1-60000, got {self.batch_size!r}")

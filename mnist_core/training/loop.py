@@ -249,10 +249,30 @@ def stopped_early(run: RunDir | None, done: int, planned: int) -> dict:
                               "note": f"stopped early at epoch {done} of {planned} at the user's request"}}
 
 
+def load_task_splits(config: TrainConfig):
+    """The data a config's task trains on: MNIST's splits, or the generated shapes' fixed splits."""
+    if config.task == "shapes":
+        from mnist_core.data import shapes
+
+        return shapes.load_splits()
+    return data_mod.load_splits(validation=config.validation)
+
+
+def task_fields(config: TrainConfig, splits) -> dict:
+    """What a card says about its task: the class names, and for shapes the generator that made the data."""
+    from mnist_core.tasks import class_names
+
+    fields = {"task": config.task, "class_names": list(class_names(config.task))}
+    if config.task == "shapes":
+        fields["shapes_generator"] = {"version": getattr(splits, "generator_version", None),
+                                      "sha256": splits.sha256}
+    return fields
+
+
 def _train(config, name, run, splits, store_root, progress, save) -> dict:
     spec = zoo.MODELS[config.model]
     if splits is None:
-        splits = data_mod.load_splits(validation=config.validation)
+        splits = load_task_splits(config)
     if spec.backend == "keras":
         _seed_everything(config.seed, bool(config.extra.get("deterministic", True)))
     precision = effective_precision(config)
@@ -279,6 +299,7 @@ def _train(config, name, run, splits, store_root, progress, save) -> dict:
         **stopped_early(run, len(next(iter(history.values()), [])), config.epochs),
         "params": int(net.count_params()), "train_seconds": round(train_seconds, 3),
         "train_size": n_train, "precision": precision, "versions": versions(), "run_id": run.id if run else None,
+        **task_fields(config, splits),
     }
     if save:
         store.save(name, net, card, store_root)

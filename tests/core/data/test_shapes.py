@@ -44,3 +44,17 @@ def test_broken_cache_file_is_regenerated(tmp_path):
     for f in tmp_path.glob("*.npz"):
         f.write_bytes(b"not an npz")
     assert shapes.load_splits(sizes, cache=tmp_path).sha256 == good.sha256
+
+
+def test_sizes_from_env(monkeypatch):
+    monkeypatch.setenv("MNIST_STUDIO_SHAPES_SIZES", "train=3, test=2")
+    assert shapes.sizes_from_env() == {"train": 3, "test": 2}
+    monkeypatch.setenv("MNIST_STUDIO_SHAPES_SIZES", "train=x")
+    with pytest.raises(ValueError, match="must look like"):
+        shapes.sizes_from_env()
+
+
+def test_workers_make_the_same_drawings():
+    one = shapes.generate(23, seed=4, workers=1)
+    two = shapes.generate(23, seed=4, workers=2)
+    assert np.array_equal(one[0], two[0]) and np.array_equal(one[1], two[1])
