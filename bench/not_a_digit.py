@@ -76,15 +76,11 @@ def as_drawings(x: np.ndarray) -> np.ndarray:
 
 
 def calibrate(splits) -> dict:
-    import keras
-
     from mnist_core.handwriting import not_a_digit as nad
     default = _load_model("default")
     nad.HERE.mkdir(exist_ok=True)
-    trunk = keras.Model(default.net.inputs, default.net.layers[-1].input)  # the input of the last Dense layer
-    trunk.save(nad.TRUNK_FILE)
+    nad.export_trunk(default.net)  # its conv layers: the features are the input of the last Dense layer
     nad._cache.clear()
-    nad._cache["trunk"] = lambda x: trunk(x, training=False)
     pos = nad._features(np.concatenate([splits.x_train[:TRAIN_DIGITS], as_drawings(splits.x_train[-AS_DRAWINGS:])]))
     xn, owner, kinds, _ = prepared_negatives(TRAIN_NEGATIVES, TRAIN_SEED, whole=True)
     neg = nad._features(xn)

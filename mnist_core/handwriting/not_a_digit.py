@@ -14,7 +14,7 @@ validation split (bench/not_a_digit.py --calibrate writes them):
   the rejected share of validation digits at REJECT_BUDGET.
 
 The feature trunk is a frozen copy of `default`'s network up to those 128
-features, shipped beside this module, so the answer does not change when
+features (in NumPy, batch norm folded into the convolutions), shipped beside this module, so the answer does not change when
 another model becomes active or `default` is replaced.
 """
 
@@ -28,7 +28,7 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).with_name("not_a_digit")
-TRUNK_FILE, HEAD_FILE = HERE / "trunk.keras", HERE / "detector.npz"
+TRUNK_FILE, HEAD_FILE = HERE / "trunk.npz", HERE / "detector.npz"
 INK = 0.3  # a pixel at least this bright is ink (MNIST's strokes are ~1 in the middle, soft at the edges)
 REJECT_BUDGET = 0.003  # share of validation digits the two checks together may reject
 REASON = "not a digit"
@@ -79,22 +79,55 @@ def _features(x: np.ndarray) -> np.ndarray:
     """The trunk's 128 features and the geometry, side by side (N, 138)."""
     x = np.asarray(x, np.float32).reshape(-1, 28, 28, 1)
     trunk = _trunk()
-    f = np.concatenate([np.asarray(trunk(x[i:i + 1024]), np.float32) for i in range(0, len(x), 1024)]) \
+    f = np.concatenate([trunk(x[i:i + 256]) for i in range(0, len(x), 256)]) \
         if len(x) else np.zeros((0, 128), np.float32)
     return np.hstack([f, geometry(x)])
 
 
 def _trunk():
-    """The trunk as one traced function, loaded once per process."""
+    """The trunk in NumPy (no TensorFlow: reading with a NumPy model stays TensorFlow-free and never
+    writes ~/.keras), loaded once per process."""
     with _lock:
         if "trunk" not in _cache:
-            import keras
-            import tensorflow as tf
-
-            net = keras.saving.load_model(TRUNK_FILE, compile=False, safe_mode=True)
-            _cache["trunk"] = tf.function(lambda x: net(x, training=False),
-                                          input_signature=[tf.TensorSpec((None, 28, 28, 1), tf.float32)])
+            with np.load(TRUNK_FILE) as z:
+                layers = [(z[f"w{i}"], z[f"b{i}"], int(z["strides"][i]), bool(z["same"][i]))
+                          for i in range(len(z["strides"]))]
+            _cache["trunk"] = lambda x: _forward(layers, x)
     return _cache["trunk"]
+
+
+def _forward(layers: list, x: np.ndarray) -> np.ndarray:
+    """Conv (batch norm folded in) + ReLU per layer; the last layer's 1x1 output is the feature vector."""
+    for w, b, stride, same in layers:
+        k = w.shape[0]
+        if same:  # TensorFlow's "same": the odd pixel of padding goes after
+            out = -(-x.shape[1] // stride)
+            total = max((out - 1) * stride + k - x.shape[1], 0)
+            x = np.pad(x, ((0, 0), (total // 2, total - total // 2), (total // 2, total - total // 2), (0, 0)))
+        h, wd = (x.shape[1] - k) // stride + 1, (x.shape[2] - k) // stride + 1
+        out = np.zeros((len(x), h, wd, w.shape[3]), np.float32)
+        for dy in range(k):  # one matrix product per kernel offset: no k*k-fold copy of the input
+            for dx in range(k):
+                out += x[:, dy:dy + stride * h:stride, dx:dx + stride * wd:stride] @ w[dy, dx]
+        x = np.maximum(out + b, 0)
+    return x.reshape(len(x), -1)
+
+
+def export_trunk(net, path: Path = TRUNK_FILE) -> None:
+    """Save a Keras conv/batch-norm/ReLU stack (default's network up to its features) as folded NumPy arrays."""
+    import keras
+
+    arrays, strides, same = {}, [], []
+    convs = [layer for layer in net.layers if isinstance(layer, keras.layers.Conv2D)]
+    norms = [layer for layer in net.layers if isinstance(layer, keras.layers.BatchNormalization)]
+    for i, (conv, norm) in enumerate(zip(convs, norms)):
+        gamma, beta, mean, var = (np.asarray(v, np.float32) for v in norm.get_weights())
+        scale = gamma / np.sqrt(var + norm.epsilon)
+        arrays[f"w{i}"] = (np.asarray(conv.get_weights()[0], np.float32) * scale).astype(np.float32)
+        arrays[f"b{i}"] = (beta - mean * scale).astype(np.float32)
+        strides.append(conv.strides[0])
+        same.append(conv.padding == "same")
+    np.savez(path, strides=np.array(strides), same=np.array(same), **arrays)
 
 
 def _head() -> dict:
