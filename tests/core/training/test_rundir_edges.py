@@ -146,3 +146,93 @@ def test_failure_reasons():
     assert "reached (" in rundir.failure_reason(OSError(errno.EDQUOT, "Disk quota exceeded"))
     assert rundir.failure_reason(OSError(errno.EACCES, "denied")) == "PermissionError: [Errno 13] denied"
     assert rundir.failure_reason(ValueError("bad")) == "ValueError: bad"
+
+
+def test_events_are_stamped_and_numpy_numbers_written_as_floats(tmp_path, monkeypatch):
+    import numpy as np
+
+    run = _run(tmp_path)
+    monkeypatch.setattr(time, "time", lambda: NOW)
+    run.append_event("batch", loss=np.float32(0.5))
+    assert (run.path / "events.jsonl").read_text() == '{"type": "batch", "t": 1000000.0, "loss": 0.5}\n'
+    run.append_event("epoch", epoch=1)  # after a complete line: no blank line between
+    assert (run.path / "events.jsonl").read_text().count("\n") == 2
+
+
+def test_an_event_after_a_one_byte_torn_line_starts_a_new_line(tmp_path):
+    run = _run(tmp_path)
+    (run.path / "events.jsonl").write_bytes(b"{")
+    run.append_event("epoch", epoch=1)
+    assert (run.path / "events.jsonl").read_text().splitlines()[0] == "{"
+    assert [e["epoch"] for e in run.events()] == [1]
+    (run.path / "events.jsonl").write_bytes(b'{"type": "a"}\n{"ty')
+    run.append_event("b")
+    assert (run.path / "events.jsonl").read_text().splitlines()[:2] == ['{"type": "a"}', '{"ty']
+
+
+def test_heartbeat_keeps_the_state(tmp_path):
+    run = _run(tmp_path, state="queued", admitted=NOW)
+    run.heartbeat(progress=0.1)
+    assert json.loads((run.path / "status.json").read_text())["state"] == "queued"
+    (run.path / "status.json").unlink()
+    run.heartbeat()
+    assert json.loads((run.path / "status.json").read_text())["state"] == "running"
+
+
+def test_keep_on_an_admitted_queued_run_keeps(tmp_path):
+    run = _run(tmp_path, state="queued", admitted=NOW)
+    run.request_stop(keep=True)
+    assert run.keep_requested() and not run.stop_requested()
+
+
+def test_summary_reports_the_error_and_log_tail_survives_bad_bytes(tmp_path):
+    run = _run(tmp_path, state="failed", error="boom")
+    assert run.summary()["error"] == "boom"
+    (run.path / "log.txt").write_bytes(b"ok\n\xff\xfe bad\n")
+    assert run.log_tail() == "ok\n\ufffd\ufffd bad"
+
+
+def test_list_runs_skips_every_stray_folder(tmp_path):
+    for name in ("0", "1", "2", "y", "z"):
+        (tmp_path / name).mkdir()
+    rundir.RunDir.create(TrainConfig(), root=tmp_path, run_id="m")
+    assert [r.id for r in rundir.list_runs(tmp_path)] == ["m"]
+
+
+def test_get_run_refuses_nested_and_hidden_runs_even_when_they_exist(tmp_path):
+    for nested in ("a/b", ".hidden"):
+        (tmp_path / nested).mkdir(parents=True)
+        (tmp_path / nested / "config.json").write_text("{}")
+        with pytest.raises(FileNotFoundError):
+            rundir.get_run(nested, tmp_path)
+
+
+def test_spawn_starts_the_training_command_detached_with_its_log(tmp_path, monkeypatch):
+    import subprocess
+    import sys
+
+    from mnist_core import paths
+
+    run = _run(tmp_path)
+    started = []
+
+    class Proc:
+        def __init__(self, args, **kwargs):
+            kwargs["stdout"].write(b"started\n")  # the log is open for appending in bytes
+            started.append((args, kwargs))
+
+        def poll(self):
+            return None
+
+    monkeypatch.setattr(subprocess, "Popen", Proc)
+    (run.path / "log.txt").write_bytes(b"earlier\n")
+    proc = rundir.spawn(run)
+    args, kwargs = started[0]
+    assert args == [sys.executable, "-m", "mnist_core", "train", "--run-dir", str(run.path), "--now"]
+    assert kwargs["stderr"] == subprocess.STDOUT and kwargs["stdin"] == subprocess.DEVNULL
+    assert kwargs["cwd"] == str(paths.REPO_ROOT) and kwargs["start_new_session"] is True
+    assert kwargs["env"]["PYTHONUNBUFFERED"] == "1" and kwargs["env"]["TF_CPP_MIN_LOG_LEVEL"] == "2"
+    assert kwargs["env"]["MNIST_STUDIO_RUNS"] == os.environ["MNIST_STUDIO_RUNS"]
+    assert kwargs["stdout"].closed and (run.path / "log.txt").read_bytes() == b"earlier\nstarted\n"
+    assert proc in rundir._children
+    rundir._children.remove(proc)
