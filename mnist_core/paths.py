@@ -20,5 +20,10 @@ def runs_dir() -> Path:
     return Path(os.environ.get("MNIST_STUDIO_RUNS", REPO_ROOT / "runs"))
 
 
+def collections_dir() -> Path:
+    """The personal handwriting collection: corrections given on the Draw page (git-ignored)."""
+    return Path(os.environ.get("MNIST_STUDIO_COLLECTIONS", REPO_ROOT / "collections"))
+
+
 def repo_mnist() -> Path:
     return REPO_ROOT / "data" / "mnist.npz"

@@ -8,6 +8,7 @@ import sys
 
 from mnist_core.access import AccessDenied
 from mnist_core.cli import export as export_cmds
+from mnist_core.cli import finetune as finetune_cmds
 from mnist_core.cli import models as models_cmds
 from mnist_core.cli import reading as reading_cmds
 from mnist_core.cli import sweeps as sweeps_cmds
@@ -19,7 +20,7 @@ from mnist_core.models import store
 from mnist_core.training.config import ConfigError
 
 # Each module adds its subcommands; a new group of commands is a new module listed here.
-COMMAND_GROUPS = (training_cmds, reading_cmds, models_cmds, sweeps_cmds, export_cmds)
+COMMAND_GROUPS = (training_cmds, reading_cmds, models_cmds, sweeps_cmds, export_cmds, finetune_cmds)
 USER_ERRORS = (UserError, ConfigError, store.StoreError, MnistLoadError, FileNotFoundError, AccessDenied)
 
 
