@@ -37,7 +37,7 @@ from mnist_core import paths
 GENERATOR_VERSION = 1
 CLASSES = ("ellipse", "rectangle", "triangle", "star", "line", "arrow", "heart", "cross", "pentagon")
 SPLIT_SEEDS = {"train": 1301, "validation": 1302, "test": 1303}
-SPLIT_SIZES = {"train": 700, "validation": 100, "test": 200}  # drawings per class
+SPLIT_SIZES = {"train": 500, "validation": 80, "test": 150}  # drawings per class
 
 
 def sizes_from_env() -> dict:
@@ -387,7 +387,7 @@ def _cached(split: str, per_class: int, folder: Path) -> tuple:
                 return z["x"].astype(np.float32) / 255, z["y"]
         except (OSError, ValueError, KeyError):
             pass  # a broken cache file is regenerated
-    x, y = generate(per_class, SPLIT_SEEDS[split], workers=min(4, os.cpu_count() or 1))
+    x, y = generate(per_class, SPLIT_SEEDS[split], workers=min(3, os.cpu_count() or 1))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(".tmp.npz")

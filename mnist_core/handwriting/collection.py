@@ -66,9 +66,12 @@ class Collection:
 class _Reader:
     """Applies skips, limits and labels to entries as they come."""
 
-    def __init__(self, limits: Limits):
+    def __init__(self, limits: Limits, class_names=None):
         self.limits, self.out, self.total, self.seen = limits, Collection(), 0, 0
         self.odd_folders: dict = {}
+        # Named classes (a shapes model): labels are folder names or name prefixes, as class indices.
+        digits = class_names is None or list(class_names) == [str(k) for k in range(10)]
+        self.names = None if digits else {str(n).lower(): k for k, n in enumerate(class_names)}
 
     def skip(self, file: str, reason: str) -> None:
         self.out.skipped.append({"file": file, "reason": reason})
@@ -120,6 +123,8 @@ class _Reader:
     def _label(self, name: str) -> int | None:
         path = PurePosixPath(name)
         folder = path.parent.name if len(path.parts) > 1 else ""
+        if self.names is not None:
+            return self._named_label(path, folder)
         if re.fullmatch(r"[0-9]", folder):
             return int(folder)
         match = PREFIX_LABEL.match(path.stem)
@@ -127,10 +132,20 @@ class _Reader:
             self.odd_folders.setdefault(str(path.parent), [0, 0])[0 if match else 1] += 1
         return int(match.group(1)) if match else None
 
+    def _named_label(self, path: PurePosixPath, folder: str) -> int | None:
+        if folder.lower() in self.names:
+            return self.names[folder.lower()]
+        prefix = re.split(r"[_\-]", path.stem, maxsplit=1)[0].lower()
+        if folder:
+            self.odd_folders.setdefault(str(path.parent), [0, 0])[0 if prefix in self.names else 1] += 1
+        return self.names.get(prefix)
+
     def finish(self) -> Collection:
+        what = "a digit label (label folders are named 0-9)" if self.names is None else \
+            f"a class label (label folders are named {', '.join(self.names)})"
         for folder, (named, unnamed) in sorted(self.odd_folders.items()):
             if unnamed:
-                self.out.notes.append(f"folder '{folder}' is not a digit label (label folders are named 0-9): "
+                self.out.notes.append(f"folder '{folder}' is not {what}: "
                                       f"its {unnamed} image(s) without a label prefix are read as unlabelled")
         return self.out
 
@@ -166,12 +181,15 @@ def header_problem(data: bytes, max_pixels: int) -> str | None:
     return None
 
 
-def read_collection(source, limits: Limits | None = None) -> Collection:
+def read_collection(source, limits: Limits | None = None, class_names=None) -> Collection:
     """Items and skipped entries from a directory, a ZIP, one image file, or [(name, bytes), ...].
 
+    class_names: the model's classes when they are not the digits 0-9 (a shapes
+    model): labels are then those names as folders (`ellipse/x.png`) or prefixes
+    (`ellipse_x.png`), any case, and an item's label is the class's index.
     A path that does not exist raises FileNotFoundError; anything else that
     cannot be read is reported in `skipped`, never raised."""
-    reader = _Reader(limits or Limits())
+    reader = _Reader(limits or Limits(), class_names)
     if isinstance(source, (list, tuple)):
         for name, data in source:
             name = str(name).replace("\\", "/").lstrip("/")

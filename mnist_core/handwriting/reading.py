@@ -18,7 +18,7 @@ from concurrent.futures.process import BrokenProcessPool
 import numpy as np
 
 from mnist_core.analysis import evaluate as ev
-from mnist_core.handwriting import not_a_digit
+from mnist_core.handwriting import not_a_digit, not_a_shape
 from mnist_core.handwriting.collection import Limits, read_collection
 from mnist_core.handwriting.decode import ImageError, load_image
 from mnist_core.handwriting.preprocess import Prepared, analyse, group_columns, render
@@ -49,11 +49,14 @@ def read_image(model, image, reject: bool = True) -> dict:
     if a.reason:
         return {"number": None, "reason": a.reason, "digits": [],
                 "prepared": [Prepared(None, False, a.reason, a.steps or [])]}
-    prepared = [render(a, group) for group in group_columns(a.comps, a.kept)]
+    names = named_classes(model)
+    groups = [a.kept] if names else group_columns(a.comps, a.kept)  # a shape is the whole drawing, strokes and all
+    prepared = [render(a, group) for group in groups]
     x = np.stack([p.x for p in prepared])
     probs = model.predict_proba(x)
-    reasons = not_a_digit.as_a_whole(rejections(x)) if reject else [None] * len(x)
-    digits = [_digit(p, box=q.box, reason=r) for p, q, r in zip(probs, prepared, reasons)]
+    reasons = (not_a_shape.check(model, x) if names else not_a_digit.as_a_whole(rejections(x))) if reject \
+        else [None] * len(x)
+    digits = [_digit(p, box=q.box, reason=r, names=names) for p, q, r in zip(probs, prepared, reasons)]
     number, reason = _number(digits)
     return {"number": number, "reason": reason, "digits": digits, "prepared": prepared}
 
@@ -63,12 +66,18 @@ def rejections(x: np.ndarray) -> list:
     return not_a_digit.check(x) if not_a_digit.available() else [None] * len(x)
 
 
-def _digit(p: np.ndarray, box=None, reason: str | None = None) -> dict:
+def named_classes(model) -> list | None:
+    """A model's class names when they are not the digits 0-9 (a shapes model), else None."""
+    names = getattr(model, "class_names", None)
+    return None if names is None or list(names) == [str(k) for k in range(10)] else list(names)
+
+
+def _digit(p: np.ndarray, box=None, reason: str | None = None, names: list | None = None) -> dict:
     k = int(p.argmax())
     if reason:
         return {"prediction": None, "confidence": None, "probs": [float(v) for v in p], "uncertain": False,
-                "box": list(box) if box else None, "reason": reason, "guess": k}
-    return {"prediction": k, "confidence": float(p[k]), "probs": [float(v) for v in p],
+                "box": list(box) if box else None, "reason": reason, "guess": names[k] if names else k}
+    return {"prediction": names[k] if names else k, "confidence": float(p[k]), "probs": [float(v) for v in p],
             "uncertain": bool(p[k] < UNCERTAIN_BELOW), "box": list(box) if box else None, "reason": None}
 
 
@@ -160,7 +169,8 @@ def evaluate_images(model, source, progress=None, keep_inputs: bool = False, lim
     number (k, 28, 28)), aligned with predictions (leave them out before json.dumps).
     parallel: None decides by batch size; True/False force worker processes or not."""
     t0 = time.time()
-    coll = read_collection(source, limits)
+    names = named_classes(model)
+    coll = read_collection(source, limits, class_names=names)
     results = process_many([(it.file, it.data) for it in coll.items], progress, parallel=parallel)
     skipped = list(coll.skipped)
     rows, xs, parts = [], [], []
@@ -170,11 +180,16 @@ def evaluate_images(model, source, progress=None, keep_inputs: bool = False, lim
             continue
         rows.append({"file": item.file, "label": item.label})
         xs.append(r["x"])
-        parts.append(r["parts"])
+        parts.append(None if names else r["parts"])  # a shape is read whole
     x = np.stack(xs)[..., None] if xs else np.zeros((0, 28, 28, 1), np.float32)
-    probs = model.predict_proba(x) if len(x) else np.zeros((0, 10), np.float32)
-    _fill_predictions(model, rows, x, probs, parts, reject)
+    probs = model.predict_proba(x) if len(x) else np.zeros((0, len(names or range(10))), np.float32)
+    if names:
+        _fill_shapes(model, rows, x, probs, reject)
+    else:
+        _fill_predictions(model, rows, x, probs, parts, reject)
     report = _score(rows, probs)
+    if names:
+        _name_classes(report, rows, names)
     report.update(model=getattr(model, "name", None), source=_source_name(source), images=len(rows),
                   predictions=rows, rejected=sum(r["prediction"] is None for r in rows), skipped=skipped,
                   notes=coll.notes, seconds=time.time() - t0)
@@ -210,11 +225,36 @@ def _fill_predictions(model, rows: list, x: np.ndarray, probs: np.ndarray, parts
                    number=number, reason=why or next((d["reason"] for d in digits if d["reason"]), None))
 
 
+def _fill_shapes(model, rows: list, x: np.ndarray, probs: np.ndarray, reject: bool) -> None:
+    """Each image is one drawing of one shape, or "not a shape" (not_a_shape.check) with its reason."""
+    reasons = not_a_shape.check(model, x) if reject and len(x) else [None] * len(x)
+    for row, p, reason in zip(rows, probs, reasons):
+        k = None if reason else int(p.argmax())
+        row.update(prediction=k, confidence=None if reason else float(p[k]),
+                   uncertain=bool(not reason and p[k] < UNCERTAIN_BELOW),
+                   correct=None if row["label"] is None else k == row["label"], number=k, reason=reason)
+
+
+def _name_classes(report: dict, rows: list, names: list) -> None:
+    """Labels and predictions as class names (rows, mistakes, per-class rows); the confusion matrix keeps indices."""
+    def name(k):
+        return names[k] if isinstance(k, int) else k
+
+    for r in rows + report["mistakes"]:
+        for key in ("label", "prediction", "number"):
+            if key in r:
+                r[key] = name(r[key])
+    for row in report["per_class"]:
+        row["class_name"] = names[row["digit"]]
+    report["class_names"] = names
+
+
 def _score(rows: list, probs: np.ndarray) -> dict:
     labelled = [i for i, r in enumerate(rows) if r["label"] is not None]
+    k = probs.shape[1]
     if not labelled:
         return {"accuracy": None, "n": 0, "correct": 0, "ci95": None, "loss": None,
-                "confusion": [[0] * 10 for _ in range(10)], "per_class": ev.per_class(np.zeros((10, 10), int)),
+                "confusion": [[0] * k for _ in range(k)], "per_class": ev.per_class(np.zeros((k, k), int)),
                 "mistakes": []}
     y = np.array([rows[i]["label"] for i in labelled])
     summary = ev.summarize(probs[labelled], y, mistakes_limit=None)
@@ -286,10 +326,12 @@ def format_report(report: dict) -> str:
         lo, hi = report["ci95"]
         lines.append(f"accuracy {report['accuracy']:.4f} ({report['correct']}/{report['n']}, 95% CI {lo:.3f}-{hi:.3f})")
         lines.append(ev.format_confusion(report["confusion"]))
+        if report.get("class_names"):
+            lines.append("classes: " + ", ".join(f"{k} {n}" for k, n in enumerate(report["class_names"])))
         if report["mistakes"]:
             lines.append(f"mistakes ({len(report['mistakes'])}), most confident first:")
             lines += [f"  {m['file']}: label {m['label']}, " + (f"predicted {m['prediction']} ({m['confidence']:.2f})"
-                      if m["prediction"] is not None else m.get("reason") or "not a digit") for m in report["mistakes"]]
+                      if m["prediction"] is not None else m.get("reason") or "not recognised") for m in report["mistakes"]]
     unlabelled = [p for p in report["predictions"] if p["label"] is None]
     if unlabelled:
         lines.append(f"unlabelled images ({len(unlabelled)}):")
@@ -327,7 +369,8 @@ def result_rows(report: dict) -> list[dict]:
     a skipped file), confidence, uncertain, correct, status ("read" or "skipped"), note (why)}."""
     rows = [{"file": p["file"], "label": p.get("label"),
              "prediction": p.get("number") if p.get("number") is not None else
-             (not_a_digit.REASON if p.get("reason") else p.get("prediction")),
+             ((not_a_shape.REASON if report.get("class_names") else not_a_digit.REASON) if p.get("reason")
+              else p.get("prediction")),
              "confidence": p.get("confidence"), "uncertain": p.get("uncertain"), "correct": p.get("correct"),
              "status": "read", "note": p.get("reason") or ("uncertain: check it" if p.get("uncertain") else None)}
             for p in report.get("predictions") or []]
