@@ -152,19 +152,26 @@ def look_inside() -> None:
 
 
 def feature_maps(model, x: np.ndarray) -> None:
-    st.markdown("**Feature maps**: what each convolution layer passes on for this image, one tile per channel. "
+    layers = explain.feature_maps(model, x)
+    st.markdown("**Feature maps**: what a convolution layer passes on for this image, one tile per channel. "
                 f"Layers with many channels show their {DEEP_CHANNELS} most active; maps of 2x2 or smaller "
-                "are shown as bars of their mean activation.")
-    for col, layer in in_rows(explain.feature_maps(model, x)):
-        view = explain.layer_view(layer, DEEP_CHANNELS)
-        if view["kind"] == "bars":
-            col.plotly_chart(charts.bars(view["values"], [f"#{c}" for c in view["channels"]], view["title"],
-                                         value_title="mean activation"))
-        else:
-            col.plotly_chart(charts.image(explain.maps_grid(layer["maps"], channels=view["channels"]),
-                                          title=view["title"], colorscale="Viridis", height=380, showscale=True,
-                                          hover="share of the layer's strongest activation"))
-    st.caption("Colour: each activation as a share of the layer's strongest (0 dark, 1 yellow).")
+                "are shown as bars of their mean activation. Step through the layers to see the picture "
+                "become more abstract.")
+    titles = [layer["title"] for layer in layers]
+    chosen = st.select_slider("Layer", titles, value=titles[0], key="insp_layer") if len(titles) > 1 else titles[0]
+    layer = layers[titles.index(chosen)] if chosen in titles else layers[0]
+    view = explain.layer_view(layer, DEEP_CHANNELS)
+    left, right = st.columns(PER_ROW)
+    if view["kind"] == "bars":
+        left.plotly_chart(charts.bars(view["values"], [f"#{c}" for c in view["channels"]], view["title"],
+                                      value_title="mean activation"))
+    else:
+        left.plotly_chart(charts.image(explain.maps_grid(layer["maps"], channels=view["channels"]),
+                                       title=view["title"], colorscale="Viridis", height=420, showscale=True,
+                                       hover="share of the layer's strongest activation"))
+    right.markdown("\n".join(f"- {'**' + t + '**' if t == chosen else t}" for t in titles))
+    right.caption("Colour: each activation as a share of the layer's strongest (0 dark, 1 yellow). "
+                  "Early layers respond to strokes and edges; deep ones to parts of digits.")
 
 
 def first_filters(model) -> None:

@@ -7,8 +7,8 @@ def test_inspect_a_conv_model(store):
     at = open_page("inspect")
     body = texts(at)
     assert "Model **default** (lenet5)" in body
-    # confusion matrix, per-class bars, image, saliency, probabilities, 2 feature-map grids, first-layer filters
-    assert len(at.get("plotly_chart")) == 8
+    # confusion matrix, per-class bars, image, saliency, probabilities, one layer's feature maps, first filters
+    assert len(at.get("plotly_chart")) == 7
     assert "Feature maps" in body and "Filters of the first layer" in body
     per_class = at.dataframe[0].value
     assert list(per_class["digit"]) == list(range(10))
@@ -39,14 +39,19 @@ def test_inspect_a_model_without_convolutions(store):
 
 
 def _chart_titles(at) -> str:
-    return " ".join(str(getattr(c, "proto", "")) for c in at.get("plotly_chart"))
+    import json
+
+    specs = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    return " | ".join(str((s["layout"].get("title") or {}).get("text")) for s in specs)
 
 
 def test_inspect_speaks_to_students(store):
     at = open_page("inspect")
     body, titles = texts(at), _chart_titles(at)
-    assert "conv 1: 6 filters 5x5" in titles and "conv 2: 16 filters 5x5" in titles  # not conv2d_7
-    assert "conv2d" not in body
+    assert "conv 1: 6 filters 5x5" in titles and "conv2d" not in body  # not Keras' conv2d_7
+    assert at.select_slider(key="insp_layer").options == ["conv 1: 6 filters 5x5", "conv 2: 16 filters 5x5"]
+    at.select_slider(key="insp_layer").set_value("conv 2: 16 filters 5x5").run()
+    assert "conv 2: 16 filters 5x5 · all 16 maps" in _chart_titles(at)
     assert "Saliency for" in titles and "The input: test image" in titles
     mistakes = int(body.split(" mistakes out of ")[0].rsplit("**", 1)[-1].replace(",", "").split()[-1])
     assert mistakes > 30 and f"showing 30 of {mistakes:,} mistakes" in body

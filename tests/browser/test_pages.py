@@ -25,7 +25,7 @@ def test_inspect_draws_its_charts_and_a_click_picks_a_confusion_cell(page):
     page.goto(f"{page.base_url}/inspect")
     page.get_by_text("Feature maps").wait_for()
     wait_idle(page)
-    assert page.locator(".js-plotly-plot").count() == 9
+    assert page.locator(".js-plotly-plot").count() == 7
     # The first chart is the confusion matrix: click the cell true 7, predicted 2.
     x, y = page.evaluate("""([t, p]) => {
         const g = document.querySelector('.js-plotly-plot'), L = g._fullLayout, r = g.getBoundingClientRect();

@@ -1,0 +1,202 @@
+"""Every page's first and second visit, timed in Chromium on a running `streamlit run app.py`.
+
+    python bench/pages.py [--models models] [--finished 100] [--fresh] [--pages inspect,train]
+
+The server gets a copy of the model store (the repo's models/ by default)
+and its own runs folder. It is started and its Home page opened once, so
+Streamlit itself is warm; then, for each page:
+- first visit: the page opened for the first time on this server, in a new
+  browser context (its imports, loaded models and caches are cold);
+- second visit: the same page again in another new context (a new tab of
+  another user: only the server's caches are warm).
+A visit ends when the page's last element is drawn and the script has
+stopped running (no running indicator, no loading skeleton). For Inspect the
+time its top half (accuracy, confusion matrix, mistakes) is drawn is printed
+too: the Look inside part after it needs TensorFlow and the model.
+
+--fresh removes the test-set predictions kept beside the cards first, so
+Inspect's first visit includes computing them once. --finished N measures
+the Train page again on a server whose runs folder holds N finished runs
+(each with a 10-epoch log), beside the one with none. Prints one line per
+page and visit, the targets (every page under 1.5 s on a second visit, none
+over 3 s on a first) and the load average.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from cold_start import CHROMIUM, CHROMIUM_ARGS, REPO, free_port, home_rendered  # noqa: E402
+
+sys.path.insert(0, str(REPO))
+
+SECOND_TARGET_S, FIRST_TARGET_S = 1.5, 3.0
+PAGES = ("", "data", "train", "sweeps", "models", "inspect", "draw", "batch")
+# The element each page draws last (besides the script having finished).
+DONE = {
+    "inspect": "text=/Filters of the first layer|has no convolutional layers|No saliency map/",
+    "models": "text=/Delete '|cannot be deleted here|Export/",
+    "train": "text=/finished runs|will be listed here/",
+    "draw": "iframe",
+    "batch": "[data-testid=stFileUploader]",
+}
+INSPECT_TOP = "text=Most confident mistakes"
+
+
+def start_server(port: int, models: Path, runs: Path, log):
+    import subprocess
+    import urllib.request
+
+    env = {**os.environ, "MNIST_STUDIO_MODELS": str(models), "MNIST_STUDIO_RUNS": str(runs),
+           "TF_CPP_MIN_LOG_LEVEL": "2"}
+    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
+           str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
+           "--browser.gatherUsageStats", "false"]
+    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    deadline = time.time() + 90
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=1) as reply:
+                if reply.read().strip() == b"ok":
+                    return proc
+        except OSError:
+            time.sleep(0.1)
+    raise SystemExit("the server did not answer within 90 s")
+
+
+def stop_server(proc) -> None:
+    import signal
+
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=15)
+    except (ProcessLookupError, OSError):
+        pass
+    except Exception:  # noqa: BLE001 - a server that will not stop is killed
+        os.killpg(proc.pid, signal.SIGKILL)
+
+
+def _idle(tab) -> bool:
+    return not tab.locator("[data-testid=stStatusWidget]").count() and not tab.locator(
+        "[data-testid=stSkeleton]").count()
+
+
+def visit(browser, url: str, path: str, timeout: float = 120) -> dict:
+    """Open url/path in a new context; seconds until drawn (and, for Inspect, until its top half is)."""
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+    tab = context.new_page()
+    try:
+        t0 = time.perf_counter()
+        tab.goto(f"{url}/{path}", wait_until="commit")
+        top = None
+        while time.perf_counter() - t0 < timeout:
+            if path == "inspect" and top is None and tab.locator(INSPECT_TOP).count():
+                top = time.perf_counter() - t0
+            drawn = home_rendered(tab) if path == "" else (
+                tab.locator("h1").count() > 0 and (path not in DONE or tab.locator(DONE[path]).count() > 0))
+            if drawn and _idle(tab):
+                done = time.perf_counter() - t0
+                time.sleep(0.5)  # it must stay finished: a rerun starting now would not count as drawn
+                if _idle(tab):
+                    errors = tab.locator("[data-testid=stException]").count()
+                    return {"s": done, "top_s": top, "errors": errors}
+            time.sleep(0.02)
+        raise SystemExit(f"/{path} was not drawn within {timeout:.0f} s")
+    finally:
+        context.close()
+
+
+def fake_finished_runs(root: Path, n: int, epochs: int = 10, steps: int = 430) -> None:
+    """n finished runs as the training process leaves them: a log of throttled batch and epoch events."""
+    from mnist_core.training.config import TrainConfig
+    from mnist_core.training.rundir import RunDir
+
+    for i in range(n):
+        run = RunDir.create(TrainConfig.for_model("lenet5", epochs=epochs, name=f"bench-{i:03d}"), root,
+                            run_id=f"20260101-{i:06d}-lenet5-bench")
+        t, lines = time.time() - 3600, []
+        lines.append({"type": "plan", "t": t, "epochs": epochs, "steps_per_epoch": steps, "train_size": 55000})
+        for epoch in range(1, epochs + 1):
+            for step in range(1, steps + 1, 20):  # the logger's throttle keeps about one in twenty
+                g = (epoch - 1) * steps + step
+                lines.append({"type": "batch", "t": t + g * 0.01, "epoch": epoch, "step": step, "global_step": g,
+                              "loss": 1.0 / g ** 0.5, "accuracy": 1 - 0.5 / g ** 0.5, "elapsed": g * 0.01})
+            lines.append({"type": "epoch", "t": t + epoch, "epoch": epoch, "loss": 0.1, "accuracy": 0.97,
+                          "val_loss": 0.08, "val_accuracy": 0.98, "lr": 1e-3})
+        (run.path / "events.jsonl").write_text("".join(json.dumps(e) + "\n" for e in lines))
+        run.write_status("completed", started=t, ended=t + 60, progress=1.0, test_accuracy=0.985,
+                         model_name=f"bench-{i:03d}")
+
+
+def measure(browser, models: Path, runs: Path, pages, log) -> dict:
+    port = free_port()
+    proc = start_server(port, models, runs, log)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        visit(browser, url, "")  # Streamlit's own first request: not any page's cost
+        out = {}
+        for path in pages:
+            out[path] = (visit(browser, url, path), visit(browser, url, path))
+        return out
+    finally:
+        stop_server(proc)
+
+
+def report(results: dict, label: str) -> list[str]:
+    lines, missed = [], []
+    for path, (first, second) in results.items():
+        name = path or "home"
+        top = f" (top half {first['top_s']:.2f} s / {second['top_s']:.2f} s)" if first.get("top_s") else ""
+        errors = " ERRORS ON THE PAGE" if first["errors"] or second["errors"] else ""
+        lines.append(f"{label}{name:<8} first {first['s']:5.2f} s   second {second['s']:5.2f} s{top}{errors}")
+        if first["s"] > FIRST_TARGET_S or second["s"] > SECOND_TARGET_S:
+            missed.append(name)
+    return lines + ([f"{label}targets missed by: {', '.join(missed)}"] if missed else [f"{label}all targets met"])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", default=str(REPO / "models"), help="model store to copy (default: models/)")
+    parser.add_argument("--finished", type=int, default=100, help="also time Train with this many finished runs")
+    parser.add_argument("--fresh", action="store_true", help="drop the predictions kept beside the cards first")
+    parser.add_argument("--pages", default=",".join(p or "home" for p in PAGES))
+    args = parser.parse_args()
+    if not Path(CHROMIUM).exists():
+        print(f"pages: skipped, {CHROMIUM} is not installed")
+        return 0
+    pages = [("" if p == "home" else p) for p in args.pages.split(",")]
+    from playwright.sync_api import sync_playwright
+
+    print(f"load average before: {'/'.join(f'{v:.1f}' for v in os.getloadavg())} on {os.cpu_count()} cores")
+    with sync_playwright() as p, tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        models = tmp / "models"
+        shutil.copytree(args.models, models, ignore=shutil.ignore_patterns(".tmp-*", ".trash-*", ".deleted-*"))
+        if args.fresh:
+            for cached in models.glob("*/cache-*"):
+                cached.unlink()
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        with open(tmp / "server.log", "wb") as log:
+            lines = report(measure(browser, models, tmp / "runs-empty", pages, log), "")
+            print("\n".join(lines), flush=True)
+            if args.finished and "train" in pages:
+                fake_finished_runs(tmp / "runs-many", args.finished)
+                many = report(measure(browser, models, tmp / "runs-many", ["train"], log),
+                              f"[{args.finished} finished runs] ")
+                print("\n".join(many))
+        browser.close()
+    print(f"targets: second visit < {SECOND_TARGET_S} s, first visit < {FIRST_TARGET_S} s; "
+          f"load average after: {'/'.join(f'{v:.1f}' for v in os.getloadavg())} on {os.cpu_count()} cores")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
