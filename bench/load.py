@@ -177,26 +177,25 @@ def main() -> int:
     from _machine import load
 
     before = load()
+    print(f"load average (1/5/15 min) before: {before}; {os.cpu_count()} cores; model store {args.models}", flush=True)
+    print(f"{'':24} {'canvas answer p50 / p95 s':>26} {'Batch result p50 / p95 s':>26} {'samples':>8}", flush=True)
+    errors = []
     with tempfile.TemporaryDirectory(prefix="mnist-load-") as tmp:
         work = Path(tmp)
         proc, url = start_server(Path(args.models), work / "runs", work / "streamlit.log")
         try:
             asyncio.run(run_sessions(url, 1, 1, work))  # warm-up: the first request loads TensorFlow and the model
-            alone = asyncio.run(run_sessions(url, 1, args.rounds, work))
-            t0 = time.time()
-            loaded = asyncio.run(run_sessions(url, args.sessions, args.rounds, work))
-            wall = time.time() - t0
+            for label, sessions in (("1 session alone", 1), (f"{args.sessions} sessions at once", args.sessions)):
+                t0 = time.time()
+                results = asyncio.run(run_sessions(url, sessions, args.rounds, work))
+                canvas = [v for r in results for v in r["canvas"]]
+                batch = [v for r in results for v in r["batch"]]
+                errors += [p for r in results for p in r["problems"]]
+                print(f"{label:24} {percentiles(canvas):>26} {percentiles(batch):>26} {len(canvas):>8}"
+                      f"   ({time.time() - t0:.0f} s)", flush=True)
         finally:
             stop_server(proc)
-    errors = [p for r in alone + loaded for p in r["problems"]]
-    print(f"load average (1/5/15 min) before: {before}, after: {load()}; {os.cpu_count()} cores; "
-          f"model store {args.models}")
-    print(f"{'':24} {'canvas answer p50 / p95 s':>26} {'Batch result p50 / p95 s':>26} {'samples':>8}")
-    for label, results in (("1 session alone", alone), (f"{args.sessions} sessions at once", loaded)):
-        canvas = [v for r in results for v in r["canvas"]]
-        batch = [v for r in results for v in r["batch"]]
-        print(f"{label:24} {percentiles(canvas):>26} {percentiles(batch):>26} {len(canvas):>8}")
-    print(f"{args.sessions} sessions x {args.rounds} rounds took {wall:.1f} s; errors shown: {len(errors)}")
+    print(f"load average after: {load()}; errors shown: {len(errors)}")
     for e in errors:
         print("  error:", e[:200])
     return 1 if errors else 0
