@@ -23,8 +23,11 @@ def test_a_dot_is_not_a_digit_and_a_seven_is(page):
     page.get_by_role("button", name="Clear").click()
     page.get_by_text("The canvas is empty").wait_for()
     stroke(page, [(x + 120, y + 60), (x + 200, y + 60), (x + 150, y + 230)])  # a 7
-    page.wait_for_function(
-        """() => /The model reads\\s+\\d$/.test(document.querySelector('[data-testid=stMetric]')?.innerText.trim())""")
+    try:
+        page.wait_for_function(
+            """() => /The model reads\\s+\\d$/.test(document.querySelector('[data-testid=stMetric]')?.innerText.trim())""")
+    except Exception:
+        raise AssertionError(page.locator("[data-testid=stMain]").inner_text())
     wait_idle(page)
     first = reading.inner_text().strip()
 
