@@ -66,3 +66,20 @@ def test_promote_refuses_visitors_naming_the_target(tmp_path):
         selection.promote(["m"], "default", tmp_path)
     assert str(caught.value).startswith("cannot promote a model to 'default': ")
     assert store.list_names(tmp_path) == ["m"]
+
+
+def test_promote_defaults_to_default_and_stamps_the_choice(tmp_path):
+    _save("m", [0.9], [0.5], tmp_path)
+    card = selection.promote(["m"], root=tmp_path)["card"]
+    assert card["name"] == "default" and store.list_names(tmp_path) == ["default", "m"]
+    assert isinstance(card["selection"]["at"], str) and card["selection"]["at"][:2] == "20"
+
+
+def test_rank_names_rows_by_folder_even_if_a_card_says_otherwise(tmp_path):
+    import json
+
+    _save("m", [0.9], [0.5], tmp_path)
+    card_file = next(p for p in (tmp_path / "m").iterdir() if p.name.endswith(".json"))
+    card = json.loads(card_file.read_text())
+    card_file.write_text(json.dumps({**card, "name": "stale"}))
+    assert [r["name"] for r in selection.rank(["m"], tmp_path)] == ["m"]

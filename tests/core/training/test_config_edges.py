@@ -97,3 +97,11 @@ def test_unknown_keys_are_named_with_the_known_ones():
         TrainConfig.from_dict({"model": "mlp", "epoch": 3, "zz": 1})
     known = sorted(f for f in TrainConfig.__dataclass_fields__)
     assert str(caught.value) == f"unknown config keys ['epoch', 'zz']; known keys are {known}"
+
+
+def test_an_unknown_task_is_refused_by_name():
+    from mnist_core.training.config import TASKS
+
+    with pytest.raises(ConfigError) as caught:
+        TrainConfig(task="runes").validate()
+    assert str(caught.value) == f"task must be one of {', '.join(TASKS)}, got 'runes'"
