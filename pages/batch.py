@@ -12,7 +12,7 @@ from mnist_core.handwriting.collection import Limits
 
 from mnist_core.models import store
 from mnist_core.handwriting.decode import ImageError
-from studio_ui import charts, exports, pictures, routing, state
+from studio_ui import charts, exports, finetune_panel, pictures, routing, state
 
 routing.ensure_router()
 
@@ -31,8 +31,10 @@ uploads = st.file_uploader("Images or a ZIP", accept_multiple_files=True, key="b
                            max_upload_size=UPLOAD_MB,
                            help=f"PNG, JPEG, GIF, BMP, TIFF or WebP images, or a .zip of them: up to {UPLOAD_MB} MB "
                                 "per file and in all, as the collection reader accepts.")
+finetune_panel.collection_box(model)
 if not uploads:
     st.info(f"Nothing uploaded yet. The active model **{model.name}** will read the images.")
+    finetune_panel.runs_section()  # fine-tuning runs outlive the uploads (a reload clears those)
     st.stop()
 
 
@@ -141,3 +143,6 @@ for note in report.get("notes") or []:
 if skipped:
     st.subheader(f"Skipped files ({len(skipped)})")
     st.dataframe(pd.DataFrame(skipped), hide_index=True, key="batch_skipped")
+
+if report.get("n"):  # labelled images were read: they can be taught
+    finetune_panel.teach_section(model, [(f.name, f.getvalue()) for f in uploads])

@@ -9,7 +9,7 @@ from mnist_core.handwriting import reading as hw
 
 from mnist_core.models import store
 from mnist_core.handwriting.decode import ImageError
-from studio_ui import charts, pictures, routing, state
+from studio_ui import charts, finetune_panel, pictures, routing, state
 
 routing.ensure_router()
 
@@ -106,6 +106,9 @@ else:
                 st.image(pictures.crisp(prep.x, 3), caption=f"digit {i + 1}: what the model sees")
                 st.plotly_chart(charts.probabilities(digit["probs"], title=_title(digit), height=220),
                                 key=f"draw_probs_{i}")
+
+if len(found) == 1:
+    finetune_panel.corrections_box(drawing, found[0][1])
 
 with st.expander("How the drawing was turned into MNIST's format"):
     for i, (prep, _) in enumerate(found):

@@ -1,0 +1,210 @@
+"""Teaching the model your handwriting: the Batch page's fine-tuning runs and collection, the Draw page's corrections.
+
+The pages call three functions and keep nothing else of this:
+  corrections_box(drawing, digit)   Draw: one click gives the right label; the drawing joins the collection
+  collection_box(model)             Batch: the personal collection, its ZIP, and teaching it
+  teach_section(model, uploads)     Batch, after an evaluation: start a fine-tuning run, follow it, see before/after
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from mnist_core import access
+from mnist_core.handwriting import personal
+from mnist_core.models import store
+from mnist_core.training import finetune as ft
+from mnist_core.training import queue, rundir, runview
+from studio_ui import pictures, runs_panel, state
+
+RUN_KEY = "finetune_run"  # the run this session follows (else the newest fine-tuning run)
+CHANGED_SHOWN = 40
+
+
+# -- Draw: corrections -------------------------------------------------------------------------
+
+def corrections_box(drawing, digit: dict | None) -> None:
+    """'Wrong? It is a ...' with one button per digit; a click saves the drawing with that label."""
+    if not access.is_editor():
+        return
+    said = digit.get("prediction") if digit else None
+    with st.container(border=True, key="draw_correction"):
+        st.markdown("**Misread?** Click the right digit: the drawing joins your collection, "
+                    "which the Batch page can read and teach the model.")
+        st.segmented_control("The right digit", [str(k) for k in range(10)], key="draw_correct_label",
+                             label_visibility="collapsed", on_change=_save_correction, args=(drawing, said))
+        n = sum(personal.counts().values())
+        st.caption(f"Your collection holds {n} drawing(s)." if n else "Your collection is empty so far.")
+
+
+def _save_correction(drawing, said) -> None:
+    label = st.session_state.get("draw_correct_label")
+    st.session_state["draw_correct_label"] = None  # one click, one drawing: the buttons reset
+    if label is None:
+        return
+    try:
+        path = personal.add(np.asarray(drawing), int(label))
+    except (ValueError, OSError, access.AccessDenied) as exc:
+        st.toast(f"Not saved: {exc}", icon=":material/error:")
+        return
+    note = f" (the model read {said})" if said is not None and str(said) != label else ""
+    st.toast(f"Saved as a {label}{note}: {path.parent.name}/{path.name}", icon=":material/bookmark_added:")
+
+
+# -- Batch: the personal collection -----------------------------------------------------------------
+
+def collection_box(model) -> None:
+    found = personal.items()
+    with st.expander(f"Your collection: {len(found)} drawing(s) corrected on the Draw page", expanded=False):
+        if not found:
+            st.caption("Drawings you give the right label on the Draw page are kept here, in "
+                       f"`{personal.root()}`, ready to read or teach the model.")
+            return
+        counts = personal.counts()
+        st.dataframe(pd.DataFrame([counts], index=["drawings"]), key="collection_counts")
+        st.download_button("Download the collection (ZIP)", personal.zip_bytes(), file_name="my-handwriting.zip",
+                           mime="application/zip", icon=":material/download:", key="collection_zip")
+        st.caption("Upload the ZIP above to read it with any model; teach it below.")
+        st.dataframe(pd.DataFrame([{"file": r["file"], "label": r["label"]} for r in found[:200]]),
+                     hide_index=True, key="collection_list")
+        _teach_form(model, personal.uploads(), "collection")
+
+
+# -- Batch: teaching -----------------------------------------------------------------------------
+
+def teach_section(model, uploads: list) -> None:
+    """After an evaluation: teach the uploaded handwriting, and follow this session's runs."""
+    st.subheader("Teach the model this handwriting")
+    st.caption("Fine-tunes a copy of the model on part of these labelled images, mixed with MNIST so it does not "
+               "forget, and measures before and after on the part it never learns from and on MNIST's test set. "
+               "The active model stays as it is.")
+    _teach_form(model, uploads, "batch")
+    runs_section()
+
+
+def _teach_form(model, uploads: list, key: str) -> None:
+    if not access.is_editor():
+        st.info("Visitors cannot start fine-tuning runs.")
+        return
+    if getattr(model, "backend", None) != "keras":
+        st.info(f"Fine-tuning needs a Keras model; **{model.name}** is "
+                f"{'an ensemble: fine-tune one of its members' if model.backend == 'ensemble' else 'a NumPy net'}.")
+        return
+    with st.form(f"teach_{key}", border=True):
+        c1, c2, c3 = st.columns(3)
+        holdout = c1.slider("Held out", 0.1, 0.9, 0.5, 0.05, key=f"teach_holdout_{key}",
+                            help="The share of each digit (or of the writers) kept apart to measure on.")
+        epochs = c2.number_input("Epochs at most", 1, 20, ft.FinetuneConfig.epochs, key=f"teach_epochs_{key}")
+        name = c3.text_input("New model name", value="", placeholder=f"{model.name}-ft-...",
+                             key=f"teach_name_{key}")
+        by_writer = st.checkbox("Hold out whole writers (files as label/writer/image)", key=f"teach_writer_{key}")
+        start = st.form_submit_button("Teach the model", icon=":material/school:", type="primary")
+    if not start:
+        return
+    config = ft.FinetuneConfig(base=model.name, images="(uploaded)", holdout=float(holdout), epochs=int(epochs),
+                               by_writer=by_writer, name=name.strip() or None)
+    try:
+        ft.plan(config, images=uploads)  # every input problem is said here, before a run exists
+        run = ft.launch(config, uploads=uploads)
+    except (ft.FinetuneError, store.StoreError, queue.QueueError, access.AccessDenied, OSError) as exc:
+        st.error(f"Cannot teach the model: {exc}")
+        return
+    st.session_state[RUN_KEY] = run.id
+    st.toast(f"Fine-tuning run {run.id} started.")
+
+
+def runs_section() -> None:
+    """The fine-tuning runs: the followed one live while it runs, then its before/after."""
+    runs = ft.list_finetunes()
+    if not runs:
+        return
+    ids = [r.id for r in runs]
+    chosen = st.session_state.get(RUN_KEY)
+    index = ids.index(chosen) if chosen in ids else 0
+    pick = st.selectbox("Fine-tuning run", ids, index=index, key="finetune_pick",
+                        help="Runs live in the runs folder: they keep going and stay here after a reload.")
+    st.session_state[RUN_KEY] = pick
+    _follow(pick)
+
+
+@st.fragment(run_every=runs_panel.POLL_S)
+def _follow(run_id: str) -> None:
+    run = rundir.RunDir(rundir.paths.runs_dir() / run_id)
+    status = run.status()
+    if status.get("state") in rundir.ACTIVE:
+        queue.dispatch()
+        view = runview.run_view(run, queue.positions().get(run_id))
+        runs_panel.live_panel(view)
+        if status.get("state") == "running" and not run.keep_requested():
+            if st.button("Stop and keep", key=f"ft-keep-{run_id}", icon=":material/save:"):
+                run.request_stop(keep=True)
+        return
+    if status.get("state") != "completed":
+        st.error(f"Fine-tuning run {run_id} is **{status.get('state')}**: {status.get('error') or 'no reason'}")
+        return
+    name = status.get("model_name")
+    try:
+        card = store.read_card(name)
+    except (store.StoreError, TypeError):
+        st.warning(f"The model this run saved ('{name}') is no longer in the store.")
+        return
+    results(card, ft.heldout_arrays(run))
+
+
+def results(card: dict, held: dict | None) -> None:
+    """Before and after side by side: held-out and MNIST with intervals, per digit, the images that changed."""
+    f = card["finetune"]
+    (st.success if f["success"] else st.warning)(("Success: " if f["success"] else "Not a success: ") + f["note"])
+    before, after = st.columns(2)
+    for col, when, model in ((before, "before", f["base"]), (after, "after", card["name"])):
+        with col.container(border=True):
+            st.markdown(f"**{when.capitalize()}** · `{model}`")
+            lo, hi = f[f"heldout_ci95_{when}"]
+            st.metric(f"Held-out ({f['heldout_n']} images)", f"{f[f'heldout_{when}']:.2%}",
+                      delta=None if when == "before" else f"{(f['heldout_after'] - f['heldout_before']) * 100:+.2f} pts")
+            st.caption(f"95% interval {lo:.1%} to {hi:.1%}")
+            st.metric("MNIST test (10,000)", f"{f[f'mnist_{when}']:.2%}",
+                      delta=None if when == "before" else f"{f['mnist_change'] * 100:+.2f} pts")
+    split = f["split"]
+    st.caption(f"Split: {split['method']}, {split['adapt_n']} image(s) to adapt ({split['val_n']} of them decide "
+               f"early stopping), {split['heldout_n']} held out; {f['epochs_trained']} epoch(s), "
+               f"{f['replay_n']} MNIST replay images.")
+    st.plotly_chart(per_class_chart(f["heldout_per_class"]), key=f"ft-classes-{card['name']}")
+    _changed(f, held)
+    if st.button(f"Make '{card['name']}' the active model", key=f"ft-activate-{card['name']}",
+                 icon=":material/check_circle:", type="primary" if f["success"] else "secondary"):
+        st.session_state[state.ACTIVE] = card["name"]
+        st.rerun(scope="app")
+
+
+def per_class_chart(per_class: dict) -> go.Figure:
+    digits = sorted(per_class, key=int)
+    fig = go.Figure([go.Bar(name=when, x=[str(d) for d in digits], y=[per_class[d][when] for d in digits],
+                            text=[f"{per_class[d][when]:.0%}" for d in digits])
+                     for when in ("before", "after")])
+    fig.update_layout(barmode="group", height=260, margin=dict(l=10, r=10, t=30, b=10), yaxis_tickformat=".0%",
+                      title="Held-out accuracy per digit", xaxis_title="digit")
+    return fig
+
+
+def _changed(f: dict, held: dict | None) -> None:
+    changed = f.get("changed") or []
+    if not changed:
+        st.caption("No held-out image changed its reading.")
+        return
+    where = {str(name): i for i, name in enumerate(held["files"])} if held else {}
+    for kind, title in (("fixed", "Fixed"), ("broken", "Broken")):
+        rows = [c for c in changed if c["change"] == kind][:CHANGED_SHOWN]
+        st.markdown(f"**{title} ({sum(c['change'] == kind for c in changed)})**")
+        if not rows:
+            st.caption("None.")
+            continue
+        shown = [c for c in rows if c["file"] in where]
+        if shown:
+            st.image([pictures.crisp(held["x"][where[c["file"]]], 3) for c in shown], width=84,
+                     caption=[f"{c['label']}: {c['before']}→{c['after']}" for c in shown])
+        else:
+            st.dataframe(pd.DataFrame(rows), hide_index=True, key=f"ft-changed-{kind}")
