@@ -106,7 +106,7 @@ def _pick_input():
     digits = st.session_state.get(state.DRAW_DIGITS) or (
         [st.session_state[state.DRAW_KEY]] if state.DRAW_KEY in st.session_state else [])
     drawn = ([f"digit {i + 1} of your drawing" for i in range(len(digits))] if len(digits) > 1
-             else ["your latest drawing"] if digits else [])
+             else ["the latest canvas drawing"] if digits else [])
     source = st.radio("Explain", ["a test image", *drawn], horizontal=True, key="insp_source")
     if source != "a test image" and source in drawn:
         i = drawn.index(source)
