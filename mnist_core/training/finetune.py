@@ -66,6 +66,7 @@ class FinetuneConfig:
     # MNIST training images mixed in per adaptation image. Measured on the scripted domain
     # (bench/finetune.py): 4x let the MNIST test accuracy fall 0.54 points, 16x 0.05.
     replay: float = 16.0
+    min_replay: int = 4000  # at least this many: a small adaptation set still sees enough of MNIST
     batch_size: int = 32
     validation: float = 0.2  # of each label of the adaptation part, for early stopping
     patience: int = 2
@@ -95,7 +96,9 @@ class FinetuneConfig:
         need(isinstance(self.batch_size, int) and 1 <= self.batch_size <= 4096,
              f"batch size must be 1-4096, got {self.batch_size!r}")
         need(0 <= float(self.validation) < 1, f"validation must be a fraction in [0, 1), got {self.validation!r}")
-        need(isinstance(self.patience, int) and self.patience >= 1, f"patience must be 1 or more epochs")
+        need(isinstance(self.patience, int) and self.patience >= 1, "patience must be 1 or more epochs")
+        need(isinstance(self.min_replay, int) and 0 <= self.min_replay <= 60000,
+             f"min_replay must be 0-60000 MNIST images, got {self.min_replay!r}")
         need(isinstance(self.seed, int) and self.seed >= 0, f"seed must be a non-negative integer, got {self.seed!r}")
         for label, value in (("base model", self.base), ("new model name", self.name)):
             if value is not None:
@@ -430,7 +433,8 @@ def _fit(net, plan_: Plan, cfg: TrainConfig, splits, broadcast_observers, base=N
     from mnist_core.training.observers import Broadcast
 
     config = plan_.config
-    rx, ry = _replay(splits, int(round(config.replay * len(plan_.train.y))), config.seed)
+    n_replay = int(round(config.replay * len(plan_.train.y)))
+    rx, ry = _replay(splits, max(n_replay, int(config.min_replay)) if config.replay else 0, config.seed)
     x = np.concatenate([plan_.train.x, rx]).astype(np.float32)
     # Replay targets are the base's own probabilities (distillation): they hold its answers on MNIST,
     # margins included, where hard labels only hold the argmax.

@@ -45,7 +45,7 @@ def base_store(tmp_path_factory, small_splits) -> Path:
 @pytest.fixture(scope="module")
 def tuned(base_store, domain, small_splits) -> dict:
     config = ft.FinetuneConfig(base="base", images=str(domain), by_writer=True, holdout=0.5, epochs=6, lr=1e-3,
-                               replay=4, name="tuned")
+                               replay=4, min_replay=0, name="tuned")
     return ft.finetune(config, splits=small_splits, store_root=base_store)
 
 
@@ -228,3 +228,28 @@ def _with_card(root: Path, name: str, card: dict) -> Path:
 def test_bad_settings_are_refused(kw, message):
     with pytest.raises(ft.FinetuneError, match=message):
         ft.FinetuneConfig(base="base", images="x", **kw).validate()
+
+
+# -- the command line ------------------------------------------------------------------------------
+
+def test_the_command_line_says_what_was_wrong_and_writes_nothing(base_store, domain, runs_root, monkeypatch,
+                                                                 capsys, tmp_path):
+    from mnist_core.cli import main
+
+    monkeypatch.setenv("MNIST_STUDIO_MODELS", str(base_store))
+    assert main(["finetune", "--base", "nope", "--images", str(domain)]) == 2
+    assert "error: no model named 'nope'; saved models: base" in capsys.readouterr().err
+    (tmp_path / "u.zip").write_bytes(_zip({"a.jpg": _jpeg(domain, "1/writer-00/00.jpg")}))
+    assert main(["finetune", "--base", "base", "--images", str(tmp_path / "u.zip")]) == 2
+    assert "has no labelled image" in capsys.readouterr().err
+    assert main(["finetune", "--base", "base"]) == 2
+    assert "--images" in capsys.readouterr().err
+    assert not runs_root.exists() or not any(runs_root.iterdir())
+
+
+def test_the_command_line_json_has_the_promised_fields(tuned):
+    out = ft.summary(tuned)
+    for key in ("name", "heldout_before", "heldout_after", "heldout_n", "mnist_before", "mnist_after", "adapt_n",
+                "seconds"):
+        assert key in out
+    assert out["heldout_n"] == tuned["finetune"]["split"]["heldout_n"]
