@@ -58,3 +58,21 @@ if show:
             variants = [augment.preview(originals, config, seed=seed * 10 + i) for i in range(3)]
         rows = np.concatenate([originals] + variants)
         st.image(pictures.grid(rows, cols=10, scale=3), caption="Top: originals. Below: three random augmentations.")
+
+st.subheader("Hand-drawn shapes")
+st.caption("The shapes task's data, generated from seeded strokes with a hurried hand's faults (mnist_core/data/shapes.py) "
+           "and put through the same preprocessing as a real drawing. These are the first drawings of its fixed "
+           "validation split, one row per class.")
+if st.toggle("Show shape samples", value=False, key="data_shapes_show",
+             help="Drawing them takes a second or two the first time."):
+    from mnist_core.data import shapes
+
+
+    @st.cache_data(show_spinner="Drawing shapes...")
+    def shape_samples(per_class: int, version: int) -> np.ndarray:
+        x, y = shapes.generate(per_class, shapes.SPLIT_SEEDS["validation"])
+        return x[np.argsort(y, kind="stable")]
+
+
+    st.image(pictures.grid(shape_samples(10, shapes.GENERATOR_VERSION), cols=10, scale=2),
+             caption=f"One row per class: {', '.join(shapes.CLASSES)} (generator version {shapes.GENERATOR_VERSION})")

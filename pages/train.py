@@ -24,6 +24,9 @@ st.caption("Each run is a separate process that writes its progress to runs/<id>
 
 def config_form() -> TrainConfig | None:
     """The hyperparameter widgets; returns a config when Start is pressed."""
+    task = st.segmented_control("Task", list(config_mod.TASKS), default="digits", key="tr_task",
+                                help="digits: MNIST. shapes: hand-drawn shapes generated with fixed seeds "
+                                     "(ellipse, rectangle, triangle, ...).") or "digits"
     kinds = list(zoo.MODELS)
     kind = st.selectbox("Model", kinds, index=kinds.index("lenet5"), key="tr_kind",
                         format_func=lambda k: f"{k} ({zoo.MODELS[k].backend})")
@@ -82,7 +85,7 @@ def config_form() -> TrainConfig | None:
                                  optimizer=optimizer, schedule=schedule, seed=int(seed), name=name or None,
                                  dropout=dropout, batch_norm=batch_norm, augment=augment,
                                  rotation_deg=float(rotation), shift=float(shift), zoom=float(zoom),
-                                 train_subset=int(subset) or None)
+                                 train_subset=int(subset) or None, task=task)
 
 
 with st.container(border=True):

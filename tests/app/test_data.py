@@ -56,3 +56,11 @@ def test_augmentation_preview_applies_the_chosen_rotation(store, media):
     assert diff(turned[0], still[0]) < 2  # the top row is the originals either way
     assert max(diff(row, still[0]) for row in still[1:]) < 3  # 0 degrees, no shift or zoom: unchanged
     assert min(diff(a, b) for a, b in zip(turned[1:], still[1:])) > 8  # 30 degrees: every row visibly turned
+
+
+def test_data_page_shows_shape_samples(store):
+    at = open_page("data")
+    at.toggle(key="data_shapes_show").set_value(True).run(timeout=120)
+    assert not at.exception
+    assert "Hand-drawn shapes" in [h.value for h in at.subheader]
+    assert any("ellipse, rectangle, triangle" in c for i in at.image for c in i.captions)

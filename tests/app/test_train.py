@@ -5,6 +5,7 @@ import time
 from mnist_core.training import rundir
 
 from mnist_core.models import store
+from mnist_core.models.store import read_card
 
 from .conftest import open_page, texts
 
@@ -146,3 +147,19 @@ def test_smoothing_control_smooths_the_batch_curves(store):
     smoothed = json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
     assert len(raw) == 1 and len(smoothed) == 2  # with smoothing, the raw line stays faint behind
     assert smoothed[1]["y"] != raw[0]["y"]
+
+
+def test_the_task_picker_starts_a_shapes_run(store, tmp_path, monkeypatch):
+    monkeypatch.setenv("MNIST_STUDIO_SHAPES_SIZES", "train=3,validation=1,test=1")  # the run's process inherits it
+    monkeypatch.setenv("MNIST_STUDIO_SHAPES_CACHE", str(tmp_path / "shapes"))
+    at = open_page("train")
+    at.segmented_control(key="tr_task").set_value("shapes").run()
+    at.selectbox(key="tr_kind").select("numpy_softmax").run()
+    at.number_input(key="tr_numpy_softmax_epochs").set_value(1)
+    at.text_input(key="tr_numpy_softmax_name").input("tiny-shapes")
+    at.button(key="tr_start").click().run()
+    launched = rundir.list_runs()
+    assert len(launched) == 1 and launched[0].config().task == "shapes", texts(at)
+    run = _wait_until_finished()
+    assert run.status()["state"] == "completed", run.log_tail()
+    assert read_card("tiny-shapes")["task"] == "shapes"
