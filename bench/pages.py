@@ -14,8 +14,10 @@ stopped running (no running indicator, no loading skeleton). For Inspect the
 time its top half (accuracy, confusion matrix, mistakes) is drawn is printed
 too: the Look inside part after it needs TensorFlow and the model.
 
---fresh removes the test-set predictions kept beside the cards first, so
-Inspect's first visit includes computing them once. --finished N measures
+Without --fresh the active model's test-set predictions are computed once
+before the server starts (as its first use leaves them); --fresh removes
+every kept prediction file instead, so Inspect's first visit includes
+computing them. --finished N measures
 the Train page again on a server whose runs folder holds N finished runs
 (each with a 10-epoch log), beside the one with none. Prints one line per
 page and visit, the targets (every page under 1.5 s on a second visit, none
@@ -45,22 +47,22 @@ DONE = {
     "inspect": "text=/Filters of the first layer|has no convolutional layers|No saliency map/",
     "models": "text=/Delete '|cannot be deleted here|Export/",
     "train": "text=/finished runs|will be listed here/",
-    "draw": "iframe",
+    "draw": "[data-testid=stBidiComponentIsolated], iframe",  # the canvas component
     "batch": "[data-testid=stFileUploader]",
 }
 INSPECT_TOP = "text=Most confident mistakes"
 
 
-def start_server(port: int, models: Path, runs: Path, log):
+def start_server(port: int, models: Path, runs: Path, log, script: Path = REPO / "app.py"):
     import subprocess
     import urllib.request
 
     env = {**os.environ, "MNIST_STUDIO_MODELS": str(models), "MNIST_STUDIO_RUNS": str(runs),
            "TF_CPP_MIN_LOG_LEVEL": "2"}
-    cmd = [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true", "--server.port",
+    cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true", "--server.port",
            str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
            "--browser.gatherUsageStats", "false"]
-    proc = subprocess.Popen(cmd, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(cmd, cwd=script.parent, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     deadline = time.time() + 90
     while time.time() < deadline:
         try:
@@ -89,9 +91,8 @@ def _idle(tab) -> bool:
         "[data-testid=stSkeleton]").count()
 
 
-def visit(browser, url: str, path: str, timeout: float = 120) -> dict:
-    """Open url/path in a new context; seconds until drawn (and, for Inspect, until its top half is)."""
-    context = browser.new_context(viewport={"width": 1400, "height": 1000})
+def visit(context, url: str, path: str, timeout: float = 120, reference: bool = False) -> dict:
+    """Open url/path in a new tab (a new session); seconds until drawn (for Inspect also its top half)."""
     tab = context.new_page()
     try:
         t0 = time.perf_counter()
@@ -100,7 +101,7 @@ def visit(browser, url: str, path: str, timeout: float = 120) -> dict:
         while time.perf_counter() - t0 < timeout:
             if path == "inspect" and top is None and tab.locator(INSPECT_TOP).count():
                 top = time.perf_counter() - t0
-            drawn = home_rendered(tab) if path == "" else (
+            drawn = home_rendered(tab, reference) if path == "" else (
                 tab.locator("h1").count() > 0 and (path not in DONE or tab.locator(DONE[path]).count() > 0))
             if drawn and _idle(tab):
                 done = time.perf_counter() - t0
@@ -111,7 +112,7 @@ def visit(browser, url: str, path: str, timeout: float = 120) -> dict:
             time.sleep(0.02)
         raise SystemExit(f"/{path} was not drawn within {timeout:.0f} s")
     finally:
-        context.close()
+        tab.close()
 
 
 def fake_finished_runs(root: Path, n: int, epochs: int = 10, steps: int = 430) -> None:
@@ -136,18 +137,53 @@ def fake_finished_runs(root: Path, n: int, epochs: int = 10, steps: int = 430) -
                          model_name=f"bench-{i:03d}")
 
 
+def keep_predictions(models: Path, name: str) -> str:
+    """Make sure `name` has its test-set predictions beside its card, as its first use on Inspect leaves them."""
+    from mnist_core.analysis import predictions
+    from mnist_core.data import mnist
+
+    splits = mnist.load_splits()
+    if predictions.is_cached(name, splits.x_test, splits.sha256, models):
+        return f"test-set predictions of '{name}': already kept beside its card"
+    t0 = time.perf_counter()
+    predictions.test_probs(name, splits.x_test, splits.sha256, models)
+    return (f"test-set predictions of '{name}': computed once now, {time.perf_counter() - t0:.1f} s with loading "
+            "(what the very first Inspect visit of a new model pays; run with --fresh to time that visit)")
+
+
 def measure(browser, models: Path, runs: Path, pages, log) -> dict:
     port = free_port()
     proc = start_server(port, models, runs, log)
     url = f"http://127.0.0.1:{port}"
+    # One browser profile, as one user's: its cache keeps Streamlit's and plotly's scripts between tabs.
+    context = browser.new_context(viewport={"width": 1400, "height": 1000})
     try:
-        visit(browser, url, "")  # Streamlit's own first request: not any page's cost
+        visit(context, url, "")  # Streamlit's own first request: not any page's cost
         out = {}
         for path in pages:
-            out[path] = (visit(browser, url, path), visit(browser, url, path))
+            out[path] = (visit(context, url, path), visit(context, url, path))
         return out
     finally:
+        context.close()
         stop_server(proc)
+
+
+def floor(browser, log) -> tuple[float, float]:
+    """A one-line Streamlit app's first and second visit, same way: what any page pays for Streamlit itself."""
+    from cold_start import REFERENCE_APP
+
+    with tempfile.TemporaryDirectory() as tmp:
+        script = Path(tmp) / "reference_app.py"
+        script.write_text(REFERENCE_APP)
+        port = free_port()
+        proc = start_server(port, Path(tmp), Path(tmp), log, script)
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        try:
+            url = f"http://127.0.0.1:{port}"
+            return tuple(visit(context, url, "", reference=True)["s"] for _ in range(2))
+        finally:
+            context.close()
+            stop_server(proc)
 
 
 def report(results: dict, label: str) -> list[str]:
@@ -183,8 +219,12 @@ def main() -> int:
         if args.fresh:
             for cached in models.glob("*/cache-*"):
                 cached.unlink()
+        else:
+            print(keep_predictions(models, "default"), flush=True)
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         with open(tmp / "server.log", "wb") as log:
+            base = floor(browser, log)
+            print(f"one-line Streamlit app (the floor): first {base[0]:.2f} s, second {base[1]:.2f} s", flush=True)
             lines = report(measure(browser, models, tmp / "runs-empty", pages, log), "")
             print("\n".join(lines), flush=True)
             if args.finished and "train" in pages:
