@@ -66,17 +66,30 @@ class RunLogger(Progress):
 class Broadcast:
     """What both backends report to: passes each batch and epoch on to every observer."""
 
+    WARMUP_S = 2.0  # as runview.WARMUP_S: no ETA before the rate is measured past the first (tracing) batch
+
     def __init__(self, epochs: int, steps: int, observers: list[Progress]):
         self.epochs, self.steps, self.observers = epochs, steps, observers
         self.start = time.time()
+        self.first: tuple[float, int] | None = None  # (time, global step) at the end of the first batch
+
+    def _eta(self, now: float, global_step: int) -> float | None:
+        """Time left from the steps per second measured since the first batch (None until 2 s of that)."""
+        if self.first is None:
+            self.first = (now, global_step)
+            return None
+        span, steps = now - self.first[0], global_step - self.first[1]
+        if span < self.WARMUP_S or steps <= 0:
+            return None
+        return (self.steps * self.epochs - global_step) * span / steps
 
     def batch(self, epoch: int, step: int, loss: float, accuracy: float) -> bool:
         """Report one finished batch; returns True when an observer asks to cancel the run."""
         # From epoch and step, not a counter: with steps_per_execution > 1 Keras reports every Nth batch.
         step = min(step, self.steps)
-        elapsed = time.time() - self.start
-        done = ((epoch - 1) * self.steps + step) / (self.steps * self.epochs)
-        eta = elapsed / done * (1 - done) if done > 0 else None
+        now = time.time()
+        elapsed = now - self.start
+        eta = self._eta(now, (epoch - 1) * self.steps + step)
         logs = {"loss": float(loss), "accuracy": float(accuracy), "elapsed": elapsed}
         for observer in self.observers:
             observer.update(epoch, self.epochs, step, self.steps, logs, eta)

@@ -40,3 +40,22 @@ def test_terminal_progress_is_an_observer():
     assert isinstance(bar, Progress) and bar.epoch_model(1, None) is False and not bar.stop_requested()
     bar.epoch_end(1, {"loss": 0.5, "accuracy": 0.9, "elapsed": 2.0})
     assert out.getvalue() == "epoch 1: loss 0.5000 acc 0.9000 (2.0s)\n"
+
+
+def test_eta_is_measured_after_the_first_batch(monkeypatch):
+    from mnist_core.training import observers
+
+    seen = []
+
+    class Watch(observers.Progress):
+        def update(self, epoch, epochs, step, steps, logs, eta):
+            seen.append(eta)
+
+    clock = iter([100.0, 110.0, 111.0, 113.0, 114.0])  # start; the first batch took 10 s (tracing)
+    monkeypatch.setattr(observers.time, "time", lambda: next(clock))
+    broadcast = observers.Broadcast(epochs=1, steps=100, observers=[Watch()])
+    for step in (1, 11, 31, 41):  # then 10 steps a second
+        broadcast.batch(1, step, 1.0, 0.5)
+    assert seen[:2] == [None, None]  # no rate yet, then only 1 s of one
+    assert seen[2] == pytest.approx(69 * 3 / 30)
+    assert seen[3] == pytest.approx(59 * 4 / 40)  # 5.9 s left; counting from the start would have said 14 / 41 * 59, about 20 s
