@@ -27,8 +27,9 @@ browser:
 test: setup browser
 	$(BIN)/python -m pytest
 
+# N=2 (or N=auto) runs the fast tests in N pytest-xdist workers; each worker has its own temporary store and runs.
 test-fast: setup
-	$(BIN)/python -m pytest -m "not slow and not browser"
+	$(BIN)/python -m pytest -m "not slow and not browser" $(if $(N),-n $(N))
 
 # Mutation testing of the core's logic (config and test selection in pyproject.toml; not part of `make test`).
 # mutmut keeps its results in mutants/ and re-tests only the functions that changed since the last run.
