@@ -5,7 +5,7 @@
 Each candidate (a shapes model trained with `python -m mnist_core train --task
 shapes`, in the store given) is scored on the generated validation split; the
 best is copied to models/shapes with its "not a shape" head (not_a_shape.py)
-calibrated on validation shapes against MNIST validation digits and
+fitted on training shapes (its threshold chosen on validation shapes) against MNIST validation digits and
 negatives.py's non-digit drawings that are not shapes (scribbles, letters,
 textures, dots). Prints validation and test accuracy of every candidate, and
 the share of those others the head refuses.
@@ -54,7 +54,7 @@ def main() -> int:
               f"{test['ci95'][0]:.4f}-{test['ci95'][1]:.4f})")
     _, best, test = max(rows, key=lambda r: r[0])
     model = loading.load(best, args.store)
-    entry = not_a_shape.calibrate(model, splits.x_val, others())
+    entry = not_a_shape.calibrate(model, splits.x_train[::2], others(), threshold_x=splits.x_val)
     print(f"chosen on validation: {best}; 'not a shape' refuses {entry['others_refused']:.3f} of the others, "
           f"{entry['reject_budget']:.3f} of validation shapes")
     src = args.store / best
