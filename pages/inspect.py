@@ -184,7 +184,8 @@ def first_filters(model) -> None:
                                           title=f"{first['title']}: all {n_out} filters", height=380))
     deeper = len(explain.conv_layers(model)) - 1
     if deeper:
-        st.caption(f"The {deeper} deeper layers' filters each mix many input maps (not pictures of pixels), "
+        which = "The deeper layer's filters each mix" if deeper == 1 else f"The {deeper} deeper layers' filters each mix"
+        st.caption(f"{which} many input maps (not pictures of pixels), "
                    "so they are not drawn; their effect shows in the feature maps above.")
 
 

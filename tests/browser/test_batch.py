@@ -41,5 +41,6 @@ def test_upload_a_zip_and_download_the_results(page, sample_zip):
         download.click()
     rows = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text())))
     assert len(rows) == n
-    assert set(rows[0]) == {"file", "label", "prediction", "confidence", "correct"}
+    assert set(rows[0]) == {"file", "label", "prediction", "confidence", "uncertain",
+                             "correct", "status", "note"}
     assert {r["label"] for r in rows} == {str(d) for d in range(10)}

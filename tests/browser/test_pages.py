@@ -6,7 +6,8 @@ import pytest
 
 from .conftest import problems, start_server, stop_server, wait_idle
 
-PAGES = [("", "MNIST Studio"), ("data", "Data"), ("train", "Train"), ("models", "Models"),
+PAGES = [("", "MNIST Studio"), ("data", "Data"), ("train", "Train"), ("sweeps", "Sweeps"),
+         ("models", "Models"),
          ("inspect", "Inspect"), ("draw", "Draw"), ("batch", "Batch")]
 
 
@@ -17,13 +18,13 @@ def test_page_opens_cleanly(page, path, title):
     wait_idle(page)
     assert problems(page) == []
     nav = page.locator("[data-testid=stSidebarNav] a")
-    assert nav.count() == 7
+    assert nav.count() == len(PAGES)
     assert page.get_by_role("combobox", name="Active model").input_value() == "default"
 
 
 def test_inspect_draws_its_charts_and_a_click_picks_a_confusion_cell(page):
     page.goto(f"{page.base_url}/inspect")
-    page.get_by_text("Feature maps").wait_for()
+    page.get_by_text("Feature maps", exact=True).wait_for()
     wait_idle(page)
     assert page.locator(".js-plotly-plot").count() == 7
     # The first chart is the confusion matrix: click the cell true 7, predicted 2.
@@ -54,7 +55,7 @@ def test_a_deep_link_to_a_fresh_server_still_goes_through_the_router(browser, br
         assert problems(tab) == []
         labels = tab.locator("[data-testid=stSidebarNav] a").all_inner_texts()
         # Each link's text is its icon's ligature name, then its title.
-        assert [t.split()[-1] for t in labels] == ["Home", "Data", "Train", "Models", "Inspect", "Draw", "Batch"]
+        assert [t.split()[-1] for t in labels] == ["Home", "Data", "Train", "Sweeps", "Models", "Inspect", "Draw", "Batch"]
         assert tab.get_by_role("combobox", name="Active model").input_value() == "default"
     finally:
         context.close()
