@@ -14,6 +14,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 _SESSION_TMP = Path(tempfile.mkdtemp(prefix="mnist-studio-tests-"))
 os.environ["MNIST_STUDIO_MODELS"] = str(_SESSION_TMP / "models")
 os.environ["MNIST_STUDIO_RUNS"] = str(_SESSION_TMP / "runs")
+os.environ["MNIST_STUDIO_COLLECTIONS"] = str(_SESSION_TMP / "collections")  # never the repo's own collections/
 
 REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
