@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mnist_core.models import store
+from mnist_core.models import loading, store
 
 # format -> (file suffix, or "" for a directory; the runtime that checks it)
 FORMATS = {
@@ -55,7 +55,7 @@ def export(name: str, fmt: str, out: str | Path | None = None, root: Path | None
     suffix = _suffix(fmt)
     out = Path(out) if out else default_path(name, fmt)
     _check_destination(out, fmt, suffix)
-    model = _load(name, root)
+    model = loading.load(name, root)
     x = _check_images(images)
     out.parent.mkdir(parents=True, exist_ok=True)
     staged = out.parent / f".tmp-{secrets.token_hex(4)}-{out.name}"
@@ -84,14 +84,6 @@ def agreement(reference: np.ndarray, exported: np.ndarray) -> dict:
 
 
 # -- choosing and checking --------------------------------------------------------
-def _load(name: str, root: Path | None):
-    try:  # LoadedModel and load() are moving from store to models/loading.py
-        from mnist_core.models.loading import load
-    except ImportError:
-        load = store.load
-    return load(name, root)
-
-
 def _check_destination(out: Path, fmt: str, suffix: str) -> None:
     if suffix and out.suffix != suffix:
         raise ExportError(f"an export to {fmt} is a file ending in {suffix}; got {out}")

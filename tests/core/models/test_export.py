@@ -5,7 +5,7 @@ import shutil
 import numpy as np
 import pytest
 
-from mnist_core.models import export, store, zoo
+from mnist_core.models import export, loading, store, zoo
 from mnist_core.models.numpy_nets import NumpyNet
 from mnist_core.training.config import TrainConfig
 
@@ -39,7 +39,7 @@ def root(tmp_path_factory, mnist):
 
 
 def _load(name, root):
-    return export._load(name, root)
+    return loading.load(name, root)
 
 
 @pytest.mark.parametrize("fmt", ["onnx", "litert", "savedmodel", "keras"])
@@ -141,10 +141,10 @@ def test_the_shipped_default_exports_to_every_format(tmp_path, mnist):
 
 
 def test_a_model_replaced_during_the_export_keeps_its_own_card(root, mnist, tmp_path, monkeypatch):
-    stale = export._load("tiny-np", root)
+    stale = loading.load("tiny-np", root)
     card = store.read_card("tiny-np", root)
     store.save("tiny-np", stale.net, {**card, "created": "replaced", "exports": {}}, root)
-    monkeypatch.setattr(export, "_load", lambda name, root: stale)
+    monkeypatch.setattr(loading, "load", lambda name, root: stale)
     report = export.export("tiny-np", "onnx", tmp_path / "np.onnx", root=root, images=mnist.x_test[:20])
     assert report["all_same_class"] and report["recorded"] is False
     assert store.read_card("tiny-np", root)["exports"] == {}
