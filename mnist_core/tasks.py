@@ -18,3 +18,35 @@ def class_names(task: str = "digits") -> tuple:
 def n_classes(config) -> int:
     """How many outputs a TrainConfig's task needs."""
     return len(class_names(getattr(config, "task", "digits")))
+
+
+SHIPPED = {"digits": "default", "shapes": "shapes"}  # the model each task reads with on a fresh clone
+NOUNS = {"digits": "digit", "shapes": "shape"}
+
+
+def noun(task: str) -> str:
+    """What one example of a task is called on the pages: 'digit' or 'shape'."""
+    return NOUNS.get(task, "class")
+
+
+def tasks_by_name(cards: list) -> dict:
+    """{model name: task} for the store's readable cards. An ensemble's card may not name its task: then it
+    is its first member's (members share one task), digits when that member is not among the cards."""
+    from mnist_core.models.loading import card_task, is_ensemble
+
+    own = {c["name"]: card_task(c) for c in cards if "error" not in c and c.get("name")}
+    for c in cards:
+        if c.get("name") in own and is_ensemble(c) and "task" not in c and isinstance(c.get("members"), list):
+            own[c["name"]] = own.get(c["members"][0] if c["members"] else None, "digits")
+    return own
+
+
+def choose_model(task: str, tasks: dict, wanted: str | None = None) -> str | None:
+    """The model a task reads with: `wanted` when it is a saved model of that task, else the task's shipped
+    model, else the first model of that task by name; None when the store has none of that task.
+    tasks: {model name: task} (tasks_by_name)."""
+    if tasks.get(wanted) == task:
+        return wanted
+    if tasks.get(SHIPPED.get(task)) == task:
+        return SHIPPED[task]
+    return min((n for n, t in tasks.items() if t == task), default=None)

@@ -21,20 +21,31 @@ UPLOAD_MB = Limits().max_total_bytes // 2**20  # what the reader accepts; .strea
 MISTAKES_SHOWN = 48
 
 st.title("Batch")
+state.task_switch("batch_task")
 model = state.require_model("score uploaded images")
-st.markdown(
-    "Upload photos or scans of handwritten digits, or one ZIP of them. Labels are read from a folder per "
-    "digit (`7/photo.jpg`) or a name that starts with the digit (`7_photo.png`); unlabelled images get "
-    "predictions only. Each image is turned into MNIST's format before the model reads it."
-)
+names = reading.named_classes(model)  # a shapes model's classes; None for digits
+noun = "shape" if names else "digit"
+if names:
+    st.markdown(
+        "Upload drawings, photos or scans of hand-drawn shapes, or one ZIP of them; each image is one shape. "
+        f"Labels are read from a folder per shape (`ellipse/drawing.png`; folders named {', '.join(names)}) "
+        "or a name that starts with the shape (`triangle_1.png`); unlabelled images get predictions only. "
+        "Each image is turned into MNIST's format before the model reads it.")
+else:
+    st.markdown(
+        "Upload photos or scans of handwritten digits, or one ZIP of them. Labels are read from a folder per "
+        "digit (`7/photo.jpg`) or a name that starts with the digit (`7_photo.png`); unlabelled images get "
+        "predictions only. Each image is turned into MNIST's format before the model reads it.")
 uploads = st.file_uploader("Images or a ZIP", accept_multiple_files=True, key="batch_files",
                            max_upload_size=UPLOAD_MB,
                            help=f"PNG, JPEG, GIF, BMP, TIFF or WebP images, or a .zip of them: up to {UPLOAD_MB} MB "
                                 "per file and in all, as the collection reader accepts.")
-finetune_panel.collection_box(model)
+if not names:  # the personal collection and fine-tuning are for digits
+    finetune_panel.collection_box(model)
 if not uploads:
     st.info(f"Nothing uploaded yet. The active model **{model.name}** will read the images.")
-    finetune_panel.runs_section()  # fine-tuning runs outlive the uploads (a reload clears those)
+    if not names:
+        finetune_panel.runs_section()  # fine-tuning runs outlive the uploads (a reload clears those)
     st.stop()
 
 
@@ -80,7 +91,7 @@ report = cached[1]
 preds = report["predictions"]
 skipped = report.get("skipped") or []
 if not preds:
-    st.warning("None of the uploaded files held a usable image of a digit." +
+    st.warning(f"None of the uploaded files held a usable image of a {noun}." +
                (" See the skipped files below." if skipped else ""))
 else:
     c1, c2, c3, c4 = st.columns(4)
@@ -97,14 +108,15 @@ else:
     inputs = report.get("inputs")
     if labelled:
         st.subheader("Confusion matrix")
-        st.plotly_chart(charts.confusion(np.asarray(report["confusion"])), config={"displayModeBar": False},
-                        key="batch_cm")
+        st.plotly_chart(charts.confusion(np.asarray(report["confusion"]), names=names, noun=noun),
+                        config={"displayModeBar": False}, key="batch_cm")
 
     st.subheader("Every image")
     rows = reading.result_rows(report)
     table = pd.DataFrame(rows[:len(preds)])
     table.insert(0, "input", [_thumbnail(i) for i in range(len(preds))])
-    table["label"] = table["label"].astype("Int64")  # whole numbers, blank where unlabelled (not 7.0)
+    if not names:
+        table["label"] = table["label"].astype("Int64")  # whole numbers, blank where unlabelled (not 7.0)
     flagged = int(table["uncertain"].fillna(False).astype(bool).sum())
     st.dataframe(table.drop(columns=["status"]), hide_index=True, key="batch_table", column_config={
         "input": st.column_config.ImageColumn("model input", help="The preprocessed 28x28 image the model read; "
@@ -116,8 +128,10 @@ else:
                  "digits (above it 999 in 1000 of the default model's readings are right): worth a second look."),
         "correct": st.column_config.CheckboxColumn()})
     if flagged or report.get("rejected"):
-        st.caption(f"{flagged} uncertain reading(s) and {report.get('rejected', 0)} image(s) that are not a digit.")
-    csv_table = pd.DataFrame(rows).astype({"label": "Int64"})  # the skipped files too, with their reason
+        st.caption(f"{flagged} uncertain reading(s) and {report.get('rejected', 0)} image(s) that are not a {noun}.")
+    csv_table = pd.DataFrame(rows)  # the skipped files too, with their reason
+    if not names:
+        csv_table = csv_table.astype({"label": "Int64"})
     csv = csv_table.to_csv(index=False)
     st.download_button("Download results (CSV)", csv, file_name=f"batch-{model.name}.csv", mime="text/csv",
                        icon=":material/download:", key="batch_csv")
@@ -134,9 +148,9 @@ else:
             st.image([pictures.crisp(inputs[i], 3) for i in wrong], width=84,
                      caption=[f"{preds[i]['file']}: {preds[i]['label']}→" + (
                          f"{preds[i]['prediction']} ({preds[i]['confidence']:.0%})"
-                         if preds[i]["prediction"] is not None else "not a digit") for i in wrong])
+                         if preds[i]["prediction"] is not None else f"not a {noun}") for i in wrong])
             st.caption("The preprocessed input of each misread image, most confident mistakes first: "
-                       "file: true digit→prediction (confidence).")
+                       f"file: true {noun}→prediction (confidence).")
 
 for note in report.get("notes") or []:
     st.caption(note)
@@ -144,5 +158,5 @@ if skipped:
     st.subheader(f"Skipped files ({len(skipped)})")
     st.dataframe(pd.DataFrame(skipped), hide_index=True, key="batch_skipped")
 
-if report.get("n"):  # labelled images were read: they can be taught
+if report.get("n") and not names:  # labelled digits were read: they can be taught
     finetune_panel.teach_section(model, [(f.name, f.getvalue()) for f in uploads])

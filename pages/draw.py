@@ -1,10 +1,11 @@
-"""Draw: digits drawn on a canvas, read by the active model as they are drawn."""
+"""Draw: digits or shapes drawn on a canvas, read by the active model of that task as they are drawn."""
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
+from mnist_core import tasks
 from mnist_core.handwriting import reading as hw
 
 from mnist_core.models import store
@@ -17,16 +18,23 @@ SAVED_KEY = "draw_saved"  # the last drawing (canvas json and pixels), kept whil
 RESTORE_KEY = "draw_restore"  # the json the canvas was mounted with on this visit (constant until Clear)
 
 st.title("Draw")
+state.task_switch("draw_task")
 model = state.require_model("read your drawing")
-st.caption(f"Draw one digit, or several side by side to write a number. The active model, **{model.name}**, "
-           "reads the drawing after every stroke.")
+names = hw.named_classes(model)  # a shapes model's classes; None for digits
+noun = tasks.noun(model.task)
+if names:
+    st.caption(f"Draw one shape ({', '.join(names)}). The active shapes model, **{model.name}**, reads the whole "
+               "drawing as one shape after every stroke.")
+else:
+    st.caption(f"Draw one digit, or several side by side to write a number. The active model, **{model.name}**, "
+               "reads the drawing after every stroke.")
 
 controls, canvas_col = st.columns([1, 3])
 with controls:
     width = st.slider("Pen width", 4, 40, 18, key="draw_width")
     if st.button("Clear", icon=":material/ink_eraser:", key="draw_clear"):
         st.session_state["draw_canvas_n"] = st.session_state.get("draw_canvas_n", 0) + 1
-        for key in (state.DRAW_KEY, state.DRAW_DIGITS, SAVED_KEY, RESTORE_KEY):
+        for key in (state.DRAW_KEY, state.DRAW_DIGITS, state.DRAW_TASK, SAVED_KEY, RESTORE_KEY):
             st.session_state.pop(key, None)
     compare = st.toggle("Every saved model's reading", key="draw_compare")
 canvas_key = f"draw_canvas_{st.session_state.get('draw_canvas_n', 0)}"
@@ -47,7 +55,7 @@ if drawing is None and saved and st.session_state.get(RESTORE_KEY):
 elif drawing is not None and canvas.json_data and canvas.json_data.get("objects"):
     st.session_state[SAVED_KEY] = {"json": canvas.json_data, "image": np.asarray(drawing)}
 if drawing is None or not np.asarray(drawing)[..., :3].any():
-    st.info("The canvas is empty: draw a digit with the mouse (or a finger on a touch screen).")
+    st.info(f"The canvas is empty: draw a {noun} with the mouse (or a finger on a touch screen).")
     st.stop()
 
 try:
@@ -58,37 +66,41 @@ except ImageError as exc:
 
 found = [(p, d) for p, d in zip(reading["prepared"], reading["digits"]) if p.found]
 if not found:
-    reason = reading["prepared"][0].reason if reading["prepared"] else "no digit found"
-    st.warning(f"No prediction: {reason}. Draw a larger or clearer digit.")
+    reason = reading["prepared"][0].reason if reading["prepared"] else f"no {noun} found"
+    st.warning(f"No prediction: {reason}. Draw a larger or clearer {noun}.")
     st.stop()
 
 st.session_state[state.DRAW_KEY] = found[0][0].x
 st.session_state[state.DRAW_DIGITS] = [prep.x for prep, _ in found]  # Inspect explains each digit of a number
+st.session_state[state.DRAW_TASK] = model.task
 if reading["number"] is None:
-    st.metric("The model reads", "not a digit")
-    st.warning(f"This does not look like a digit: {reading['reason']}. Draw one of 0-9, or several side by side.")
+    st.metric("The model reads", f"not a {noun}")
+    st.warning(f"This does not look like a {noun}: {reading['reason']}. " +
+               (f"Draw one of: {', '.join(names)}." if names else "Draw one of 0-9, or several side by side."))
     st.caption(f"(The model alone would have guessed {found[0][1]['guess']}; a separate check decides whether "
-               "the drawing is a digit at all.)")
+               f"the drawing is a {noun} at all.)")
     st.stop()
 number = reading["number"]
 low = [d for _, d in found if d["uncertain"]]
 refused = [d for _, d in found if d["prediction"] is None]
-st.metric("The model reads", number, help="Digits are read left to right; ? marks a part that is not a digit.")
+st.metric("The model reads", number, help="The whole drawing is read as one shape." if names else
+          "Digits are read left to right; ? marks a part that is not a digit.")
 if refused:
     st.warning(f"{len(refused)} of these {len(found)} parts {'is' if len(refused) == 1 else 'are'} not a digit "
                "(marked ?). " + "; ".join(sorted({d['reason'] for d in refused})) + ".")
 if low:
     st.warning(f"Uncertain: the model is less than {hw.UNCERTAIN_BELOW:.0%} sure of "
-               f"{'this digit' if len(found) == 1 else f'{len(low)} of these digits'}. Try drawing more clearly.",
+               f"{f'this {noun}' if len(found) == 1 else f'{len(low)} of these digits'}. Try drawing more clearly.",
                icon=":material/help:")
     st.caption(f"The {hw.UNCERTAIN_BELOW:.0%} threshold was chosen on MNIST's validation digits: above it, "
-               "999 in 1000 of the default model's readings are right.")
+               "999 in 1000 of the default model's readings are right." +
+               (" It was not tuned for shapes." if names else ""))
 
 
 
 def _title(digit: dict) -> str:
     if digit["prediction"] is None:
-        return "not a digit (the model's own guess shown)"
+        return f"not a {noun} (the model's own guess shown)"
     return f"{digit['prediction']} ({digit['confidence']:.0%}{', uncertain' if digit['uncertain'] else ''})"
 
 
@@ -97,7 +109,8 @@ if len(found) == 1:
     with st.container(border=True):
         left, right = st.columns([1, 3])
         left.image(pictures.crisp(prep.x, 5), caption="what the model sees (28x28)")
-        right.plotly_chart(charts.probabilities(digit["probs"], title=_title(digit), height=240), key="draw_probs_0")
+        right.plotly_chart(charts.probabilities(digit["probs"], title=_title(digit), height=240, names=names,
+                                                noun=noun), key="draw_probs_0")
 else:
     per_row = min(len(found), 4)
     for start in range(0, len(found), per_row):
@@ -107,7 +120,7 @@ else:
                 st.plotly_chart(charts.probabilities(digit["probs"], title=_title(digit), height=220),
                                 key=f"draw_probs_{i}")
 
-if len(found) == 1:
+if len(found) == 1 and not names:  # the personal collection and fine-tuning are for digits
     finetune_panel.corrections_box(drawing, found[0][1])
 
 with st.expander("How the drawing was turned into MNIST's format"):
@@ -119,12 +132,13 @@ with st.expander("How the drawing was turned into MNIST's format"):
                      caption=[title for title, _ in prep.steps])
 
 if compare:
-    rows = hw.every_model_reads(np.stack([p.x for p, _ in found]), store.list_models(), state.load_model)
-    st.subheader("Every saved model's reading")
+    rows = hw.every_model_reads(np.stack([p.x for p, _ in found]), store.list_models(), state.load_model,
+                                task=model.task)
+    st.subheader(f"Every saved {'shapes ' if names else ''}model's reading")
     st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
         "confidence": st.column_config.ProgressColumn(
             format="percent", min_value=0, max_value=1,
-            help="How sure the model is of the digit it is least sure of."),
+            help=f"How sure the model is of the {noun} it is least sure of."),
         "test_accuracy": st.column_config.NumberColumn("test accuracy", format="percent")})
     if len(store.list_names()) > hw.COMPARE_LIMIT:
         st.caption(f"The {hw.COMPARE_LIMIT} models with the best test accuracy.")

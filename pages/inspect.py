@@ -27,36 +27,42 @@ def showing(shown: int, total: int, what: str) -> str:
 
 
 st.title("Inspect")
+state.task_switch("insp_task")
 name = state.active_name()
 if name is None:
     state.require_model("inspect")  # explains there is none, and stops
+task = state.task_of(name)
+data = state.require_test_set(task)  # a shapes model is scored on the generated test shapes, never on MNIST
 try:
     card = store.read_card(name)
     # From the file kept beside the card when it is still valid: no TensorFlow, no 10,000 predictions.
-    probs = state.test_probs_of(name)
+    probs = state.test_probs_of(name, task)
 except store.StoreError as exc:
     st.error(f"Model '{name}' cannot be used: {exc}. Pick another model in the sidebar "
              "or delete this one on the Models page.")
     st.stop()
-splits = state.require_splits()
-y_test = splits.y_test
+x_test, y_test, names, noun = data.x, data.y, list(data.class_names), data.noun
+k = len(names)
 pred, conf = probs.argmax(axis=1), probs.max(axis=1)
 report = evaluate.summarize(probs, y_test, mistakes_limit=MISTAKES_SHOWN)
 cm = np.asarray(report["confusion"])
 n_wrong = report["n"] - report["correct"]
+for key, top in (("insp_true", k), ("insp_pred", k), ("insp_index", len(y_test))):
+    if not 0 <= st.session_state.get(key, 0) < top:  # left by a model of the other task
+        del st.session_state[key]
 
 lo, hi = report["ci95"]
 st.markdown(f"Model **{name}** ({card.get('kind', card.get('backend'))}): test accuracy "
             f"**{report['accuracy']:.2%}** (95% interval {lo:.2%} to {hi:.2%}), "
-            f"{n_wrong:,} mistakes out of {report['n']:,} test images.")
+            f"{n_wrong:,} mistakes out of {report['n']:,} {data.description}.")
 
 
 def _select_cell() -> None:
     """Chart click -> the two selectboxes below (they are the single source of truth)."""
     points = st.session_state["insp_cm"]["selection"]["points"]
-    if points:
-        st.session_state["insp_true"] = int(points[-1]["y"])
-        st.session_state["insp_pred"] = int(points[-1]["x"])
+    if points:  # the cell's class names
+        st.session_state["insp_true"] = names.index(str(points[-1]["y"]))
+        st.session_state["insp_pred"] = names.index(str(points[-1]["x"]))
 
 
 st.subheader("Confusion matrix")
@@ -66,45 +72,49 @@ st.session_state.setdefault("insp_pred", worst_pred)
 left, right = st.columns([3, 2])
 with left:
     selected = (st.session_state["insp_true"], st.session_state["insp_pred"])
-    st.plotly_chart(charts.confusion(cm, selected), key="insp_cm", on_select=_select_cell,
+    st.plotly_chart(charts.confusion(cm, selected, names=names, noun=noun), key="insp_cm", on_select=_select_cell,
                     selection_mode="points", config={"displayModeBar": False})
-    st.caption("Rows: true digit; columns: predicted. Click a cell to see its images.")
+    st.caption(f"Rows: true {noun}; columns: predicted. Click a cell to see its images.")
 with right:
     c1, c2 = st.columns(2)
-    true = c1.selectbox("True digit", range(10), key="insp_true")
-    predicted = c2.selectbox("Predicted digit", range(10), key="insp_pred")
+    true = c1.selectbox(f"True {noun}", range(k), key="insp_true", format_func=names.__getitem__)
+    predicted = c2.selectbox(f"Predicted {noun}", range(k), key="insp_pred", format_func=names.__getitem__)
     order = -conf if true == predicted else conf  # correct ones: least sure first
     idx = explain.confusion_examples(y_test, pred, true, predicted, order, limit=PAIR_SHOWN)
     count = int(cm[true, predicted])
     what = "read correctly, least confident first" if true == predicted else "misread, most confident first"
-    st.markdown(f"**{count:,}** test images of a **{true}** predicted as **{predicted}** ({what}):")
+    st.markdown(f"**{count:,}** test images of a **{names[true]}** predicted as **{names[predicted]}** ({what}):")
     if len(idx):
         st.caption(showing(len(idx), count, "images") + ". Under each: its test number and the model's confidence.")
-        st.image([pictures.crisp(splits.x_test[i], 2) for i in idx], width=56,
+        st.image([pictures.crisp(x_test[i], 2) for i in idx], width=56,
                  caption=[f"#{i} · {conf[i]:.0%}" for i in idx])
     else:
         st.caption("None.")
 
 st.subheader("Per-class precision, recall and F1")
 left, right = st.columns([3, 2])
-left.plotly_chart(charts.per_class(report["per_class"]))
-right.dataframe(pd.DataFrame(report["per_class"]), hide_index=True, column_config={
+left.plotly_chart(charts.per_class(report["per_class"], names, noun))
+per_class_rows = evaluate.per_class_table(report["per_class"], names, noun)
+right.dataframe(pd.DataFrame(per_class_rows), hide_index=True, column_config={
     m: st.column_config.NumberColumn(format="%.3f") for m in ("precision", "recall", "f1")})
 
 st.subheader("Most confident mistakes")
 if report["mistakes"]:
     st.caption(f"{showing(len(report['mistakes']), n_wrong, 'mistakes')}: the test images the model got wrong "
-               "while most sure of itself. Under each: true digit, prediction, confidence.")
-    st.image([pictures.crisp(splits.x_test[m["index"]], 3) for m in report["mistakes"]], width=84,
-             caption=[f"{m['label']} as {m['prediction']}, {m['confidence']:.0%}" for m in report["mistakes"]])
+               f"while most sure of itself. Under each: true {noun}, prediction, confidence.")
+    st.image([pictures.crisp(x_test[m["index"]], 3) for m in report["mistakes"]], width=84,
+             caption=[f"{names[m['label']]} as {names[m['prediction']]}, {m['confidence']:.0%}"
+                      for m in report["mistakes"]])
 else:
     st.success("No mistakes on the test set.")
 
 
 def _pick_input():
-    """(image 28x28x1, label) from a test image or a digit of the latest drawing."""
+    """(image 28x28x1, label) from a test image or a digit (or shape) of the latest drawing of this task."""
     digits = st.session_state.get(state.DRAW_DIGITS) or (
         [st.session_state[state.DRAW_KEY]] if state.DRAW_KEY in st.session_state else [])
+    if st.session_state.get(state.DRAW_TASK, "digits") != task:
+        digits = []
     drawn = ([f"digit {i + 1} of your drawing" for i in range(len(digits))] if len(digits) > 1
              else ["the latest canvas drawing"] if digits else [])
     source = st.radio("Explain", ["a test image", *drawn], horizontal=True, key="insp_source")
@@ -117,7 +127,7 @@ def _pick_input():
         st.session_state["insp_index"] = int(np.random.default_rng().choice(np.flatnonzero(pred != y_test)))
     st.session_state.setdefault("insp_index", report["mistakes"][0]["index"] if report["mistakes"] else 0)
     index = int(c1.number_input("Test image number", 0, len(y_test) - 1, key="insp_index"))
-    return splits.x_test[index], f"test image #{index}, labelled {y_test[index]}"
+    return x_test[index], f"test image #{index}, labelled {names[y_test[index]]}"
 
 
 @st.fragment
@@ -133,11 +143,12 @@ def look_inside() -> None:
         return
     c1, c2, c3 = st.columns(3)
     c1.plotly_chart(charts.image(x[..., 0], title=f"The input: {label}", height=320))
-    c2.plotly_chart(charts.saliency_map(sal["map"], x, title=f"Saliency for '{sal['prediction']}'", height=320))
-    c3.plotly_chart(charts.probabilities(sal["probs"], title=f"Prediction {sal['prediction']} "
-                                                             f"({sal['confidence']:.0%})", height=320))
-    c2.caption(f"Bright pixels are those whose change moves the score of '{sal['prediction']}' most "
-               "(gradient magnitude, scaled to the brightest); the blue line is the digit's outline.")
+    said = names[sal["prediction"]]
+    c2.plotly_chart(charts.saliency_map(sal["map"], x, title=f"Saliency for '{said}'", height=320))
+    c3.plotly_chart(charts.probabilities(sal["probs"], title=f"Prediction {said} ({sal['confidence']:.0%})",
+                                         height=320, names=names, noun=noun))
+    c2.caption(f"Bright pixels are those whose change moves the score of '{said}' most "
+               f"(gradient magnitude, scaled to the brightest); the blue line is the {noun}'s outline.")
     members = getattr(model, "members", None)
     if members:
         st.caption(f"'{model.name}' is an ensemble of {len(members)} models; its saliency map averages their "
@@ -171,7 +182,7 @@ def feature_maps(model, x: np.ndarray) -> None:
                                        hover="share of the layer's strongest activation"))
     right.markdown("\n".join(f"- {'**' + t + '**' if t == chosen else t}" for t in titles))
     right.caption("Colour: each activation as a share of the layer's strongest (0 dark, 1 yellow). "
-                  "Early layers respond to strokes and edges; deep ones to parts of digits.")
+                  f"Early layers respond to strokes and edges; deep ones to parts of {noun}s.")
 
 
 def first_filters(model) -> None:

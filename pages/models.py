@@ -8,12 +8,14 @@ import streamlit as st
 from mnist_core.analysis import leaderboard
 from mnist_core.analysis import report as html_report
 
+from mnist_core import tasks as tasks_mod
 from mnist_core.models import store
 from studio_ui import charts, exports, gate, routing, state
 
 routing.ensure_router()
 
 st.title("Models")
+task = state.task_switch("models_task")
 flash = st.session_state.pop("models_flash", None)
 if flash:
     st.success(flash)
@@ -29,7 +31,15 @@ if not cards:
         st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
     st.stop()
 
-rows = leaderboard.rows(cards)
+everything = leaderboard.rows(cards)
+of_task = tasks_mod.tasks_by_name(cards)
+rows = leaderboard.of_task(everything, of_task, task)  # accuracies of different tasks do not compare
+if len(rows) < len(everything):
+    st.caption(f"The {task} models; {len(everything) - len(rows)} model(s) of another task are listed under "
+               "that task.")
+if not rows:
+    st.info(f"No saved {task} model yet. Train one on the Train page (task {task.title()}).")
+    st.stop()
 table = pd.DataFrame(rows)
 broken = table[table["error"].notna()] if "error" in table else table.iloc[0:0]
 good = table[table["error"].isna()] if "error" in table else table
@@ -95,12 +105,29 @@ if chosen:
                    "so the first epochs no longer flatten the rest.")
 else:
     st.caption("Choose one or more models to overlay their per-epoch curves.")
-exports.report_button("models_report", [(c.get("name"), c.get("created"), c.get("exports")) for c in cards],
-                      lambda: html_report.comparison_html(cards),
+shown_cards = [c for c in cards if c.get("name") in set(table["name"])]
+exports.report_button("models_report", [(c.get("name"), c.get("created"), c.get("exports")) for c in shown_cards],
+                      lambda: html_report.comparison_html(shown_cards),
                       "models-report.html", "comparison report (HTML)")
+
+
+def _by_class(card: dict) -> None:
+    """The card's test confusion matrix and per-class metrics, classes by name."""
+    results = leaderboard.by_class(card)
+    if results is None:
+        return
+    with st.expander(f"Test results per {results['noun']}: {', '.join(results['names'])}"):
+        names = results["names"]
+        st.caption(f"Confusion matrix: rows true {results['noun']}, columns predicted.")
+        st.dataframe(pd.DataFrame(results["confusion"], index=names, columns=names), key="models_confusion")
+        st.dataframe(pd.DataFrame(results["per_class"]), hide_index=True, key="models_per_class", column_config={
+            m: st.column_config.NumberColumn(format="%.3f") for m in ("precision", "recall", "f1")})
+
 
 st.subheader("One model")
 all_names = [r["name"] for r in rows]
+if st.session_state.get("models_pick") not in all_names:
+    st.session_state.pop("models_pick", None)  # a model of the other task, or deleted
 active = state.active_name()
 name = st.selectbox("Model", all_names, index=all_names.index(active) if active in all_names else 0,
                     key="models_pick")
@@ -113,6 +140,7 @@ except store.StoreError as exc:
 if card:
     with st.expander("Model card", expanded=False):
         st.json(card, expanded=1)
+    _by_class(card)
     c1, c2 = st.columns(2)
     try:
         model_file = store.model_file(name)
@@ -132,9 +160,10 @@ if card:
 
 if not gate.is_editor():
     st.stop()  # a visitor looks; the core refuses a visitor's delete in any case
-if name == state.DEFAULT:  # in every mode: the shipped model is only ever replaced, by promote
-    st.caption("The shipped `default` cannot be deleted here; replace it with "
-               "`python -m mnist_core promote CANDIDATE...`, which copies the best by validation over it.")
+if name in tasks_mod.SHIPPED.values():  # in every mode: a shipped model is only ever replaced, by promote
+    to = "" if name == state.DEFAULT else f" --to {name}"
+    st.caption(f"The shipped `{name}` cannot be deleted here; replace it with "
+               f"`python -m mnist_core promote CANDIDATE...{to}`, which copies the best by validation over it.")
     st.stop()
 with st.container(border=True):
     st.markdown(f"**Delete '{name}'**")

@@ -65,42 +65,46 @@ def class_balance(counts: dict[str, np.ndarray]) -> go.Figure:
     return _compact(fig, 320)
 
 
-def probabilities(probs: np.ndarray, title: str | None = None, height: int = 260) -> go.Figure:
-    """All ten class probabilities, the winner highlighted."""
+def probabilities(probs: np.ndarray, title: str | None = None, height: int = 260, names=None,
+                  noun: str = "digit") -> go.Figure:
+    """Every class probability (ten digits, or a shapes model's classes by name), the winner highlighted."""
     probs = np.asarray(probs, dtype=float)
+    labels = [str(n) for n in names] if names is not None else DIGITS[:len(probs)]
     best = int(probs.argmax())
-    colors = ["#e45756" if d == best else "#4c78a8" for d in range(10)]
-    fig = go.Figure(go.Bar(x=DIGITS, y=probs, marker_color=colors, text=[f"{p:.0%}" for p in probs],
-                           textposition="outside", hovertemplate="digit %{x}: %{y:.3f}<extra></extra>"))
+    colors = ["#e45756" if d == best else "#4c78a8" for d in range(len(probs))]
+    fig = go.Figure(go.Bar(x=labels, y=probs, marker_color=colors, text=[f"{p:.0%}" for p in probs],
+                           textposition="outside", hovertemplate=noun + " %{x}: %{y:.3f}<extra></extra>"))
     fig.update_yaxes(range=[0, 1.15], tickformat=".0%", title="probability")
-    fig.update_xaxes(title="digit", type="category")
+    fig.update_xaxes(title=noun, type="category")
     return _compact(fig, height, title)
 
 
-def confusion(cm: np.ndarray, selected: tuple[int, int] | None = None, title: str | None = None) -> go.Figure:
-    """Rows true, columns predicted, log colour so the off-diagonal errors show.
+def confusion(cm: np.ndarray, selected: tuple[int, int] | None = None, title: str | None = None, names=None,
+              noun: str = "digit") -> go.Figure:
+    """Rows true, columns predicted, log colour so the off-diagonal errors show; axes named by class.
 
     Plotly heatmaps emit no selection events, so an invisible marker sits on
-    every cell: clicking a cell selects that marker (curve 1), whose
-    customdata carries (true, predicted).
+    every cell: clicking a cell selects that marker (curve 1), whose x and y
+    are the cell's class names.
     """
     cm = np.asarray(cm)
-    fig = go.Figure(go.Heatmap(z=np.log10(cm + 1), x=DIGITS, y=DIGITS, text=cm, texttemplate="%{text}",
+    k = len(cm)
+    labels = [str(n) for n in names] if names is not None else DIGITS[:k]
+    fig = go.Figure(go.Heatmap(z=np.log10(cm + 1), x=labels, y=labels, text=cm, texttemplate="%{text}",
                                colorscale="Blues", showscale=False, hoverinfo="skip"))
-    t, p = np.meshgrid(range(10), range(10), indexing="ij")
+    t, p = np.meshgrid(range(k), range(k), indexing="ij")
     fig.add_trace(go.Scatter(
-        x=[DIGITS[i] for i in p.ravel()], y=[DIGITS[i] for i in t.ravel()], mode="markers",
-        marker=dict(size=28, opacity=0.01, symbol="square", color="#000"),
-        customdata=np.stack([t.ravel(), p.ravel(), cm.ravel()], axis=1),
-        hovertemplate="true %{customdata[0]}, predicted %{customdata[1]}: %{customdata[2]} images<extra></extra>",
+        x=[labels[i] for i in p.ravel()], y=[labels[i] for i in t.ravel()], mode="markers",
+        marker=dict(size=28, opacity=0.01, symbol="square", color="#000"), customdata=cm.ravel(),
+        hovertemplate="true %{y}, predicted %{x}: %{customdata} images<extra></extra>",
         selected=dict(marker=dict(opacity=0.01)), unselected=dict(marker=dict(opacity=0.01)), showlegend=False))
     if selected is not None:
         fig.add_shape(type="rect", x0=selected[1] - 0.5, x1=selected[1] + 0.5, y0=selected[0] - 0.5,
                       y1=selected[0] + 0.5, line=dict(color="#e45756", width=3))
-    fig.update_yaxes(autorange="reversed", title="true digit", type="category")
-    fig.update_xaxes(title="predicted digit", side="top", type="category")
+    fig.update_yaxes(autorange="reversed", title=f"true {noun}", type="category")
+    fig.update_xaxes(title=f"predicted {noun}", side="top", type="category")
     fig.update_layout(clickmode="event+select", dragmode=False)
-    return _compact(fig, 460, title)
+    return _compact(fig, 460 if k <= 10 else 40 * k + 60, title)
 
 
 def metric_lines(series: dict[str, dict[str, list[float]]], x_key: str, metric: str, title: str,
@@ -150,13 +154,13 @@ def batch_curves(batches: dict[str, list[float]], height: int = 300) -> go.Figur
     return fig
 
 
-def per_class(rows: list[dict]) -> go.Figure:
-    """Precision, recall and F1 per digit as grouped bars."""
-    fig = go.Figure([go.Bar(name=m, x=[str(r["digit"]) for r in rows], y=[r[m] for r in rows])
-                     for m in ("precision", "recall", "f1")])
+def per_class(rows: list[dict], names=None, noun: str = "digit") -> go.Figure:
+    """Precision, recall and F1 per class (evaluate.per_class rows) as grouped bars, classes named by `names`."""
+    labels = [str(names[r["digit"]]) if names is not None else str(r["digit"]) for r in rows]
+    fig = go.Figure([go.Bar(name=m, x=labels, y=[r[m] for r in rows]) for m in ("precision", "recall", "f1")])
     low = min((min(r["precision"], r["recall"], r["f1"]) for r in rows), default=0.0)
     fig.update_yaxes(range=[max(0.0, low - 0.05), 1.0], tickformat=".0%")
-    fig.update_xaxes(title="digit", type="category")
+    fig.update_xaxes(title=noun, type="category")
     fig.update_layout(barmode="group")
     return _compact(fig, 300)
 

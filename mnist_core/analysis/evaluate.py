@@ -85,3 +85,10 @@ def summarize(probs: np.ndarray, y: np.ndarray, mistakes_limit: int = 100) -> di
 def evaluate_model(model, x: np.ndarray, y: np.ndarray, mistakes_limit: int = 100) -> dict:
     """summarize() for a LoadedModel (anything with predict_proba) on arrays."""
     return summarize(model.predict_proba(x), y, mistakes_limit)
+
+
+def per_class_table(rows: list[dict], names=None, noun: str = "digit") -> list[dict]:
+    """per_class() rows for a table: a shapes model's classes by name under `noun`; digits stay as they are."""
+    if names is None or [str(n) for n in names] == [str(k) for k in range(len(rows))]:
+        return rows
+    return [{noun: names[r["digit"]], **{k: v for k, v in r.items() if k != "digit"}} for r in rows]

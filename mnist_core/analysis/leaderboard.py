@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 COLUMNS = ("name", "kind", "test_accuracy", "test_loss", "params", "train_seconds", "inference_ms",
            "epochs", "augment", "train_size", "created")
 
@@ -42,3 +44,26 @@ def curves(card: dict) -> dict[str, list[float]]:
         values = list(history.get(key) or [])
         out[key] = [float(v) if v is not None else math.nan for v in values] + [math.nan] * (n - len(values))
     return out
+
+
+def of_task(rows: list[dict], tasks: dict, task: str) -> list[dict]:
+    """The rows of models of `task` ({name: task}: tasks.tasks_by_name); unreadable models are in every task's list."""
+    return [r for r in rows if tasks.get(r.get("name"), task) == task]
+
+
+def by_class(card: dict) -> dict | None:
+    """A card's test results per class, classes by name: {names, noun, confusion (rows true, columns
+    predicted), per_class (table rows)}; None for a card without a confusion matrix (an ensemble's)."""
+    from mnist_core.analysis import evaluate
+    from mnist_core.models.loading import card_class_names, card_task
+    from mnist_core.tasks import noun
+
+    cm = card.get("confusion")
+    if not isinstance(cm, list) or not cm or any(not isinstance(r, list) or len(r) != len(cm) for r in cm):
+        return None
+    names = card_class_names(card)
+    names = names if len(names) == len(cm) else [str(k) for k in range(len(cm))]
+    what = noun(card_task(card))
+    rows = evaluate.per_class(np.asarray(cm, dtype=np.int64))
+    return {"names": names, "noun": what, "confusion": [[int(v) for v in r] for r in cm],
+            "per_class": evaluate.per_class_table(rows, names, what)}

@@ -1,7 +1,8 @@
 """A model's test-set predictions, computed once and kept beside its card.
 
-The Inspect page needs the probabilities of all 10,000 test images; predicting
-them took most of its 10 s. They are computed on first use and attached to
+The Inspect page needs the probabilities of all the test images (MNIST's
+10,000 for a digits model, the generated test split for a shapes model:
+analysis/testset.py); predicting them took most of its 10 s. They are computed on first use and attached to
 the model's folder (store.attach, under the store's write lock) as
 `cache-test-probs.npz`, with a fingerprint of what they were computed from:
 the model file's bytes (for an ensemble, its members' fingerprints in order)
@@ -67,14 +68,14 @@ def _cached(name: str, data_sha: str, n: int, root: Path | None) -> tuple[np.nda
                 probs = np.asarray(saved["probs"], np.float32) if valid else None
         except (OSError, ValueError, KeyError, EOFError, zipfile.BadZipFile):
             return None, now  # a torn or foreign file: compute again
-        return (probs if probs is not None and probs.shape == (n, 10) else None), now
+        return (probs if probs is not None and probs.ndim == 2 and len(probs) == n else None), now
 
     return store.read_attached(name, FILE, reader, root)
 
 
 def test_probs(name: str, x_test: np.ndarray, data_sha: str, root: Path | None = None,
                load: Callable[[], object] | None = None) -> np.ndarray:
-    """Probabilities (N, 10) of models/<name> on x_test, from the attached file when it is still valid.
+    """Probabilities (N, classes) of models/<name> on x_test, from the attached file when it is still valid.
 
     Otherwise the model is loaded (`load`, e.g. a cached loader; default
     loading.load) and predicts, and the result is attached for next time

@@ -53,7 +53,7 @@ def batch_html(report: dict, inputs: np.ndarray | None = None, title: str | None
     figures = []
     if labelled:
         cm = np.asarray(report["confusion"])
-        figures += [confusion_figure(cm), per_class_figure(report["per_class"])]
+        figures += [confusion_figure(cm, report.get("class_names")), per_class_figure(report["per_class"])]
     parts.append(_charts(figures))
     if labelled:
         parts += ["<h2>Per class</h2>", _per_class_table(report["per_class"])]
@@ -110,10 +110,10 @@ def write(html: str, path: str | Path) -> Path:
 
 
 # -- figures (plotly only: the core never imports streamlit) ------------------------------
-def confusion_figure(cm: np.ndarray):
+def confusion_figure(cm: np.ndarray, names=None):
     import plotly.graph_objects as go
 
-    labels = [str(k) for k in range(len(cm))]
+    labels = [str(n) for n in names] if names is not None else [str(k) for k in range(len(cm))]
     fig = go.Figure(go.Heatmap(z=np.log10(cm + 1), x=labels, y=labels, text=cm, texttemplate="%{text}",
                                colorscale="Blues", showscale=False, customdata=cm,
                                hovertemplate="true %{y}, predicted %{x}: %{customdata} images<extra></extra>"))
@@ -125,7 +125,7 @@ def confusion_figure(cm: np.ndarray):
 def per_class_figure(rows: list[dict]):
     import plotly.graph_objects as go
 
-    fig = go.Figure([go.Bar(name=m, x=[str(r.get("digit")) for r in rows], y=[r[m] for r in rows],
+    fig = go.Figure([go.Bar(name=m, x=[str(r.get("class_name", r.get("digit"))) for r in rows], y=[r[m] for r in rows],
                             marker_color=COLORS[i]) for i, m in enumerate(("precision", "recall", "f1"))])
     fig.update_yaxes(range=[0, 1], tickformat=".0%")
     fig.update_xaxes(title="class", type="category")
@@ -229,7 +229,8 @@ def _exports(cards: list[dict], name: str) -> str:
 
 def _per_class_table(rows: list[dict]) -> str:
     return _table(["class", "precision", "recall", "F1", "images"],
-                  [[str(r.get("digit")), f"{r['precision']:.2%}", f"{r['recall']:.2%}", f"{r['f1']:.2%}",
+                  [[str(r.get("class_name", r.get("digit"))), f"{r['precision']:.2%}", f"{r['recall']:.2%}",
+                    f"{r['f1']:.2%}",
                     int(r["support"])] for r in rows])
 
 
@@ -241,7 +242,8 @@ def _mistakes(mistakes: list[dict], report: dict, inputs) -> str:
     for m in mistakes:
         index = m.get("index", where.get(m.get("file")))
         image = _png(inputs[index]) if inputs is not None and index is not None and index < len(inputs) else None
-        guess = "not a digit" if m.get("prediction") is None else str(m["prediction"])
+        guess = ("not a shape" if report.get("class_names") else "not a digit") if m.get("prediction") is None \
+            else str(m["prediction"])
         confidence = f" ({m['confidence']:.0%})" if m.get("confidence") is not None else ""
         name = m.get("file") or f"test image {m.get('index')}"
         caption = f"{name}: {m.get('label')} → {guess}{confidence}" + (f"; {m['reason']}" if m.get("reason") else "")

@@ -376,15 +376,14 @@ class ShapeSplits:
 def load_splits(sizes: dict | None = None, cache: Path | None = None) -> ShapeSplits:
     """The fixed train/validation/test splits (drawings per class in `sizes`), cached on disk as .npz."""
     sizes = {**SPLIT_SIZES, **(sizes_from_env() if sizes is None else sizes)}
-    parts = {}
-    for split in ("train", "validation", "test"):
-        parts[split] = _cached(split, int(sizes[split]), cache if cache is not None else cache_dir())
-    arrays = [a for s in ("train", "validation", "test") for a in parts[s]]
+    arrays = [a for s in ("train", "validation", "test") for a in load_split(s, int(sizes[s]), cache)]
     return ShapeSplits(*arrays, sha256=checksum(*arrays))
 
 
-def _cached(split: str, per_class: int, folder: Path) -> tuple:
-    path = Path(folder) / f"shapes-v{GENERATOR_VERSION}-{split}-{per_class}.npz"
+def load_split(split: str, per_class: int | None = None, cache: Path | None = None) -> tuple:
+    """(x, y) of one fixed split (size: MNIST_STUDIO_SHAPES_SIZES, else SPLIT_SIZES), from its .npz cache."""
+    per_class = per_class or {**SPLIT_SIZES, **sizes_from_env()}[split]
+    path = Path(cache if cache is not None else cache_dir()) / f"shapes-v{GENERATOR_VERSION}-{split}-{per_class}.npz"
     if path.is_file():
         try:
             with np.load(path) as z:
@@ -394,8 +393,7 @@ def _cached(split: str, per_class: int, folder: Path) -> tuple:
     x, y = generate(per_class, SPLIT_SEEDS[split], workers=min(3, os.cpu_count() or 1))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_suffix(".tmp.npz")
-        np.savez_compressed(tmp, x=np.round(x * 255).astype(np.uint8), y=y)
+        np.savez_compressed(tmp := path.with_suffix(".tmp.npz"), x=np.round(x * 255).astype(np.uint8), y=y)
         os.replace(tmp, path)
     except OSError:
         pass  # a read-only checkout still trains, it just regenerates

@@ -344,22 +344,30 @@ def format_report(report: dict) -> str:
     return "\n".join(lines)
 
 
-def every_model_reads(x: np.ndarray, cards: list, load, limit: int = COMPARE_LIMIT) -> list[dict]:
-    """How each saved model reads the same prepared digits x (N, 28, 28, 1), best test accuracy first.
+def every_model_reads(x: np.ndarray, cards: list, load, limit: int = COMPARE_LIMIT, task: str = "digits") -> list:
+    """How each saved model of `task` reads the same prepared inputs x (N, 28, 28, 1), best test accuracy first.
 
     cards: the store's model cards; load: name -> model (the dashboard passes
     its cached loader). One row per model, at most `limit`: {model, reads (the
-    digits as a string), confidence (of the digit it is least sure of),
+    digits as a string; a shape's name), confidence (of the input it is least sure of),
     test_accuracy}, or {model, problem} for a model that cannot be loaded."""
+    from mnist_core.tasks import tasks_by_name
+
+    of_task = tasks_by_name(cards)  # an unreadable card is listed with the digits, as its problem
     rows = []
-    for card in sorted(cards, key=lambda c: -(c.get("test_accuracy") or 0))[:limit]:
+    for card in sorted([c for c in cards if of_task.get(c.get("name"), "digits") == task],
+                       key=lambda c: -(c.get("test_accuracy") or 0))[:limit]:
         try:
-            probs = load(card["name"]).predict_proba(x)
+            model = load(card["name"])
+            probs = model.predict_proba(x)
         except StoreError as exc:
             rows.append({"model": card["name"], "reads": None, "confidence": None, "problem": str(exc)})
             continue
-        rows.append({"model": card["name"], "reads": "".join(str(int(k)) for k in probs.argmax(axis=1)),
-                     "confidence": float(probs.max(axis=1).min()), "test_accuracy": card.get("test_accuracy")})
+        names = named_classes(model)
+        reads = ", ".join(names[k] for k in probs.argmax(axis=1)) if names else \
+            "".join(str(int(k)) for k in probs.argmax(axis=1))
+        rows.append({"model": card["name"], "reads": reads, "confidence": float(probs.max(axis=1).min()),
+                     "test_accuracy": card.get("test_accuracy")})
     return rows
 
 
