@@ -57,8 +57,10 @@ def test_cancel_a_run(page, browser_store):
     # The training process has started (it may still be loading TensorFlow and MNIST).
     panel.get_by_text(re.compile(r"preparing the model and data|epoch \d+/50")).wait_for(timeout=120_000)
     panel.get_by_role("button", name="Cancel").click()
-    # Other tests share this store and may have cancelled runs of their own: wait on this run's panel.
-    panel.get_by_text("cancelled after").wait_for(timeout=180_000)
+    # The run moves to the Finished list. Other tests share this store and may have cancelled runs of their
+    # own: wait on this run's entry.
+    finished = page.locator("[data-testid=stExpander]").filter(has_text="browser-cancel")
+    finished.get_by_text("cancelled after").first.wait_for(timeout=180_000)
     assert problems(page) == []
     _, runs_root = browser_store
     states = {r.config().name: r.status()["state"] for r in rundir.list_runs(runs_root)}
