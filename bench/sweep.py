@@ -51,9 +51,9 @@ def _tree_rss_mib(root_pid: int) -> float:
 def ray_startup() -> tuple[float, float]:
     import ray
 
-    from mnist_core.training import sweep_ray
+    from mnist_core import cluster
 
-    info = sweep_ray.connect()
+    info = cluster.connect()
     time.sleep(5)  # let the prestarted workers settle
     memory = _tree_rss_mib(os.getpid())
     ray.shutdown()

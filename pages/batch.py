@@ -6,6 +6,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
+from mnist_core import cluster
 from mnist_core.analysis import report as html_report
 from mnist_core.handwriting import reading
 from mnist_core.handwriting.collection import Limits
@@ -42,6 +43,11 @@ uploads = st.file_uploader("Images or a ZIP", accept_multiple_files=True, key="b
                                 "per file and in all, as the collection reader accepts.")
 if not names:  # the personal collection and fine-tuning are for digits
     finetune_panel.collection_box(model)
+ray_address = cluster.address_from_env()
+on_ray = ray_address is not None and st.toggle(
+    f"Decode on the Ray cluster at {ray_address}", value=True, key="batch_on_ray",
+    help=f"${cluster.ADDRESS_ENV} names a cluster: large collections are decoded and preprocessed on its "
+         "nodes, with the same results as this machine's worker pool.")
 if not uploads:
     st.info(f"Nothing uploaded yet. The active model **{model.name}** will read the images.")
     if not names:
@@ -64,7 +70,7 @@ def _evaluate(files) -> dict:
 
     # A ZIP among the uploads is opened and read entry by entry by the collection reader.
     report = reading.evaluate_images(model, [(f.name, f.getvalue()) for f in files], progress=progress,
-                                         keep_inputs=True)
+                                     keep_inputs=True, on_ray=ray_address if on_ray else None)
     bar.empty()
     return report
 
@@ -83,10 +89,16 @@ cached = st.session_state.get(REPORT_KEY)
 if cached is None or cached[0] != key:
     try:
         st.session_state[REPORT_KEY] = cached = (key, _evaluate(uploads))
+    except cluster.ClusterError as exc:
+        st.error(f"{exc}. Turn off “Decode on the Ray cluster” to read them on this machine.")
+        st.stop()
     except (ImageError, ValueError, OSError) as exc:
         st.error(f"These files could not be read: {exc}")
         st.stop()
 report = cached[1]
+if ray_used := report.get("ray"):
+    st.caption(f"Decoded on Ray ({ray_used['address']}): {ray_used['chunks']} chunk(s) on "
+               f"{ray_used['nodes_used']} of {ray_used['nodes']} node(s).")
 
 preds = report["predictions"]
 skipped = report.get("skipped") or []

@@ -10,6 +10,10 @@ from mnist_core.models import loading
 
 
 def cmd_evaluate(args) -> int:
+    if args.ray is not None and not args.images:
+        from mnist_core.cli.common import UserError
+
+        raise UserError("--ray decodes a folder or ZIP of images on Ray: give it with --images DIR_OR_ZIP")
     if args.images:
         return _evaluate_images(args)
     from mnist_core.data.mnist import load_splits
@@ -37,7 +41,8 @@ def _evaluate_images(args) -> int:
     from mnist_core.handwriting.reading import evaluate_images, format_report
 
     model = loading.load(args.model)
-    report = evaluate_images(model, args.images, keep_inputs=bool(args.report))
+    on_ray = (args.ray or True) if args.ray is not None else None
+    report = evaluate_images(model, args.images, keep_inputs=bool(args.report), on_ray=on_ray)
     _write_report(args, report, report.pop("inputs", None))
     for arrays in ("probs", "parts"):  # in-memory arrays, not JSON
         report.pop(arrays, None)
@@ -75,6 +80,9 @@ def register(sub) -> None:
     p.add_argument("--images", help="directory or ZIP of real handwriting (folder per label or label_ prefix)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--report", metavar="HTML", help="also write a self-contained HTML report (charts, every mistake)")
+    p.add_argument("--ray", nargs="?", const="", metavar="ADDRESS",
+                   help="with --images: decode and preprocess on Ray, at ADDRESS (HOST:PORT or auto), "
+                        "else $MNIST_STUDIO_RAY_ADDRESS, else a local Ray (same results as the local worker pool)")
     p.set_defaults(func=cmd_evaluate)
 
     p = sub.add_parser("predict", help="read digits (or multi-digit numbers) from image files")

@@ -154,7 +154,7 @@ def process_many(named: list, progress=None, draft: int | None = BATCH_DRAFT, pa
 
 
 def evaluate_images(model, source, progress=None, keep_inputs: bool = False, limits: Limits | None = None,
-                    parallel: bool | None = None, reject: bool = True) -> dict:
+                    parallel: bool | None = None, reject: bool = True, on_ray: str | bool | None = None) -> dict:
     """Predict every image of a collection (directory, ZIP, file, or [(name, bytes)]) and score the labelled ones.
 
     JSON-serialisable report: accuracy (None without labels), n (labelled images
@@ -167,11 +167,20 @@ def evaluate_images(model, source, progress=None, keep_inputs: bool = False, lim
     digit), notes, seconds. With keep_inputs, also the in-memory arrays inputs
     (N, 28, 28, 1), probs (N, 10) and parts (per image None, or each digit of a
     number (k, 28, 28)), aligned with predictions (leave them out before json.dumps).
-    parallel: None decides by batch size; True/False force worker processes or not."""
+    parallel: None decides by batch size; True/False force worker processes or not.
+    on_ray: decode and preprocess on Ray instead: an address (HOST:PORT or auto), or True for
+    $MNIST_STUDIO_RAY_ADDRESS else a local Ray; the report then says how the work spread (ray)."""
     t0 = time.time()
     names = named_classes(model)
     coll = read_collection(source, limits, class_names=names)
-    results = process_many([(it.file, it.data) for it in coll.items], progress, parallel=parallel)
+    named = [(it.file, it.data) for it in coll.items]
+    if on_ray:
+        from mnist_core.handwriting.on_ray import process_on_ray
+
+        results, ray_info = process_on_ray(named, _process_chunk, BATCH_DRAFT, progress=progress,
+                                           address=on_ray if isinstance(on_ray, str) else None)
+    else:
+        results, ray_info = process_many(named, progress, parallel=parallel), None
     skipped = list(coll.skipped)
     rows, xs, parts = [], [], []
     for item, r in zip(coll.items, results):
@@ -193,6 +202,8 @@ def evaluate_images(model, source, progress=None, keep_inputs: bool = False, lim
     report.update(model=getattr(model, "name", None), source=_source_name(source), images=len(rows),
                   predictions=rows, rejected=sum(r["prediction"] is None for r in rows), skipped=skipped,
                   notes=coll.notes, seconds=time.time() - t0)
+    if ray_info:
+        report["ray"] = ray_info
     if keep_inputs:
         report["inputs"], report["probs"], report["parts"] = x, probs, parts
     return report
@@ -320,6 +331,8 @@ def _describe(d: dict) -> str:
 def format_report(report: dict) -> str:
     lines = [f"{report['images']} image(s) read from {report['source']} with model '{report['model']}' "
              f"in {report['seconds']:.1f}s; {len(report['skipped'])} skipped"]
+    if r := report.get("ray"):
+        lines.append(f"decoded on Ray ({r['address']}): {r['chunks']} chunk(s) on {r['nodes_used']} of {r['nodes']} node(s)")
     if report["accuracy"] is None:
         lines.append("no labelled images (use a folder per label, 7/x.png, or a prefix, 7_x.png): predictions only")
     else:

@@ -29,43 +29,13 @@ os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
 
 from ray import tune  # noqa: E402 - this module is the Ray half: the CLI and pages import it only to run a sweep
 
+from mnist_core.cluster import connect, last_line
 from mnist_core.training import sweeps
-from mnist_core.training.config import ConfigError, TrainConfig
+from mnist_core.training.config import TrainConfig
 from mnist_core.training.observers import Progress
 from mnist_core.training.rundir import RunDir
 
-ADDRESS_ENV = "MNIST_STUDIO_RAY_ADDRESS"
-
-
-class ClusterError(ConfigError):
-    """The Ray cluster named by --address cannot be reached; the message says what to do."""
 HEARTBEAT_S = 1.0
-
-
-def connect(address: str | None = None) -> dict:
-    """ray.init: the cluster at `address` (or $MNIST_STUDIO_RAY_ADDRESS), else a local Ray; returns a summary."""
-    import ray
-
-    address = address or os.environ.get(ADDRESS_ENV) or None
-    env = {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
-    kwargs = dict(include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING,
-                  configure_logging=True)
-    t0 = time.perf_counter()
-    if address and address != "local":
-        # The code travels with the job, so a remote node needs only Python and the pinned packages.
-        try:
-            ray.init(address=address, runtime_env={"py_modules": [str(Path(__file__).resolve().parents[1])],
-                                                   "env_vars": env}, **kwargs)
-        except (ConnectionError, RuntimeError, ValueError) as exc:
-            raise ClusterError(f"cannot connect to the Ray cluster at {address!r} ({_last_line(str(exc))}); "
-                               "start one with `ray start --head`, or leave --address out for a local Ray") from None
-    else:
-        cpus = int(os.environ.get("MNIST_STUDIO_RAY_CPUS", 0)) or os.cpu_count() or 1
-        store_mb = int(os.environ.get("MNIST_STUDIO_RAY_OBJECT_STORE_MB", 256))
-        ray.init(num_cpus=cpus, object_store_memory=store_mb * 2**20, runtime_env={"env_vars": env}, **kwargs)
-    nodes = [n for n in ray.nodes() if n.get("Alive")]
-    return {"address": address or "local", "nodes": len(nodes), "start_seconds": round(time.perf_counter() - t0, 3),
-            "cpus": ray.cluster_resources().get("CPU", 0)}
 
 
 def _dataset_bytes() -> bytes:
@@ -245,7 +215,7 @@ class Recorder:
 
     def on_trial_error(self, trial) -> None:
         try:  # Tune writes the trial's traceback beside the driver before it calls back
-            message = _last_line(Path(trial.error_file).read_text(errors="replace"))
+            message = last_line(Path(trial.error_file).read_text(errors="replace"))
         except (OSError, TypeError):
             message = "the trial failed; Ray recorded no reason"
         self.state(trial, "failed", error=message)
@@ -275,11 +245,6 @@ class Recorder:
 
     def kept_names(self) -> list[str]:
         return [name for _, name, _ in sorted(self.kept)]
-
-
-def _last_line(message: str) -> str:
-    lines = [line for line in str(message).strip().splitlines() if line.strip()]
-    return (lines[-1] if lines else str(message))[:500]
 
 
 def _net_from_files(files: dict):

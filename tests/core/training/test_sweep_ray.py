@@ -202,8 +202,26 @@ def test_two_node_cluster_runs_trials_on_both_nodes(runs_root, store_root, tmp_p
         nodes = {t["node"] for t in result["trials"]}
         assert len(nodes) == 2, f"both trials ran on one node: {nodes}"  # one CPU per node, two at once
         assert sorted(store.list_names()) == sorted(result["saved"])
+        _bulk_reading_spreads_over_both_nodes(f"127.0.0.1:{port}", env)
     finally:
         _ray("stop", env=env)
+
+
+def _bulk_reading_spreads_over_both_nodes(address: str, env: dict) -> None:
+    """evaluate --images --ray on the same cluster: chunks on both nodes, the same report as the local pool."""
+    from tests.fixtures import HANDWRITING
+
+    env = {**env, "MNIST_STUDIO_MODELS": str(REPO / "models")}
+    base = [sys.executable, "-m", "mnist_core", "evaluate", "--images", str(HANDWRITING), "--json"]
+    reports = []
+    for extra in (["--ray", address], []):
+        out = subprocess.run(base + extra, env=env, cwd=REPO, capture_output=True, text=True, timeout=240)
+        assert out.returncode == 0, out.stderr[-3000:]
+        reports.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    on_ray, here = reports
+    assert on_ray.pop("ray") == {"address": address, "nodes": 2, "nodes_used": 2, "chunks": 2}
+    on_ray.pop("seconds"), here.pop("seconds")
+    assert on_ray == here
 
 
 def test_train_seeds_keeps_every_seed_and_their_ensemble(runs_root, store_root):
