@@ -1,7 +1,7 @@
 """Per-module mutation score from mutmut's results in mutants/ (run after `mutmut run`; `make mutation` does both).
 
-Killed counts what mutmut calls killed, timeout and caught by type check; survivors listed in
-tests/mutation_equivalents.md (one `mutant_name` per bullet) count as equivalent, not as killed.
+Killed counts what mutmut calls killed, timeout and caught by type check, and test runs ended by a signal;
+survivors listed in tests/mutation_equivalents.md (one `mutant_name` per bullet) count as equivalent, not as killed.
 Prints one markdown row per module and exits 1 when a module is under the target.
 """
 
@@ -17,6 +17,12 @@ REPO = Path(__file__).resolve().parent.parent
 KILLED = {1, 3, 36, 37, -24, 24, 152, 255}  # mutmut's exit codes for killed, timeout, type check
 
 
+def is_killed(code: int | None) -> bool:
+    """A negative code is a test run ended by a signal (e.g. a mutant sending SIGHUP to the test process
+    in `pid_alive`, or a segfault): the tests did not pass, so the mutant was caught."""
+    return code in KILLED or (code is not None and code < 0)
+
+
 def equivalents() -> set[str]:
     text = (REPO / "tests" / "mutation_equivalents.md").read_text()
     return set(re.findall(r"`(mnist_core\.[\w.]+__mutmut_\d+)`", text))
@@ -27,8 +33,8 @@ def scores(mutants: Path = REPO / "mutants") -> list[dict]:
     rows = []
     for meta in sorted(mutants.glob("mnist_core/**/*.py.meta")):
         codes = json.loads(meta.read_text())["exit_code_by_key"]
-        killed = sum(code in KILLED for code in codes.values())
-        survivors = [name for name, code in codes.items() if code not in KILLED and code is not None]
+        killed = sum(is_killed(code) for code in codes.values())
+        survivors = [name for name, code in codes.items() if not is_killed(code) and code is not None]
         equivalent = sum(name in same for name in survivors)
         unchecked = sum(code is None for code in codes.values())
         total = len(codes)
