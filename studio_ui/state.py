@@ -101,7 +101,8 @@ def _on_task(key: str) -> None:
 def task_switch(key: str) -> str:
     """A page's Digits / Shapes switch: it picks the task, and with it that task's active model (each task
     keeps its own choice; the sidebar shows the one in use)."""
-    st.session_state[key] = current_task()
+    if st.session_state.get(key) != current_task():  # only when it changed elsewhere (the sidebar, a link):
+        st.session_state[key] = current_task()  # a value set on every run makes the canvas below lose strokes
     st.segmented_control("Task", tasks_mod.TASKS, key=key, format_func=str.title, on_change=_on_task, args=(key,),
                          help="Digits: models trained on MNIST. Shapes: models trained on hand-drawn shapes. "
                               "Each task keeps its own active model.")

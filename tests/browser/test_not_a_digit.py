@@ -22,6 +22,7 @@ def test_a_dot_is_not_a_digit_and_a_seven_is(page):
 
     page.get_by_role("button", name="Clear").click()
     page.get_by_text("The canvas is empty").wait_for()
+    wait_idle(page)  # Clear mounts a new canvas: strokes made before it is ready are lost
     stroke(page, [(x + 120, y + 60), (x + 200, y + 60), (x + 150, y + 230)])  # a 7
     try:
         page.wait_for_function(
