@@ -16,24 +16,27 @@ def cmd_evaluate(args) -> int:
         raise UserError("--ray decodes a folder or ZIP of images on Ray: give it with --images DIR_OR_ZIP")
     if args.images:
         return _evaluate_images(args)
-    from mnist_core.data.mnist import load_splits
+    from mnist_core.analysis import testset
     from mnist_core.analysis.evaluate import evaluate_model, format_confusion
 
     model = loading.load(args.model)
-    splits = load_splits()
+    held = testset.load(model.task)  # a shapes model on the generated test split, never on MNIST
     t0 = time.time()
-    report = evaluate_model(model, splits.x_test, splits.y_test, mistakes_limit=None if args.report else 20)
-    report["seconds"] = time.time() - t0
-    report["model"] = args.model
-    _write_report(args, report, splits.x_test)
+    report = evaluate_model(model, held.x, held.y, mistakes_limit=None if args.report else 20)
+    report.update(seconds=time.time() - t0, model=args.model, task=held.task, test_set=held.description)
+    if held.task != "digits":
+        report["class_names"] = list(held.class_names)
+    _write_report(args, report, held.x)
     if args.json:
         print(json.dumps(report))
         return 0
     lo, hi = report["ci95"]
-    print(f"model '{args.model}' on the MNIST test set: accuracy {report['accuracy']:.4f} "
-          f"({report['correct']}/{report['n']}, 95% CI {lo:.4f}-{hi:.4f}), loss {report['loss']:.4f}, "
-          f"{report['seconds']:.2f}s")
+    print(f"model '{args.model}' on the {'MNIST test set' if held.task == 'digits' else held.description}: "
+          f"accuracy {report['accuracy']:.4f} ({report['correct']}/{report['n']}, 95% CI {lo:.4f}-{hi:.4f}), "
+          f"loss {report['loss']:.4f}, {report['seconds']:.2f}s")
     print(format_confusion(report["confusion"]))
+    if held.task != "digits":
+        print("classes: " + ", ".join(f"{k} {n}" for k, n in enumerate(held.class_names)))
     return 0
 
 
