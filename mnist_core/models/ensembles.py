@@ -25,13 +25,12 @@ def create(name: str, members: list[str], root=None, splits=None, description: s
         raise store.StoreError(f"ensemble '{name}' cannot be one of its own members")
     card = {"name": name, "kind": loading.ENSEMBLE, "members": list(members)}
     model = loading.load_ensemble(card, root)
+    task = _one_task(model.members)
     if splits is None:
-        from mnist_core.data.mnist import load_splits
-
-        splits = load_splits()
+        splits = _test_split(task)
     cards = [m.card for m in model.members]
     card.update(
-        backend=loading.ENSEMBLE,
+        task=task, class_names=list(model.members[0].class_names), backend=loading.ENSEMBLE,
         description=description or f"Average of {len(members)} models: {', '.join(members)}.",
         config={"model": loading.ENSEMBLE, "members": list(members),
                 "augment": any(c.get("config", {}).get("augment") for c in cards)},
@@ -42,3 +41,22 @@ def create(name: str, members: list[str], root=None, splits=None, description: s
     )
     store.save(name, None, card, root)
     return store.read_card(name, root)
+
+
+def _one_task(members) -> str:
+    """Averaging probabilities only means something over the same classes: every member of one task."""
+    found = {m.name: m.task for m in members}
+    if len(set(found.values())) > 1:
+        listed = ", ".join(f"'{n}' ({t})" for n, t in found.items())
+        raise store.StoreError(f"an ensemble's members must all read the same task; these mix them: {listed}")
+    return next(iter(found.values()))
+
+
+def _test_split(task: str):
+    """The task's held-out test set, shaped as evaluation_fields reads it (x_test, y_test, sha256)."""
+    from types import SimpleNamespace
+
+    from mnist_core.analysis import testset
+
+    held = testset.load(task)
+    return SimpleNamespace(x_test=held.x, y_test=held.y, sha256=held.sha256)

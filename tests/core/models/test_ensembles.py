@@ -103,3 +103,38 @@ def test_cli_ensemble(store_root, capsys):
     assert out["members"] == ["d1", "d2"] and 0 <= out["test_accuracy"] <= 1
     assert cli.main(["ensemble", "solo", "d1"]) == 2
     assert "at least two" in capsys.readouterr().err
+
+
+def _save_shapes(name, seed):
+    import keras
+
+    from mnist_core.data.shapes import CLASSES
+
+    keras.utils.set_random_seed(seed)
+    config = TrainConfig.for_model("softmax", task="shapes")
+    card = {"kind": "softmax", "backend": "keras", "test_accuracy": 0.5, "config": config.to_dict(),
+            "task": "shapes", "class_names": list(CLASSES)}
+    store.save(name, zoo.build(config), card)
+
+
+def test_an_ensemble_of_shapes_models_is_scored_on_the_shapes_test_split(store_root, monkeypatch):
+    from mnist_core.analysis import testset
+    from mnist_core.data.shapes import CLASSES
+
+    monkeypatch.setenv("MNIST_STUDIO_SHAPES_SIZES", "test=2")
+    _save_shapes("s1", 1)
+    _save_shapes("s2", 2)
+    card = ensembles.create("shape-team", ["s1", "s2"])
+    held = testset.load("shapes")
+    assert card["task"] == "shapes" and card["class_names"] == list(CLASSES)
+    assert card["dataset_sha256"] == held.sha256 and len(card["confusion"]) == len(CLASSES) == 9
+    assert sum(map(sum, card["confusion"])) == len(held.y) == 18
+    assert loading.load("shape-team").task == "shapes"
+
+
+def test_members_of_different_tasks_are_refused(store_root, tiny_splits):
+    _save("digits-one", seed=1)
+    _save_shapes("shapes-one", 1)
+    with pytest.raises(store.StoreError, match=r"mix them: 'digits-one' \(digits\), 'shapes-one' \(shapes\)"):
+        ensembles.create("muddle", ["digits-one", "shapes-one"], splits=tiny_splits)
+    assert "muddle" not in store.list_names()
