@@ -11,7 +11,7 @@ from mnist_core.analysis import leaderboard
 
 from mnist_core import paths
 
-from mnist_core.models import store
+from mnist_core.models import loading, store
 from studio_ui import gate, registry, routing, runs_panel, state
 
 routing.ensure_router()
@@ -40,12 +40,16 @@ else:
 
 st.subheader("Leaderboard")
 try:
-    rows = leaderboard.rows(store.list_models())
+    cards = store.list_models()
+    rows = leaderboard.rows(cards)
 except OSError as exc:
-    rows = []
+    cards, rows = [], []
     st.error(f"Cannot read the model store: {exc}")
 if rows:
-    table = pd.DataFrame(rows)[["name", "kind", "test_accuracy", "params", "train_seconds", "epochs", "created"]]
+    # Digits models are scored on MNIST's test set, shapes models on the generated shapes: say which.
+    task_of = {c.get("name"): loading.card_task(c) for c in cards if "error" not in c}
+    table = pd.DataFrame([{**r, "task": task_of.get(r["name"])} for r in rows])
+    table = table[["name", "task", "kind", "test_accuracy", "params", "train_seconds", "epochs", "created"]]
     st.dataframe(table.head(10), hide_index=True, column_config={
         "test_accuracy": st.column_config.NumberColumn("test accuracy", format="percent"),
         "params": st.column_config.NumberColumn("parameters", format="localized"),

@@ -10,6 +10,7 @@ def test_home_shows_dataset_leaderboard_and_links(store):
     assert "Training images: 55,000" in body and "Test images: 10,000" in body
     board = at.dataframe[0].value
     assert set(board["name"]) == {"default", "flat"}
+    assert list(board["task"]) == ["digits", "digits"]
     assert board["test_accuracy"].is_monotonic_decreasing
     assert "No training runs are in progress." in body
     assert len(at.get("page_link")) >= 6
@@ -36,3 +37,13 @@ def test_model_query_parameter_selects_the_model_once(store):
     at.query_params["model"] = "no-such-model"
     at.run()
     assert at.session_state["active_model"] == "flat"
+
+
+def test_the_leaderboard_says_each_models_task(store):
+    import shutil
+
+    from .conftest import REPO
+
+    shutil.copytree(REPO / "models" / "shapes", store / "shapes", ignore=shutil.ignore_patterns("cache-*", ".cache-*"))
+    board = open_page().dataframe[0].value
+    assert dict(zip(board["name"], board["task"])) == {"default": "digits", "flat": "digits", "shapes": "shapes"}
