@@ -48,3 +48,15 @@ def test_without_handwriting_and_with_a_missing_model(tmp_path):
     assert "handwriting" not in row and row["n"] == 100
     proc = _run(models, "--models", "ghost")
     assert proc.returncode == 2 and "no model named 'ghost'" in proc.stderr
+
+
+def test_a_shapes_model_is_skipped_with_a_note(tmp_path):
+    import shutil
+
+    models = tmp_path / "models"
+    store.save("t1", template_net(), {"kind": "numpy_softmax", "backend": "numpy"}, root=models)
+    shutil.copytree(REPO / "models" / "shapes", models / "shapes", ignore=shutil.ignore_patterns("cache-*", ".cache-*"))
+    proc = _run(models, "--test-n", "100", "--images", "none", "--json")
+    assert proc.returncode == 0, proc.stderr
+    assert [r["model"] for r in json.loads(proc.stdout)["rows"]] == ["t1"]
+    assert "skipping 'shapes', a shapes model" in proc.stderr
