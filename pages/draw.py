@@ -32,9 +32,9 @@ else:
 controls, canvas_col = st.columns([1, 3])
 with controls:
     width = st.slider("Pen width", 4, 40, 18, key="draw_width")
-    if names and width > 20:
-        st.caption("Shapes read best with a pen of 20 px or less: drawn with a mouse at 35-40 px, 58% were "
-                   "read right, against 98% at 18 px (see the README).")
+    if names and width > 30:
+        st.caption("Shapes read best with a pen of 30 px or less: drawn with a mouse at 35-40 px, 85% were "
+                   "read right, against 99.6% at 18 px (see the README).")
     if st.button("Clear", icon=":material/ink_eraser:", key="draw_clear"):
         st.session_state["draw_canvas_n"] = st.session_state.get("draw_canvas_n", 0) + 1
         for key in (state.DRAW_KEY, state.DRAW_DIGITS, state.DRAW_TASK, SAVED_KEY, RESTORE_KEY):

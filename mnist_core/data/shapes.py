@@ -9,8 +9,8 @@ real drawings by many people vary far more than any one generator:
   (cut short at speed) or drawn as separate strokes that cross or stop short,
   a closed outline that overshoots its start or leaves a gap, sometimes a
   second loop or a retraced stroke, uneven pressure along it;
-- the pen: width from a hairline to a marker, white on black (the Draw page)
-  or, for a share, dark ink on light paper with noise (a photo).
+- the pen: from a hairline to a marker or a finger (a quarter of the drawing's
+  size), white on black (the Draw page) or dark ink on noisy paper (a photo).
 
 Every canvas goes through the same preprocessing as real drawings
 (handwriting/preprocess.py: analyse, then render), so a generated shape and a
@@ -34,7 +34,7 @@ from PIL import Image, ImageDraw
 
 from mnist_core import paths
 
-GENERATOR_VERSION = 2  # 2: corners rounded less, never enough to erase an arrowhead or a corner
+GENERATOR_VERSION = 3  # 2: corners rounded less; 3: pens up to a quarter of the size, thinner triangles
 CLASSES = ("ellipse", "rectangle", "triangle", "star", "line", "arrow", "heart", "cross", "pentagon")
 SPLIT_SEEDS = {"train": 1301, "validation": 1302, "test": 1303}
 SPLIT_SIZES = {"train": 800, "validation": 100, "test": 150}  # drawings per class
@@ -118,13 +118,13 @@ def triangle(rng) -> list:
         if kind < 0.35:  # equilateral-ish
             c = _regular(3, rng, 0.1)
         elif kind < 0.6:  # right-angled
-            w, h = rng.uniform(0.5, 1.0), rng.uniform(0.5, 1.0)
+            w, h = rng.uniform(0.3, 1.0), rng.uniform(0.3, 1.0)
             c = np.array([[-w, h], [w, h], [-w, -h]]) if rng.random() < 0.5 else np.array([[-w, h], [w, h], [w, -h]])
         else:  # any, upright base
             apex = rng.uniform(-0.9, 0.9)
-            c = np.array([[-1, 0.6], [1, 0.6], [apex, -rng.uniform(0.4, 1.2)]])
+            c = np.array([[-1, 0.6], [1, 0.6], [apex, 0.6 - rng.uniform(0.35, 1.8)]])
         c = c + rng.normal(0, 0.05, c.shape)
-        if _min_angle(c) > 22:
+        if _min_angle(c) > 12:  # thinner is a line or an arrowhead to most eyes
             return _closed_polygon(c, rng)
 
 
@@ -159,18 +159,16 @@ def line(rng) -> list:
     t = np.linspace(-1, 1, 30)
     p = np.column_stack([t, bend * (1 - t ** 2)])
     if rng.random() < 0.2:  # a hook where the pen landed or lifted
-        end = p[-1] + np.array([rng.uniform(-0.1, 0), rng.choice([-1, 1]) * rng.uniform(0.03, 0.1)])
-        p = np.vstack([p, end])
+        p = np.vstack([p, p[-1] + np.array([rng.uniform(-0.1, 0), rng.choice([-1, 1]) * rng.uniform(0.03, 0.1)])])
     return [p]
 
 
 def arrow(rng) -> list:
-    length = 1.0
     head = rng.uniform(0.35, 0.8)
     spread = math.radians(rng.uniform(22, 50))
-    tip = np.array([length, 0.0])
+    tip = np.array([1.0, 0.0])
     wing = [tip + head * np.array([-math.cos(spread), s * math.sin(spread)]) for s in (-1, 1)]
-    shaft = np.column_stack([np.linspace(-length, length, 20), rng.normal(0, 0.05) * np.sin(np.linspace(0, np.pi, 20))])
+    shaft = np.column_stack([np.linspace(-1, 1, 20), rng.normal(0, 0.05) * np.sin(np.linspace(0, np.pi, 20))])
     mode = rng.random()
     if mode < 0.45:
         return [shaft, np.array([wing[0], tip, wing[1]])]
@@ -209,6 +207,8 @@ UPRIGHT = {"heart": 35}  # classes people draw upright: rotation limit in degree
 # an arrow a line.
 ROUNDING = (0, 0, 2, 4, 6, 9)
 ROUND_CAP = {"arrow": 3, "pentagon": 4, "star": 6, "triangle": 6, "rectangle": 6}
+# The widest pen, as a share of the shape's narrowest width (a thin triangle's height, an arrowhead's span).
+PEN_ROOM = dict.fromkeys(("ellipse", "rectangle", "triangle", "star", "arrow", "heart", "pentagon"), 0.4)
 
 
 # --- the hand ---------------------------------------------------------------------------------------------------
@@ -277,15 +277,15 @@ def draw_canvas(cls: str, rng: np.random.Generator) -> Image.Image:
     size = rng.uniform(0.3, 0.85) * min(w, h)
     scale = size / max(float((hi - lo).max()), 1e-6)
     centre = np.array([w, h]) * 0.5 + rng.uniform(-0.5, 0.5, 2) * (np.array([w, h]) - (hi - lo) * scale) * 0.8
-    pen = max(1.5, size * rng.choice([rng.uniform(0.015, 0.04), rng.uniform(0.04, 0.1)]))
-    im = Image.new("L", (w, h), 0)
-    d = ImageDraw.Draw(im)
+    thick = (0.1, 0.25) if cls in PEN_ROOM else (0.04, 0.1)  # a line or a cross stays 10 times longer than wide
+    pen = size * rng.uniform(*rng.choice([(0.015, 0.04), (0.04, 0.1), thick], p=[0.4, 0.35, 0.25]))
+    if cls in PEN_ROOM:  # never so wide that it fills the inside: a share of the shape's narrowest width
+        a = np.linspace(0, math.pi, 36, endpoint=False)
+        pen = min(pen, PEN_ROOM[cls] * scale * float(np.ptp(pts @ np.array([np.cos(a), np.sin(a)]), axis=0).min()))
+    d = ImageDraw.Draw(im := Image.new("L", (w, h), 0))
     for s in strokes:
-        xy = (s - (lo + hi) / 2) * scale + centre
-        _pen_stroke(d, xy, pen, rng)
-    if rng.random() < 0.2:
-        im = _photo(im, rng)
-    return im
+        _pen_stroke(d, (s - (lo + hi) / 2) * scale + centre, max(1.5, pen), rng)
+    return _photo(im, rng) if rng.random() < 0.2 else im
 
 
 def _pen_stroke(d: ImageDraw.ImageDraw, xy: np.ndarray, pen: float, rng) -> None:

@@ -54,9 +54,11 @@ def test_draw_switch_reads_one_shape_with_the_shapes_model(shapes_store):
     assert at.metric[0].label == "The model reads" and at.metric[0].value == "triangle"
     assert _bars(at) == CLASSES  # the probability chart names the classes
     assert "Misread?" not in texts(at)  # corrections feed the digits' personal collection
-    assert "Shapes read best with a pen of 20 px or less" not in texts(at)
+    assert "Shapes read best with a pen of 30 px or less" not in texts(at)
     at.slider(key="draw_width").set_value(30).run()
-    assert "Shapes read best with a pen of 20 px or less" in texts(at)
+    assert "Shapes read best with a pen of 30 px or less" not in texts(at)
+    at.slider(key="draw_width").set_value(31).run()
+    assert "Shapes read best with a pen of 30 px or less" in texts(at)
     _switch(at, "draw_task", "digits")
     assert at.sidebar.selectbox[0].value == "default"
     assert at.metric[0].value == "not a digit"  # the same drawing, read by the digits model
