@@ -58,3 +58,28 @@ def test_workers_make_the_same_drawings():
     one = shapes.generate(23, seed=4, workers=1)
     two = shapes.generate(23, seed=4, workers=2)
     assert np.array_equal(one[0], two[0]) and np.array_equal(one[1], two[1])
+
+
+def test_triangles_may_be_thin_but_not_slivers(monkeypatch):
+    monkeypatch.setattr(shapes, "_closed_polygon", lambda corners, rng: corners)  # the corners, before the hand
+    angles = [shapes._min_angle(shapes.triangle(np.random.default_rng(i))) for i in range(300)]
+    assert min(angles) > 12 and sum(a < 22 for a in angles) >= 15  # version 2 drew none under 22 degrees
+
+
+def _pens(cls: str, n: int, monkeypatch) -> list:
+    """pen width / the drawing's longest side, for n drawings of cls."""
+    seen = []
+    monkeypatch.setattr(shapes, "_pen_stroke", lambda d, xy, pen, rng: seen[-1].append((xy, pen)))
+    out = []
+    for i in range(n):
+        seen.append([])
+        shapes.draw_canvas(cls, np.random.default_rng(i))
+        pts = np.vstack([xy for xy, _ in seen[-1]])
+        out.append(seen[-1][0][1] / float(np.ptp(pts, axis=0).max()))
+    return out
+
+
+def test_thick_pens_for_closed_shapes_but_lines_stay_long(monkeypatch):
+    ellipse, line = _pens("ellipse", 200, monkeypatch), _pens("line", 200, monkeypatch)
+    assert sum(p > 0.12 for p in ellipse) >= 20 and sum(p < 0.04 for p in ellipse) >= 40  # thin pens stay common
+    assert max(line) <= 0.1
