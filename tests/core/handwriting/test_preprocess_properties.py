@@ -6,7 +6,7 @@ wherever the strokes are and whatever their size.
 """
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from PIL import Image, ImageDraw
 
@@ -83,6 +83,7 @@ def test_translation_changes_nothing(pattern, dx, dy):
 
 @SETTINGS
 @given(strokes())
+@example(([[(22, 0), (41, 0)], [(0, 0), (0, 40)]], 3))
 def test_uniform_scaling_changes_little(pattern):
     # One connected stroke: whether a detached piece is a speck or part of the digit is a threshold on its
     # size and distance, and resampling can move a borderline piece across it (found by this test: a
@@ -94,7 +95,17 @@ def test_uniform_scaling_changes_little(pattern):
     # Resampling differs between the two sizes (measured: median 0.023, worst of 60 random patterns 0.097,
     # where a one-pixel shift of the same digit costs 0.014-0.063); a wrong size or place costs far more.
     assert np.abs(small - large).mean() < 0.15
-    assert np.abs(np.array(centre_of_mass(small)) - centre_of_mass(large)).max() <= 1.0 + 1e-4
+    # Compared on each axis where neither output touches the field's edge: there the placement is clamped,
+    # and a patch one row shorter after resampling moves the mass by more than a pixel (found by this test:
+    # a doubled top bar and a stem, 20 rows at 1x and 19 at 3x, both against the bottom edge).
+    for axis, (a, b) in enumerate(zip(centre_of_mass(small), centre_of_mass(large))):
+        if not (_touches_edge(small, axis) or _touches_edge(large, axis)):
+            assert abs(a - b) <= 1.0 + 1e-4, (axis, a, b)
+
+
+def _touches_edge(x: np.ndarray, axis: int) -> bool:
+    ink = np.nonzero((x > 0.02).any(axis=1 - axis))[0]
+    return ink.min() == 0 or ink.max() == FIELD - 1
 
 
 def test_centre_places_the_mass_not_the_box():
