@@ -58,12 +58,13 @@ def print_table(rows: list[dict]) -> None:
 
 def _digits_models(names: list[str]) -> list[str]:
     """This bench scores on MNIST and real digits: a shapes model is skipped with a note saying where it is measured."""
-    from mnist_core.models import loading, store
+    from mnist_core import tasks
+    from mnist_core.models import store
 
     kept = []
     for name in names:
         try:
-            task = loading.card_task(store.read_card(name))
+            task = tasks.card_task(store.read_card(name))
         except store.StoreError:
             task = "digits"  # measure() reports the store's own error for it
         if task == "digits":

@@ -24,6 +24,11 @@ SHIPPED = {"digits": "default", "shapes": "shapes"}  # the model each task reads
 NOUNS = {"digits": "digit", "shapes": "shape"}
 
 
+def card_task(card: dict) -> str:
+    """A card's task; cards written before tasks existed are digits."""
+    return card.get("task") or (card.get("config") or {}).get("task") or "digits"
+
+
 def noun(task: str) -> str:
     """What one example of a task is called on the pages: 'digit' or 'shape'."""
     return NOUNS.get(task, "class")
@@ -32,11 +37,10 @@ def noun(task: str) -> str:
 def tasks_by_name(cards: list) -> dict:
     """{model name: task} for the store's readable cards. An ensemble's card may not name its task: then it
     is its first member's (members share one task), digits when that member is not among the cards."""
-    from mnist_core.models.loading import card_task, is_ensemble
-
     own = {c["name"]: card_task(c) for c in cards if "error" not in c and c.get("name")}
     for c in cards:
-        if c.get("name") in own and is_ensemble(c) and "task" not in c and isinstance(c.get("members"), list):
+        ensemble = c.get("kind") == "ensemble"  # models.loading.ENSEMBLE (tasks sits below loading: no import)
+        if c.get("name") in own and ensemble and "task" not in c and isinstance(c.get("members"), list):
             own[c["name"]] = own.get(c["members"][0] if c["members"] else None, "digits")
     return own
 

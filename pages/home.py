@@ -11,7 +11,8 @@ from mnist_core.analysis import leaderboard
 
 from mnist_core import paths
 
-from mnist_core.models import loading, store
+from mnist_core import tasks
+from mnist_core.models import store
 from studio_ui import gate, registry, routing, runs_panel, state
 
 routing.ensure_router()
@@ -47,7 +48,7 @@ except OSError as exc:
     st.error(f"Cannot read the model store: {exc}")
 if rows:
     # Digits models are scored on MNIST's test set, shapes models on the generated shapes: say which.
-    task_of = {c.get("name"): loading.card_task(c) for c in cards if "error" not in c}
+    task_of = {c.get("name"): tasks.card_task(c) for c in cards if "error" not in c}
     table = pd.DataFrame([{**r, "task": task_of.get(r["name"])} for r in rows])
     table = table[["name", "task", "kind", "test_accuracy", "params", "train_seconds", "epochs", "created"]]
     st.dataframe(table.head(10), hide_index=True, column_config={

@@ -55,8 +55,8 @@ def by_class(card: dict) -> dict | None:
     """A card's test results per class, classes by name: {names, noun, confusion (rows true, columns
     predicted), per_class (table rows)}; None for a card without a confusion matrix (an ensemble's)."""
     from mnist_core.analysis import evaluate
-    from mnist_core.models.loading import card_class_names, card_task
-    from mnist_core.tasks import noun
+    from mnist_core.models.loading import card_class_names
+    from mnist_core.tasks import card_task, noun
 
     cm = card.get("confusion")
     if not isinstance(cm, list) or not cm or any(not isinstance(r, list) or len(r) != len(cm) for r in cm):

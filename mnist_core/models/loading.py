@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from mnist_core.models import store
+from mnist_core.tasks import card_task
 
 ENSEMBLE = "ensemble"
 
@@ -118,11 +119,6 @@ class Ensemble:
             self._fn = tf.function(lambda x: tf.add_n([n(x, training=False) for n in nets]) / len(nets),
                                    input_signature=[spec])
         return self._fn
-
-
-def card_task(card: dict) -> str:
-    """A card's task; cards written before tasks existed are digits."""
-    return card.get("task") or (card.get("config") or {}).get("task") or "digits"
 
 
 def card_class_names(card: dict) -> list[str]:

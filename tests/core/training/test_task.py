@@ -5,6 +5,7 @@ import json
 import numpy as np
 import pytest
 
+from mnist_core import tasks
 from mnist_core.data import shapes
 from mnist_core.models import loading, zoo
 from mnist_core.training.config import ConfigError, TrainConfig, class_names
@@ -24,7 +25,7 @@ def test_task_validated_and_round_trips():
 def test_class_names_per_task_and_old_cards():
     assert class_names("digits") == tuple("0123456789") and class_names("shapes") == shapes.CLASSES
     assert loading.card_class_names({"config": {"model": "cnn"}}) == list("0123456789")
-    assert loading.card_task({"config": {"task": "shapes"}}) == "shapes"
+    assert tasks.card_task({"config": {"task": "shapes"}}) == "shapes"
     assert loading.card_class_names({"task": "shapes"}) == list(shapes.CLASSES)
 
 
