@@ -154,3 +154,51 @@ def test_polarity_from_the_border_and_the_tails():
     light[4:6, 4:6] = 1.0
     light[2:4, 2:4] = 0.25
     assert not pp._dark_ink(light)  # a longer bright tail: light ink
+
+
+def _bar(h, w):
+    soft = np.zeros((50, 30), np.float32)
+    soft[5:5 + h, 5:5 + w] = 1.0
+    return soft
+
+
+def test_stroke_width_thickens_thin_and_thins_bold_strokes():
+    # 1 x 40: width 2 * 40 / 40 = 2, ratio 0.05; grown by (0.1 * 40 - 2) / (2 * 0.9) = 1.11 px a side
+    out, title = pp._normalise_stroke(_bar(40, 1))
+    assert title == "stroke width 0.050 of height, thickened by 2.2 px"
+    assert out.shape == (56, 36) and int((out > 0.5).sum()) == 126  # padded by int(1.11) + 2 each side
+    # 12 x 40: width 2 * 480 / 100 = 9.6, ratio 0.24; eroded by (9.6 - 0.15 * 40) / (2 * 1.15) = 1.57 px a side
+    out, title = pp._normalise_stroke(_bar(40, 12))
+    assert title == "stroke width 0.240 of height, thinned by 3.1 px"
+    assert out.shape == (50, 30) and int((out > 0.5).sum()) == 288
+    # two blocks joined by a neck: every erosion would cut the neck, so the digit is left as it is
+    soft = np.zeros((30, 60), np.float32)
+    soft[5:25, 5:25] = soft[5:25, 35:55] = soft[14:16, 25:35] = 1.0
+    out, title = pp._normalise_stroke(soft)
+    assert title == "stroke width 0.191 of height" and np.array_equal(out, soft)
+    assert pp._normalise_stroke(np.full((5, 5), 0.5, np.float32))[1] == "stroke width"  # no ink over a half
+
+
+def _photo(w, h):
+    from PIL import ImageDraw
+
+    img = Image.new("L", (w, h), 230)
+    ImageDraw.Draw(img).line([(w * 0.4, h * 0.2), (w * 0.55, h * 0.25), (w * 0.45, h * 0.8)], fill=30,
+                             width=max(2, int(w * 0.03)))
+    return img
+
+
+@pytest.mark.parametrize("size, box, stroke, total", [
+    ((600, 400), (236, 71, 341, 325), "stroke width 0.058 of height, thickened by 3.7 px", 60.8577),  # shrunk
+    ((60, 40), (24, 8, 35, 33), "stroke width 0.054 of height, thickened by 4.1 px", 56.1452),  # enlarged
+])
+def test_render_pinned_on_a_drawn_seven(size, box, stroke, total):
+    """A regression pin: the whole pipeline on one drawing, large (analysed at a quarter and read back at full
+    resolution) and small. A deliberate change to preprocessing updates these numbers, after a look."""
+    a = pp.analyse(_photo(*size))
+    p = pp.render(a, a.kept)
+    assert [t for t, _ in p.steps] == ["grey", "ink made white", "background removed", "ink mask", "specks removed",
+                                       "cropped", stroke, "fitted to 20 px", "centred 28x28"]
+    assert p.box == box and p.found and p.x.shape == (28, 28, 1) and p.x.dtype == np.float32
+    assert float(p.x.sum()) == pytest.approx(total, abs=1e-3)
+    assert pp.render(pp.analyse(_photo(*size), keep_steps=False), a.kept).steps == []
