@@ -1,9 +1,7 @@
 """Collections: the exact reasons users read for every skipped file, limits at their boundaries, counts
 of entries, named classes and notes (found by `make mutation`: the older tests matched words only)."""
 
-import io
 import os
-import zipfile
 
 import pytest
 from PIL import Image
@@ -11,18 +9,11 @@ from PIL import Image
 from mnist_core.handwriting import collection as col
 from mnist_core.handwriting.collection import Limits, read_collection
 from tests.hostile.digits import digit_image, encode
+from tests.core.handwriting.test_collection import zip_of
 from tests.hostile.make_corpus import _lying_member
 
 PNG = encode(digit_image(3))
 EXTENSIONS = ".png, .jpg, .jpeg, .gif, .bmp, .tif, .tiff, .webp, .ppm, .pgm, .pbm, .pnm"
-
-
-def zip_of(members: dict) -> bytes:
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as z:
-        for name, data in members.items():
-            z.writestr(zipfile.ZipInfo(name), data, compress_type=zipfile.ZIP_DEFLATED)
-    return buf.getvalue()
 
 
 def first_member_encrypted(data: bytes) -> bytes:
