@@ -16,7 +16,10 @@ def machine() -> str:
         pass
     import tensorflow as tf
 
-    return f"{cpu}, TensorFlow {tf.__version__}, Python {platform.python_version()}"
+    from mnist_core.training.loop import native_bfloat16
+
+    bf16 = "native bfloat16" if native_bfloat16() else "no bfloat16 in hardware"
+    return f"{cpu} ({bf16}), TensorFlow {tf.__version__}, Python {platform.python_version()}"
 
 
 def load() -> str:

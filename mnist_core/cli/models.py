@@ -59,7 +59,7 @@ def cmd_ensemble(args) -> int:
 
 
 def cmd_promote(args) -> int:
-    from mnist_core.models.selection import RULE, promote
+    from mnist_core.models.selection import promote
 
     result = promote(args.candidates, args.to)
     card = result["card"]
@@ -67,10 +67,11 @@ def cmd_promote(args) -> int:
         print(json.dumps({"chosen": result["chosen"], "target": args.to, "candidates": result["candidates"],
                           "test_accuracy": card.get("test_accuracy")}))
         return 0
-    print(f"rule: {RULE}")
+    print(f"rule: {result['rule']}")
     for r in result["candidates"]:
         mark = "->" if r["name"] == result["chosen"] else "  "
-        print(f"{mark} {r['name']:<24} val_accuracy {r['val_accuracy']:.4f}  val_loss {r['val_loss']:.5f}")
+        scores = f"val_accuracy {r['val_accuracy']:.4f}  val_loss {r['val_loss']:.5f}" if "val_accuracy" in r else ""
+        print(f"{mark} {r['name']:<24} {scores}".rstrip())
     print(f"copied '{result['chosen']}' to '{args.to}'; its test accuracy: {card.get('test_accuracy', float('nan')):.4f}")
     return 0
 

@@ -44,6 +44,8 @@ class TerminalProgress(Progress):
 def _config_from_args(args) -> TrainConfig:
     if args.run_dir and not args.model and os.path.isfile(os.path.join(args.run_dir, "config.json")):
         return TrainConfig.load(os.path.join(args.run_dir, "config.json"))
+    if args.config:
+        return _config_from_file(args)
     if not args.model:
         raise UserError(f"--model is required; choose one of {', '.join(zoo.MODELS)}")
     overrides = dict(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, dropout=args.dropout,
@@ -51,6 +53,31 @@ def _config_from_args(args) -> TrainConfig:
                      train_subset=args.train_subset)
     config = TrainConfig.for_model(args.model, **overrides)
     config.task = args.task or "digits"
+    config.augment = config.augment or args.augment
+    config.batch_norm = config.batch_norm or args.batch_norm
+    return config.validate()
+
+
+def _config_from_file(args) -> TrainConfig:
+    """A saved recipe (any model's config.json), with the flags given on top: reruns a run exactly."""
+    from mnist_core.training.config import ConfigError
+
+    try:
+        data = json.loads(Path(args.config).read_text())
+        config = TrainConfig.from_dict(data["config"] if isinstance(data.get("config"), dict) else data)
+    except (FileNotFoundError, IsADirectoryError):
+        raise UserError(f"--config: no file {args.config}; give a run's config.json or a model's card.json") from None
+    except (ValueError, TypeError, AttributeError, ConfigError) as exc:
+        raise UserError(f"--config {args.config} is not a TrainConfig JSON (a run's config.json or a model's "
+                        f"card.json): {exc}") from None
+    if args.model and args.model != config.model:
+        raise UserError(f"--model {args.model} contradicts --config ({config.model}); leave one out")
+    flags = dict(epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, dropout=args.dropout, seed=args.seed,
+                 name=args.name, optimizer=args.optimizer, schedule=args.schedule, train_subset=args.train_subset,
+                 task=args.task)
+    for key, value in flags.items():
+        if value is not None:
+            setattr(config, key, value)
     config.augment = config.augment or args.augment
     config.batch_norm = config.batch_norm or args.batch_norm
     return config.validate()
@@ -155,6 +182,8 @@ def cmd_stop(args) -> int:
 def register(sub) -> None:
     p = sub.add_parser("train", help="train a zoo model and save it to models/")
     p.add_argument("--model", choices=list(zoo.MODELS), help="model kind")
+    p.add_argument("--config", help="a saved recipe to train again: a run's config.json or a model's "
+                   "card.json (e.g. models/default/card.json); other flags override its values")
     p.add_argument("--task", choices=TASKS, help="what the model reads: digits (MNIST, default) or shapes "
                    "(generated hand-drawn shapes)")
     p.add_argument("--epochs", type=int)

@@ -5,7 +5,10 @@ picked for its test accuracy would report an optimistic one. `rank` orders
 candidates by the validation accuracy of their last epoch (the weights that
 were saved), then by validation loss, since on 5,000 images one image is
 0.02% and ties are common. `promote` copies the winner into the store under
-another name (the shipped `default`) and records the choice in its card.
+another name (the shipped `default`) and records the choice in its card; a
+single candidate (a fixed recipe trained on all 60,000 training images, with no
+validation split to rank by) is copied as it is, and its card says nothing was
+selected.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from mnist_core.models import store
 from mnist_core.models.card import timestamp
 
 RULE = "highest last-epoch validation accuracy, ties broken by lowest validation loss (test set not consulted)"
+SINGLE = "one candidate: nothing was selected (a fixed recipe, possibly trained on all 60,000 images)"
 
 
 def validation_scores(card: dict) -> dict:
@@ -44,10 +48,15 @@ def promote(names: list[str], target: str = "default", root=None) -> dict:
     store.validate_name(target)
     if target in names:
         raise store.StoreError(f"'{target}' cannot be both a candidate and the destination")
-    rows = rank(names, root)
+    if len(set(names)) == 1:  # nothing to rank: a model trained without a validation split can be shipped too
+        card = {**store.read_card(names[0], root), "name": names[0]}
+        rows = [validation_scores(card)] if (card.get("history") or {}).get("val_accuracy") else [{"name": names[0]}]
+        rule = SINGLE
+    else:
+        rows, rule = rank(names, root), RULE
     chosen = rows[0]["name"]
     source = store.read_card(chosen, root)
     updates = {"promoted_from": chosen, "trained_as": source.get("trained_as") or chosen,
-               "selection": {"rule": RULE, "candidates": rows, "at": timestamp()}}
+               "selection": {"rule": rule, "candidates": rows, "at": timestamp()}}
     store.copy(chosen, target, updates, root)
-    return {"chosen": chosen, "candidates": rows, "card": store.read_card(target, root)}
+    return {"chosen": chosen, "candidates": rows, "rule": rule, "card": store.read_card(target, root)}

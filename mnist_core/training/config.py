@@ -39,6 +39,7 @@ class TrainConfig:
     beta_1: float = 0.9  # Adam/AdamW first-moment decay
     elastic_alpha: float = 0.0  # elastic distortion strength in pixels (0: off); needs augment
     elastic_sigma: float = 4.0  # smoothness of the elastic field in pixels
+    ema_momentum: float = 0.0  # keep an exponential moving average of the weights and save it (0: off)
     precision: str = "float32"
     steps_per_execution: int = 1  # batches per Keras step call: less per-step overhead, coarser events
     extra: dict = field(default_factory=dict)  # model-specific knobs (e.g. widths)
@@ -61,11 +62,15 @@ class TrainConfig:
         need(self.dropout is None or 0 <= float(self.dropout) < 1, f"dropout must be in [0, 1), got {self.dropout!r}")
         need(self.train_subset is None or (isinstance(self.train_subset, int) and self.train_subset >= 10),
              f"train subset must be at least 10 images, got {self.train_subset!r}")
+        need(isinstance(self.validation, int) and 0 <= self.validation <= 30000,
+             f"validation must be an integer 0-30000 (0: train on all 60,000 images), got {self.validation!r}")
         need(0 <= self.rotation_deg <= 180 and 0 <= self.shift < 1 and 0 <= self.zoom < 1,
              "augmentation ranges: rotation 0-180 degrees, shift and zoom in [0, 1)")
         need(0 < float(self.beta_1) < 1, f"beta_1 must be in (0, 1), got {self.beta_1!r}")
         need(0 <= float(self.elastic_alpha) <= 100 and 0.5 <= float(self.elastic_sigma) <= 20,
              "elastic distortion: alpha 0-100 pixels (0 turns it off), sigma 0.5-20 pixels")
+        need(float(self.ema_momentum) == 0 or 0.9 <= float(self.ema_momentum) < 1,
+             f"weight averaging (EMA) momentum must be 0 (off) or in [0.9, 1), got {self.ema_momentum!r}")
         need(self.precision in PRECISIONS, f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
         need(isinstance(self.steps_per_execution, int) and 1 <= self.steps_per_execution <= 1000,
              f"steps per execution must be an integer 1-1000, got {self.steps_per_execution!r}")

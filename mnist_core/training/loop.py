@@ -52,9 +52,11 @@ def _optimizer(config: TrainConfig, total_steps: int):
 
     lr = lr_schedule(config, total_steps)
     kwargs = {"weight_decay": config.weight_decay} if config.weight_decay else {}
+    if config.ema_momentum:  # fit swaps the averaged weights in when training ends
+        kwargs.update(use_ema=True, ema_momentum=float(config.ema_momentum))
     beta_1 = float(config.beta_1)
     return {"adam": lambda: keras.optimizers.Adam(lr, beta_1=beta_1, **kwargs),
-            "adamw": lambda: keras.optimizers.AdamW(lr, beta_1=beta_1, weight_decay=config.weight_decay or 1e-4),
+            "adamw": lambda: keras.optimizers.AdamW(lr, beta_1=beta_1, **{**kwargs, "weight_decay": config.weight_decay or 1e-4}),
             "rmsprop": lambda: keras.optimizers.RMSprop(lr, **kwargs),
             "sgd": lambda: keras.optimizers.SGD(lr, momentum=0.9, nesterov=True, **kwargs)}[config.optimizer]()
 

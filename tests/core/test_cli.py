@@ -63,3 +63,28 @@ def test_corrupt_model_is_reported(dirs):
     (store.model_dir("numpy-one") / "model.npz").write_bytes(b"junk")
     proc = cli("evaluate", "--model", "numpy-one", env=dirs, check=False)
     assert proc.returncode == 2 and "could not be loaded" in proc.stderr
+
+
+def test_train_again_from_a_saved_recipe(dirs):
+    first = json.loads(cli("train", "--model", "softmax", "--epochs", "1", "--train-subset", "2000", "--name", "tiny",
+                           "--seed", "3", "--json", env=dirs).stdout)
+    card = os.path.join(dirs["MNIST_STUDIO_MODELS"], "tiny", "card.json")
+    again = json.loads(cli("train", "--config", card, "--name", "again", "--json", env=dirs).stdout)
+    assert again["test_accuracy"] == first["test_accuracy"]  # same recipe, same seed: the same model
+    saved = {name: store.read(name)["config"] for name in ("tiny", "again")}
+    assert {**saved["tiny"], "name": "again"} == saved["again"]
+    other = json.loads(cli("train", "--config", card, "--seed", "4", "--name", "seed4", "--json", env=dirs).stdout)
+    assert store.read("seed4")["config"]["seed"] == 4 and other["test_accuracy"] != first["test_accuracy"]
+
+
+@pytest.mark.parametrize("content, needle", [
+    (None, "no file"), ("{not json", "is not a TrainConfig JSON"), ('{"model": "cnn", "colour": 3}', "unknown config keys"),
+    ('{"model": "cnn", "epochs": 0}', "epochs must be"), ('{"model": "cnn"}', "contradicts --config"),
+])
+def test_a_bad_recipe_file_is_one_clear_line(dirs, tmp_path, content, needle):
+    path = tmp_path / "recipe.json"
+    if content is not None:
+        path.write_text(content)
+    extra = ["--model", "mlp"] if needle == "contradicts --config" else []
+    proc = cli("train", "--config", str(path), *extra, env=dirs, check=False)
+    assert proc.returncode == 2 and needle in proc.stderr and "Traceback" not in proc.stderr

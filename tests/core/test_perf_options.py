@@ -33,13 +33,41 @@ def test_fast_recipe():
     assert (c.epochs, c.batch_size, c.schedule, c.beta_1, c.precision, c.steps_per_execution) == \
         (2, 256, "onecycle", 0.7, "mixed_bfloat16", 4)
     net = zoo.build(c)
-    assert net.count_params() == 141_466 and "141,466" in zoo.MODELS["fast"].description
+    assert net.count_params() == 141_730 and "141,730" in zoo.MODELS["fast"].description
     assert net.layers[-1].dtype_policy.name == "float32"
     assert type(net.layers[1]).__name__ == "Cropping2D" and net.layers[1].output.shape[1:3] == (24, 24)
+    assert net.layers[4].output.shape[1:] == (12, 12, 4)  # space-to-depth
+    conv1 = net.layers[5]
+    assert (type(conv1).__name__, conv1.strides, conv1.kernel_size) == ("Conv2D", (1, 1), (3, 3))
+    assert conv1.output.shape[1:] == (10, 10, 24) and "MaxPooling2D" not in type(net.layers[6]).__name__
     public = zoo.build(TrainConfig.for_model("fast", extra={}))
     assert public.count_params() == 215_194  # the public recipe's network (no crop)
     narrow = zoo.build(TrainConfig.for_model("fast", extra={"crop": 2, "widths": [16, 32, 128]}))
-    assert narrow.count_params() == 72_010
+    assert narrow.count_params() == 72_010  # the conv stem, as it was measured
+
+
+def test_fast_stems_shapes_and_unknown_stem():
+    shapes = {}
+    for stem in zoo.STEMS:
+        net = zoo.build(TrainConfig.for_model("fast", extra={"crop": 2, "stem": stem}))
+        shapes[stem] = [tuple(layer.output.shape[1:]) for layer in net.layers if type(layer).__name__ == "Conv2D"]
+    assert shapes == {"conv": [(20, 20, 24), (8, 8, 32)], "stride2": [(10, 10, 24), (8, 8, 32)],
+                      "s2d": [(10, 10, 24), (8, 8, 32)]}
+    with pytest.raises(ValueError, match="stem must be one of conv, stride2, s2d"):
+        zoo.build(TrainConfig.for_model("fast", extra={"stem": "pixel"}))
+
+
+def test_space_to_depth_stem_is_tensorflows_and_saves_without_custom_code(tmp_path):
+    import keras
+    import tensorflow as tf
+
+    net = zoo.build(TrainConfig.for_model("fast", extra={"crop": 2, "stem": "s2d"}))
+    s2d = keras.Model(net.inputs, net.layers[4].output)  # crop, reshape, permute, reshape
+    x = np.random.default_rng(0).random((3, 28, 28, 1)).astype(np.float32)
+    np.testing.assert_array_equal(s2d(x), tf.nn.space_to_depth(x[:, 2:26, 2:26], 2))
+    net.save(tmp_path / "s2d.keras")
+    again = keras.saving.load_model(tmp_path / "s2d.keras")  # safe mode: no Lambda, no custom layer
+    np.testing.assert_allclose(again(x), net(x), atol=1e-6)
 
 
 def test_best_has_batch_norm_and_dropout():
@@ -96,3 +124,36 @@ def test_bfloat16_falls_back_to_float32_without_native_support(tiny_splits, stor
     monkeypatch.setattr(loop, "native_bfloat16", lambda: True)
     assert loop.effective_precision(config) == "mixed_bfloat16"
     assert loop.effective_precision(TrainConfig.for_model("fast", precision="float32")) == "float32"
+
+
+@pytest.mark.parametrize("field, value, needle", [
+    ("ema_momentum", 0.5, "weight averaging"), ("ema_momentum", 1.0, "weight averaging"),
+    ("validation", -1, "validation must be"), ("validation", 30001, "validation must be"),
+])
+def test_averaging_and_validation_size_are_validated(field, value, needle):
+    with pytest.raises(ConfigError, match=needle):
+        TrainConfig(**{field: value}).validate()
+    ok = {"ema_momentum": 0.999, "validation": 0}[field]
+    assert getattr(TrainConfig(**{field: ok}).validate(), field) == ok
+
+
+def test_weight_averaging_saves_the_average_and_leaves_training_alone(tiny_splits, store_root):
+    def run(ema):
+        name = f"ema-{int(ema * 10)}"
+        config = TrainConfig.for_model("mlp", epochs=2, batch_size=50, seed=4, ema_momentum=ema, name=name)
+        return loop.train(config, splits=tiny_splits), loading.load(name).net
+
+    plain, plain_net = run(0.0)
+    averaged, averaged_net = run(0.9)
+    assert averaged["history"]["loss"] == plain["history"]["loss"]  # the average never feeds back
+    assert not all(np.array_equal(a, b) for a, b in zip(plain_net.get_weights(), averaged_net.get_weights()))
+
+
+def test_validation_zero_trains_on_every_training_image():
+    from mnist_core.data.mnist import Mnist, make_splits
+
+    raw = Mnist(np.zeros((60, 28, 28), np.uint8), np.arange(60) % 10, np.zeros((5, 28, 28), np.uint8),
+                np.arange(5), source="test", sha256="0")
+    splits = make_splits(raw, 0)
+    assert (len(splits.x_train), len(splits.x_val), len(splits.x_test)) == (60, 0, 5)
+    assert len(make_splits(raw, 10).x_train) == 50

@@ -69,3 +69,17 @@ def test_cli_promote(store_root, capsys):
     assert out["chosen"] == "m2" and out["target"] == "shipped" and out["test_accuracy"] == 0.98
     assert cli.main(["promote", "m1", "ghost"]) == 2
     assert "no model named 'ghost'" in capsys.readouterr().err
+
+
+def test_a_single_candidate_without_validation_is_promoted_as_unselected(store_root, capsys):
+    store.save("full", NumpyNet((784, 10), seed=2), {"backend": "numpy", "history": {"accuracy": [0.9]},
+                                                      "test_accuracy": 0.91})
+    card = selection.promote(["full"], "default")["card"]
+    assert card["promoted_from"] == "full" and card["selection"]["candidates"] == [{"name": "full"}]
+    assert card["selection"]["rule"] == selection.SINGLE and "nothing was selected" in selection.SINGLE
+    _save("one", [0.99], [0.02], test_acc=0.99)
+    scored = selection.promote(["one", "one"], "shipped")["card"]["selection"]
+    assert scored["rule"] == selection.SINGLE and scored["candidates"][0]["val_accuracy"] == 0.99
+    assert cli.main(["promote", "full", "--to", "again"]) == 0
+    out = capsys.readouterr().out
+    assert f"rule: {selection.SINGLE}" in out and "-> full" in out and "val_accuracy" not in out

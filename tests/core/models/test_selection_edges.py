@@ -51,7 +51,7 @@ def test_rank_and_promote_use_the_given_root_not_the_environment(tmp_path, store
     assert result["chosen"] == "a" and result["card"]["name"] == "shipped"
     card = store.read_card("shipped", root)
     assert card["trained_as"] == "cnn-run-7" and card["promoted_from"] == "a"
-    assert card["selection"]["rule"] == selection.RULE and card["selection"]["candidates"] == rows[1:]
+    assert card["selection"]["rule"] == selection.SINGLE and card["selection"]["candidates"] == rows[1:]
     assert store.list_names() == []  # nothing in the environment's store
 
 
