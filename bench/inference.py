@@ -1,12 +1,14 @@
 """Inference speed per saved model: one image at a time (the canvas) and the 10,000 test images.
 
-    python bench/inference.py [--models default,...] [--n 300] [--repeats 3] [--batch-n 10000] [--json]
+    python bench/inference.py [--models default,...] [--n 300] [--repeats 3] [--batch-n 10000] [--tta] [--json]
 
 Single image: LoadedModel.predict_proba on one test image after warm-up, N
 different images, p50 and p95 in milliseconds; for Keras models also the
 eager call net(x, training=False) and model.predict, to show what the traced
 function saves. Batch: predict_proba on the test images, median of the
-repeats, images per second and accuracy. Medians; the load average is printed.
+repeats, images per second and accuracy. --tta adds a row per model read
+with test-time augmentation (models/tta.py: five shifted copies in one call).
+Medians; the load average is printed.
 """
 
 from __future__ import annotations
@@ -45,14 +47,17 @@ def single(call, images, warmup: int = 5) -> tuple[float, float]:
     return percentiles(times)
 
 
-def measure(name: str, splits, n: int, repeats: int, batch_n: int, baselines: bool) -> dict:
+def measure(name: str, splits, n: int, repeats: int, batch_n: int, baselines: bool, tta: bool = False) -> dict:
     import numpy as np
 
     from mnist_core.models import loading
+    from mnist_core.models.tta import ShiftAveraged
 
     t0 = time.perf_counter()
     model = loading.load(name)
-    row = {"model": name, "kind": model.card.get("kind", model.backend), "load_s": time.perf_counter() - t0,
+    if tta:
+        model, baselines = ShiftAveraged(model), False
+    row = {"model": model.name, "kind": model.card.get("kind", model.backend), "load_s": time.perf_counter() - t0,
            "params": model.count_params()}
     images = [splits.x_test[i:i + 1] for i in range(n)]
     row["p50_ms"], row["p95_ms"] = single(model.predict_proba, images)
@@ -73,12 +78,12 @@ def measure(name: str, splits, n: int, repeats: int, batch_n: int, baselines: bo
 
 
 def print_table(rows: list[dict], batch_n: int) -> None:
-    print(f"{'model':<18} {'kind':<10} {'params':>9} {'load s':>7} {'p50 ms':>7} {'p95 ms':>7} {'eager p50':>9} "
+    print(f"{'model':<22} {'kind':<10} {'params':>9} {'load s':>7} {'p50 ms':>7} {'p95 ms':>7} {'eager p50':>9} "
           f"{'predict p50':>11} {f'{batch_n:,} imgs s':>13} {'images/s':>9} {'accuracy':>8}")
     for r in rows:
         eager = f"{r['eager_p50_ms']:.2f}" if "eager_p50_ms" in r else "-"
         pred = f"{r['predict_p50_ms']:.1f}" if "predict_p50_ms" in r else "-"
-        print(f"{r['model']:<18} {r['kind']:<10} {r['params']:>9,} {r['load_s']:>7.2f} {r['p50_ms']:>7.2f} "
+        print(f"{r['model']:<22} {r['kind']:<10} {r['params']:>9,} {r['load_s']:>7.2f} {r['p50_ms']:>7.2f} "
               f"{r['p95_ms']:>7.2f} {eager:>9} {pred:>11} {r['batch_s']:>13.2f} {r['images_per_s']:>9,.0f} "
               f"{r['accuracy']:>8.2%}")
 
@@ -90,6 +95,7 @@ def main(argv=None) -> int:
     p.add_argument("--repeats", type=int, default=3, help="passes over the batch")
     p.add_argument("--batch-n", type=int, default=10000, help="test images in the batch pass")
     p.add_argument("--no-baselines", action="store_true", help="skip the eager and model.predict timings")
+    p.add_argument("--tta", action="store_true", help="also time each model with test-time augmentation")
     p.add_argument("--json", action="store_true")
     args = p.parse_args(argv)
     from mnist_core.models import store
@@ -107,6 +113,8 @@ def main(argv=None) -> int:
     for name in names:
         try:
             rows.append(measure(name, splits, args.n, args.repeats, args.batch_n, not args.no_baselines))
+            if args.tta:
+                rows.append(measure(name, splits, args.n, args.repeats, args.batch_n, False, tta=True))
         except store.StoreError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2

@@ -56,10 +56,41 @@ def layer_titles(model) -> dict[str, str]:
 
 
 def conv_filters(model) -> list[dict]:
-    """Every conv layer's kernel: [{name, title, weights (kh, kw, in, out)}]."""
+    """Every conv layer's kernel: [{name, title, weights (kh, kw, in, out)}].
+
+    A conv right after space-to-depth (`fast`'s stem) is shown as what it is on
+    the image: a 2k x 2k filter with stride 2, one input channel.
+    """
     titles = layer_titles(model)
-    return [{"name": layer.name, "title": titles[layer.name], "weights": np.asarray(layer.get_weights()[0])}
-            for layer in conv_layers(model)]
+    out = []
+    for layer in conv_layers(model):
+        weights, title = np.asarray(layer.get_weights()[0]), titles[layer.name]
+        if _after_space_to_depth(layer):
+            weights = unfold_space_to_depth(weights)
+            title += f" on 2x2 blocks = {weights.shape[0]}x{weights.shape[1]} on the image, stride 2"
+        out.append({"name": layer.name, "title": title, "weights": weights})
+    return out
+
+
+def _after_space_to_depth(layer) -> bool:
+    """Whether the layer reads the Reshape that ends zoo's space-to-depth (Reshape, Permute, Reshape to 4 channels)."""
+    try:
+        source = layer.input._keras_history[0]
+        before = source.input._keras_history[0]
+    except (AttributeError, IndexError):
+        return False
+    return (type(source).__name__, type(before).__name__) == ("Reshape", "Permute") and layer.input.shape[-1] == 4
+
+
+def unfold_space_to_depth(weights: np.ndarray) -> np.ndarray:
+    """(k, k, 4, out) on 2x2 blocks -> the same filters (2k, 2k, 1, out) on the image.
+
+    Channel 2 * di + dj of a block holds the pixel at row offset di, column dj
+    (zoo._fast_stem's Reshape-Permute-Reshape, the order of tf.nn.space_to_depth).
+    """
+    kh, kw, _, n_out = weights.shape
+    blocks = weights.reshape(kh, kw, 2, 2, n_out)  # (ky, kx, di, dj, out)
+    return np.transpose(blocks, (0, 2, 1, 3, 4)).reshape(2 * kh, 2 * kw, 1, n_out)
 
 
 def most_active(maps: np.ndarray, k: int) -> np.ndarray:

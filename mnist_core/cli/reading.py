@@ -14,16 +14,25 @@ def cmd_evaluate(args) -> int:
         from mnist_core.cli.common import UserError
 
         raise UserError("--ray decodes a folder or ZIP of images on Ray: give it with --images DIR_OR_ZIP")
+    if args.images and args.tta:
+        from mnist_core.cli.common import UserError
+
+        raise UserError("--tta is for the MNIST (or shapes) test set; leave out --images")
     if args.images:
         return _evaluate_images(args)
     from mnist_core.analysis import testset
     from mnist_core.analysis.evaluate import evaluate_model, format_confusion
 
     model = loading.load(args.model)
+    if args.tta:
+        from mnist_core.models.tta import ShiftAveraged
+
+        model = ShiftAveraged(model)
     held = testset.load(model.task)  # a shapes model on the generated test split, never on MNIST
     t0 = time.time()
     report = evaluate_model(model, held.x, held.y, mistakes_limit=None if args.report else 20)
-    report.update(seconds=time.time() - t0, model=args.model, task=held.task, test_set=held.description)
+    report.update(seconds=time.time() - t0, model=args.model, task=held.task, test_set=held.description,
+                  tta=bool(args.tta))
     if held.task != "digits":
         report["class_names"] = list(held.class_names)
     _write_report(args, report, held.x)
@@ -31,7 +40,7 @@ def cmd_evaluate(args) -> int:
         print(json.dumps(report))
         return 0
     lo, hi = report["ci95"]
-    print(f"model '{args.model}' on the {'MNIST test set' if held.task == 'digits' else held.description}: "
+    print(f"model '{model.name if args.tta else args.model}' on the {'MNIST test set' if held.task == 'digits' else held.description}: "
           f"accuracy {report['accuracy']:.4f} ({report['correct']}/{report['n']}, 95% CI {lo:.4f}-{hi:.4f}), "
           f"loss {report['loss']:.4f}, {report['seconds']:.2f}s")
     print(format_confusion(report["confusion"]))
@@ -83,6 +92,8 @@ def register(sub) -> None:
     p.add_argument("--images", help="directory or ZIP of real handwriting (folder per label or label_ prefix)")
     p.add_argument("--json", action="store_true")
     p.add_argument("--report", metavar="HTML", help="also write a self-contained HTML report (charts, every mistake)")
+    p.add_argument("--tta", action="store_true",
+                   help="test-time augmentation: average each image with its four one-pixel shifts (5x the work)")
     p.add_argument("--ray", nargs="?", const="", metavar="ADDRESS",
                    help="with --images: decode and preprocess on Ray, at ADDRESS (HOST:PORT or auto), "
                         "else $MNIST_STUDIO_RAY_ADDRESS, else a local Ray (same results as the local worker pool)")

@@ -21,12 +21,13 @@ def mnist():
 
 @pytest.fixture(scope="module")
 def root(tmp_path_factory, mnist):
-    """A store with a few-batch 'fast' CNN (crop layer included), a NumPy MLP and an ensemble of both."""
+    """A store with a few-batch 'fast' CNN (its recipe's crop and space-to-depth layers), a NumPy MLP and an ensemble."""
     import keras
 
     root = tmp_path_factory.mktemp("export-store")
     keras.utils.set_random_seed(0)
-    net = zoo.build(TrainConfig(model="fast", extra={"crop": 2}))
+    net = zoo.build(TrainConfig.for_model("fast", precision="float32"))
+    assert [type(layer).__name__ for layer in net.layers[1:5]] == ["Cropping2D", "Reshape", "Permute", "Reshape"]
     net.compile("adam", "sparse_categorical_crossentropy")
     net.fit(mnist.x_train[:2048], mnist.y_train[:2048], batch_size=128, epochs=1, verbose=0)
     store.save("tiny", net, {"kind": "fast", "backend": "keras", "test_accuracy": 0.9}, root)
