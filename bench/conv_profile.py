@@ -3,10 +3,10 @@
     python bench/conv_profile.py [--batch 2048] [--repeats 10] [--json]
 
 Prints, for one batch: a 2048x2048 float32 matrix product (about the
-machine's best rate), each convolution of the `fast` net at the public
-widths it ships with (24/32) and at the narrower 16/32 variant, forward and forward+weight
-gradient, in GFLOP/s and milliseconds; then the forward pass of both whole
-nets (cropped input) over 55,000 images. A layer far below the matrix product's rate is
+machine's best rate), each first convolution tried for `fast` (conv stem,
+stride 2, space-to-depth, narrow) and its second, forward and forward+weight
+gradient, in GFLOP/s and milliseconds; then the float32 forward pass of the
+whole nets (cropped input) over 55,000 images. A layer far below the matrix product's rate is
 limited by memory traffic, not by arithmetic.
 """
 
@@ -45,20 +45,21 @@ def conv_rows(batch: int, repeats: int) -> list[dict]:
     a = tf.random.uniform((2048, 2048))
     t = timed(lambda: tf.matmul(a, a).numpy(), repeats)
     rows.append({"op": "matmul 2048x2048", "ms": t * 1000, "gflops": 2 * 2048 ** 3 / t / 1e9})
-    # (label, input size, input channels, kernel, output channels)
-    for label, size, cin, k, cout in (("conv1 24@5x5 (fast)", 24, 1, 5, 24), ("conv1 16@5x5 (narrow)", 24, 1, 5, 16),
-                                      ("conv2 32@3x3 on 24ch (fast)", 10, 24, 3, 32),
-                                      ("conv2 32@3x3 on 16ch (narrow)", 10, 16, 3, 32)):
+    # (label, input size, input channels, kernel, output channels, stride)
+    for label, size, cin, k, cout, stride in (
+            ("conv1 24@5x5 (conv stem)", 24, 1, 5, 24, 1), ("conv1 24@5x5 stride 2", 24, 1, 5, 24, 2),
+            ("conv1 24@3x3 on 12x12x4 (fast: s2d)", 12, 4, 3, 24, 1), ("conv1 16@5x5 (narrow)", 24, 1, 5, 16, 1),
+            ("conv2 32@3x3 on 24ch (fast)", 10, 24, 3, 32, 1), ("conv2 32@3x3 on 16ch (narrow)", 10, 16, 3, 32, 1)):
         x = tf.random.uniform((batch, size, size, cin))
         w = tf.Variable(tf.random.uniform((k, k, cin, cout)))
-        out = size - k + 1
+        out = (size - k) // stride + 1
         flops = 2 * batch * out * out * cout * k * k * cin
-        fwd = tf.function(lambda x=x, w=w: tf.nn.conv2d(x, w, 1, "VALID"))
+        fwd = tf.function(lambda x=x, w=w, stride=stride: tf.nn.conv2d(x, w, stride, "VALID"))
 
         @tf.function
-        def fwd_grad(x=x, w=w):
+        def fwd_grad(x=x, w=w, stride=stride):
             with tf.GradientTape() as tape:
-                y = tf.reduce_sum(tf.nn.relu(tf.nn.conv2d(x, w, 1, "VALID")))
+                y = tf.reduce_sum(tf.nn.relu(tf.nn.conv2d(x, w, stride, "VALID")))
             return tape.gradient(y, w)
 
         t1 = timed(lambda: fwd().numpy(), repeats)
@@ -77,8 +78,9 @@ def net_rows(images: int, batch: int) -> list[dict]:
 
     x = np.random.default_rng(0).random((images, 28, 28, 1), dtype=np.float32)
     rows = []
-    for label, widths in (("fast 24/32/256", [24, 32, 256]), ("narrow 16/32/128", [16, 32, 128])):
-        net = zoo.build(TrainConfig.for_model("fast", precision="float32", extra={"crop": 2, "widths": widths}))
+    for label, extra in (("fast (s2d stem)", {"crop": 2, "stem": "s2d"}), ("conv stem", {"crop": 2, "stem": "conv"}),
+                         ("narrow 16/32/128, conv stem", {"crop": 2, "widths": [16, 32, 128]})):
+        net = zoo.build(TrainConfig.for_model("fast", precision="float32", extra=extra))
         fn = tf.function(lambda v, net=net: net(v, training=False))
         t = timed(lambda: [fn(x[i:i + batch]).numpy() for i in range(0, images, batch)], 1)
         rows.append({"op": f"forward pass, {label}, {images:,} images", "ms": t * 1000, "gflops": None})
@@ -97,10 +99,10 @@ def main(argv=None) -> int:
         print(json.dumps({"machine": machine(), "load": load(), "batch": args.batch, "rows": rows}))
         return 0
     print(f"conv profile, batch {args.batch}: {machine()} (load {load()})")
-    print(f"{'operation':<48} {'ms':>9} {'GFLOP/s':>8}")
+    print(f"{'operation':<58} {'ms':>9} {'GFLOP/s':>8}")
     for r in rows:
         rate = f"{r['gflops']:8.1f}" if r["gflops"] is not None else "       -"
-        print(f"{r['op']:<48} {r['ms']:>9.1f} {rate}")
+        print(f"{r['op']:<58} {r['ms']:>9.1f} {rate}")
     return 0
 
 

@@ -17,6 +17,7 @@ from mnist_core import access
 from mnist_core.handwriting import personal
 from mnist_core.models import store
 from mnist_core.training import finetune as ft
+from mnist_core.training import finetune_runs as ftr
 from mnist_core.training import queue, rundir, runview
 from studio_ui import pictures, runs_panel, state
 
@@ -108,7 +109,7 @@ def _teach_form(model, uploads: list, key: str) -> None:
                                by_writer=by_writer, name=name.strip() or None)
     try:
         ft.plan(config, images=uploads)  # every input problem is said here, before a run exists
-        run = ft.launch(config, uploads=uploads)
+        run = ftr.launch(config, uploads=uploads)
     except (ft.FinetuneError, store.StoreError, queue.QueueError, access.AccessDenied, OSError) as exc:
         st.error(f"Cannot teach the model: {exc}")
         return
@@ -118,7 +119,7 @@ def _teach_form(model, uploads: list, key: str) -> None:
 
 def runs_section() -> None:
     """The fine-tuning runs: the followed one live while it runs, then its before/after."""
-    runs = ft.list_finetunes()
+    runs = ftr.list_finetunes()
     if not runs:
         return
     ids = [r.id for r in runs]
@@ -151,7 +152,7 @@ def _follow(run_id: str) -> None:
     except (store.StoreError, TypeError):
         st.warning(f"The model this run saved ('{name}') is no longer in the store.")
         return
-    results(card, ft.heldout_arrays(run))
+    results(card, ftr.heldout_arrays(run))
 
 
 def results(card: dict, held: dict | None) -> None:

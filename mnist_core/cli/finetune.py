@@ -10,6 +10,7 @@ from pathlib import Path
 
 from mnist_core.cli.common import UserError
 from mnist_core.training import finetune as ft
+from mnist_core.training import finetune_runs as ftr
 from mnist_core.training import queue, rundir
 
 
@@ -27,16 +28,16 @@ def _config(args) -> ft.FinetuneConfig:
 
 
 def _run_dir(args) -> tuple[rundir.RunDir, ft.FinetuneConfig | ft.Plan]:
-    if args.run_dir:  # the dashboard created it and started us (training/finetune.launch)
+    if args.run_dir:  # the dashboard created it and started us (training/finetune_runs.launch)
         run = rundir.RunDir(Path(args.run_dir))
-        if not ft.is_finetune(run):
-            raise UserError(f"{args.run_dir} is not a fine-tuning run directory (no {ft.FINETUNE_FILE})")
+        if not ftr.is_finetune(run):
+            raise UserError(f"{args.run_dir} is not a fine-tuning run directory (no {ftr.FINETUNE_FILE})")
         queue.sync(run.path.parent)  # launch() records our pid under the lock first
-        return run, ft.load_config(run)
+        return run, ftr.load_config(run)
     config = _config(args)
     prepared = ft.plan(config)  # every input problem is reported now, before a run directory exists
-    run = ft.create_run(config, owner=os.getpid())
-    prepared.config = ft.load_config(run)  # with its name now chosen
+    run = ftr.create_run(config, owner=os.getpid())
+    prepared.config = ftr.load_config(run)  # with its name now chosen
     return run, prepared
 
 
@@ -74,7 +75,7 @@ def _finetune_and_report(prepared, run: rundir.RunDir, args, t0: float) -> int:
             run.append_event("end", state="failed", error=str(exc))
             run.write_status("failed", ended=time.time(), error=str(exc))
         raise
-    out = {**ft.summary(card), "seconds": round(time.time() - t0, 3), "run_dir": str(run.path)}
+    out = {**summary(card), "seconds": round(time.time() - t0, 3), "run_dir": str(run.path)}
     if args.json:
         print(json.dumps(out))
         return 0
@@ -121,3 +122,13 @@ def argparse_hidden():
     import argparse
 
     return argparse.SUPPRESS
+
+
+def summary(card: dict) -> dict:
+    """The --json object of a fine-tuned model's card (accuracies as fractions)."""
+    done = card["finetune"]
+    keys = ("base", "heldout_before", "heldout_after", "heldout_n", "heldout_ci95_before", "heldout_ci95_after",
+            "mnist_before", "mnist_after", "mnist_held", "success", "epochs_trained", "fixed", "broken", "seconds",
+            "note")
+    return {"name": card["name"], **{k: done[k] for k in keys}, "adapt_n": done["split"]["adapt_n"],
+            "split": done["split"]["method"], "run_id": card.get("run_id")}

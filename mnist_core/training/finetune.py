@@ -13,45 +13,30 @@ before and after and never choose anything.
 
 Everything that can be wrong with the input is checked before the first
 epoch and reported as a FinetuneError that says what was wrong and what is
-accepted; nothing is written then. A fine-tuning run is a run directory like
-a training run (config.json holds the base model's TrainConfig), plus
-finetune.json (FinetuneConfig), status kind "finetune" and, once done,
-heldout.npz (the held-out inputs with both models' probabilities).
+accepted; nothing is written then. Reading and splitting a collection live in
+finetune_data.py, the run directory and launching in finetune_runs.py.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
 import math
 import os
-import re
-import secrets
-import subprocess
-import sys
 import time
-from dataclasses import asdict, dataclass, field, fields, replace
-from pathlib import Path, PurePosixPath
+from dataclasses import asdict, dataclass, fields, replace
+from pathlib import Path
 
 import numpy as np
 
-from mnist_core import access, paths
+from mnist_core import access
 from mnist_core.training.config import ConfigError, TrainConfig
-from mnist_core.training.rundir import RunDir, failure_reason, list_runs
+from mnist_core.training.finetune_data import (FinetuneError, Samples, overlap, read_samples, stratified_split,
+                                               validation_slice, writer_split)
+from mnist_core.training.rundir import RunDir, failure_reason
 
-FINETUNE_FILE = "finetune.json"
 HELDOUT_FILE = "heldout.npz"
-UPLOADS_MANIFEST = "uploads.json"
-KIND = "finetune"
 MNIST_LIMIT = 0.001  # the MNIST test accuracy may fall by at most 0.1 points
-MIN_PER_CLASS = 2  # one image to adapt on and one held out
 CHANGED_LIMIT = 500  # held-out images listed in the card as fixed or broken
-FORMATS_HELP = ("label folders named 0-9 (7/x.png), a writer level beside them (7/alice/x.png or alice/7/x.png), "
-                "or names that start with the digit (7_x.png)")
-
-
-class FinetuneError(ConfigError):
-    """The fine-tuning request cannot be honoured; the message says why and what is accepted."""
 
 
 @dataclass
@@ -127,151 +112,6 @@ class FinetuneConfig:
     @classmethod
     def load(cls, path: Path) -> "FinetuneConfig":
         return cls.from_dict(json.loads(Path(path).read_text()))
-
-
-# -- reading a labelled collection ------------------------------------------------
-
-@dataclass
-class Samples:
-    """Model inputs of a labelled collection, with where each came from."""
-
-    x: np.ndarray  # (N, 28, 28, 1) float32, exactly what evaluation feeds the model
-    y: np.ndarray  # (N,) int
-    files: list
-    writers: list  # writer per image, None where the path names none
-    digests: list  # sha256 of each file's bytes
-    source: str = ""
-    sha256: str = ""  # the collection's checksum: files, labels and contents
-    n_files: int = 0  # images in the collection, labelled or not
-    skipped: list = field(default_factory=list)  # [{file, reason}]
-
-    def take(self, idx) -> "Samples":
-        idx = np.asarray(idx, dtype=int)
-        pick = (lambda seq: [seq[i] for i in idx])
-        return Samples(self.x[idx], self.y[idx], pick(self.files), pick(self.writers), pick(self.digests),
-                       self.source, self.sha256, self.n_files, [])
-
-    def counts(self) -> dict:
-        return {int(k): int(v) for k, v in zip(*np.unique(self.y, return_counts=True))}
-
-
-def label_and_writer(file: str, label: int | None) -> tuple:
-    """(label, writer) from a collection path; the writer is the folder level beside the label folder."""
-    folders = PurePosixPath(file).parts[:-1]
-    digit = (lambda s: re.fullmatch(r"[0-9]", s) is not None)
-    if folders and digit(folders[-1]):  # writer/7/x.png (or just 7/x.png)
-        return int(folders[-1]), folders[-2] if len(folders) >= 2 else None
-    if len(folders) >= 2 and digit(folders[-2]):  # 7/writer/x.png
-        return int(folders[-2]), folders[-1]
-    return label, (folders[-1] if folders and label is not None else None)  # writer/7_x.png
-
-
-def read_samples(source, what: str = "the collection") -> Samples:
-    """Labelled model inputs of a folder, ZIP or [(name, bytes)]; a FinetuneError when none are usable."""
-    from mnist_core.handwriting.collection import read_collection
-    from mnist_core.handwriting.reading import process_many
-
-    if isinstance(source, (str, os.PathLike)) and Path(source).name == UPLOADS_MANIFEST and Path(source).is_file():
-        source = _uploads(Path(source))  # uploads kept by a dashboard run (save_uploads)
-    try:
-        coll = read_collection(source)
-    except FileNotFoundError as exc:
-        raise FinetuneError(f"{what}: {exc}") from None
-    name = source if isinstance(source, (str, os.PathLike)) else f"{len(source)} uploaded file(s)"
-    skipped, labelled, seen = list(coll.skipped), [], {}
-    for item in coll.items:
-        label, writer = label_and_writer(item.file, item.label)
-        digest = hashlib.sha256(item.data).hexdigest()
-        if label is None:
-            skipped.append({"file": item.file, "reason": "no label in its folder or name"})
-        elif digest in seen:  # a copy could land on both sides of the split
-            skipped.append({"file": item.file, "reason": f"same content as {seen[digest]}: used once"})
-        else:
-            seen[digest] = item.file
-            labelled.append((item, label, writer, digest))
-    if not labelled:
-        raise FinetuneError(f"{what} ({name}) has no labelled image ({len(coll.items)} image(s) read, "
-                            f"{len(coll.skipped)} skipped): fine-tuning needs labels, given by {FORMATS_HELP}")
-    results = process_many([(it.file, it.data) for it, *_ in labelled])
-    xs, rows = [], []
-    for (item, label, writer, digest), r in zip(labelled, results):
-        if "reason" in r:
-            skipped.append({"file": item.file, "reason": r["reason"]})
-        elif r.get("parts") is not None:
-            skipped.append({"file": item.file, "reason": f"holds {len(r['parts'])} digits; a labelled image "
-                                                         "for fine-tuning must hold one"})
-        else:
-            xs.append(r["x"])
-            rows.append((item.file, label, writer, digest))
-    if not rows:
-        raise FinetuneError(f"{what} ({name}): none of its {len(labelled)} labelled image(s) holds a readable "
-                            f"digit; for example {skipped[-1]['file']}: {skipped[-1]['reason']}")
-    files, labels, writers, digests = (list(c) for c in zip(*rows))
-    checksum = hashlib.sha256("\n".join(sorted(f"{f}\0{l}\0{d}" for f, l, d in zip(files, labels, digests)))
-                              .encode()).hexdigest()
-    return Samples(np.stack(xs)[..., None].astype(np.float32), np.asarray(labels, np.int64), files, writers,
-                   digests, str(name), checksum, len(coll.items), skipped)
-
-
-# -- splits ---------------------------------------------------------------------------
-
-def _count_text(counts: dict) -> str:
-    return ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()))
-
-
-def stratified_split(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """(adapt, held-out) indices: about `fraction` of every label held out, at least one on each side."""
-    counts = {int(k): int(v) for k, v in zip(*np.unique(y, return_counts=True))}
-    short = {k: v for k, v in counts.items() if v < MIN_PER_CLASS}
-    if short:
-        raise FinetuneError(
-            f"too few labelled images to split: every digit needs at least {MIN_PER_CLASS} (one to adapt on, one "
-            f"held out); too few for {_count_text(short)} (images per digit: {_count_text(counts)}). Add images "
-            "of those digits, or give a separate held-out collection")
-    rng = np.random.default_rng(seed)
-    adapt, held = [], []
-    for label in sorted(counts):
-        idx = rng.permutation(np.flatnonzero(y == label))
-        n_held = min(max(1, round(len(idx) * fraction)), len(idx) - 1)
-        held.extend(idx[:n_held])
-        adapt.extend(idx[n_held:])
-    return np.sort(np.asarray(adapt, int)), np.sort(np.asarray(held, int))
-
-
-def writer_split(writers: list, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """(adapt, held-out) indices with whole writers on each side: no held-out writer is ever seen."""
-    missing = [i for i, w in enumerate(writers) if w is None]
-    if missing:
-        raise FinetuneError(f"a split by writer needs a writer folder for every image ({FORMATS_HELP}); "
-                            f"{len(missing)} image(s) have none")
-    names = sorted(set(writers))
-    if len(names) < 2:
-        raise FinetuneError(f"a split by writer needs at least 2 writers; the collection has {len(names)} "
-                            f"({', '.join(names)}): split by label instead, or add another writer's images")
-    order = list(np.random.default_rng(seed).permutation(names))
-    n_held = min(max(1, round(len(names) * fraction)), len(names) - 1)
-    held_writers = set(order[:n_held])
-    held = np.asarray([i for i, w in enumerate(writers) if w in held_writers], int)
-    adapt = np.asarray([i for i, w in enumerate(writers) if w not in held_writers], int)
-    return adapt, held
-
-
-def validation_slice(y: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
-    """(train, validation) indices of the adaptation part: floor(fraction) of each label for validation."""
-    rng = np.random.default_rng(seed + 1)
-    train, val = [], []
-    for label in np.unique(y):
-        idx = rng.permutation(np.flatnonzero(y == label))
-        n_val = int(len(idx) * fraction) if len(idx) > 1 else 0
-        val.extend(idx[:n_val])
-        train.extend(idx[n_val:])
-    return np.sort(np.asarray(train, int)), np.sort(np.asarray(val, int))
-
-
-def overlap(a: Samples, b: Samples) -> list:
-    """Pairs (file in a, file in b) with the same content."""
-    where = dict(zip(a.digests, a.files))
-    return [(where[d], f) for d, f in zip(b.digests, b.files) if d in where]
 
 
 @dataclass
@@ -351,7 +191,7 @@ def default_name(base: str) -> str:
     return f"{base[:40]}-ft-{time.strftime('%Y%m%d-%H%M%S')}"
 
 
-def _train_config(base_card: dict, config: FinetuneConfig, name: str) -> TrainConfig:
+def base_train_config(base_card: dict, config: FinetuneConfig, name: str) -> TrainConfig:
     """The base's recipe with fine-tuning's epochs, rate and batches (its augmentation ranges kept)."""
     try:
         base = TrainConfig.from_dict(base_card.get("config") or {})
@@ -469,7 +309,7 @@ def _finetune(plan_: Plan, base_card: dict, name: str, run, progress, splits, st
 
     config, t0 = plan_.config, time.time()
     splits = splits or data_mod.load_splits()
-    cfg = _train_config(base_card, config, name)
+    cfg = base_train_config(base_card, config, name)
     _seed_everything(config.seed)
     base = loading.load(config.base, store_root)
     held_before = base.predict_proba(plan_.heldout.x)
@@ -549,107 +389,3 @@ def measure(plan_: Plan, held_before: np.ndarray, held_after: np.ndarray, mnist_
             "mnist_before": float(mnist_before), "mnist_after": float(mnist_after),
             "mnist_change": float(-drop), "mnist_limit": MNIST_LIMIT, "mnist_held": bool(mnist_held),
             "success": bool(mnist_held and improved), "note": note}
-
-
-def summary(card: dict) -> dict:
-    """The CLI's --json object (accuracies as fractions)."""
-    ft = card["finetune"]
-    return {"name": card["name"], "base": ft["base"], "heldout_before": ft["heldout_before"],
-            "heldout_after": ft["heldout_after"], "heldout_n": ft["heldout_n"],
-            "heldout_ci95_before": ft["heldout_ci95_before"], "heldout_ci95_after": ft["heldout_ci95_after"],
-            "mnist_before": ft["mnist_before"], "mnist_after": ft["mnist_after"], "mnist_held": ft["mnist_held"],
-            "success": ft["success"], "adapt_n": ft["split"]["adapt_n"], "split": ft["split"]["method"],
-            "epochs_trained": ft["epochs_trained"], "fixed": ft["fixed"], "broken": ft["broken"],
-            "seconds": ft["seconds"], "note": ft["note"], "run_id": card.get("run_id")}
-
-
-# -- the run directory ----------------------------------------------------------------------
-
-def create_run(config: FinetuneConfig, root: Path | None = None, owner: int | None = None) -> RunDir:
-    """A queued run directory owned by `owner` (a waiting process: the queue never spawns `train` for it)."""
-    access.require_editor(f"fine-tune model '{config.base}'")
-    config.validate()
-    base_card = check_base(config.base)
-    name = config.name or default_name(config.base)
-    config = replace(config, name=name)
-    run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-finetune-{config.base[:24]}-{secrets.token_hex(2)}"
-    run = RunDir.create(_train_config(base_card, config, name), root, run_id, pid=owner or os.getpid(), kind=KIND)
-    config.save(run.path / FINETUNE_FILE)
-    return run
-
-
-def is_finetune(run: RunDir) -> bool:
-    return (run.path / FINETUNE_FILE).is_file()
-
-
-def load_config(run: RunDir) -> FinetuneConfig:
-    return FinetuneConfig.load(run.path / FINETUNE_FILE)
-
-
-def list_finetunes(root: Path | None = None) -> list[RunDir]:
-    return [r for r in list_runs(root) if is_finetune(r)]
-
-
-_children: list[subprocess.Popen] = []
-
-
-def launch(config: FinetuneConfig, root: Path | None = None, uploads: list | None = None,
-           holdout_uploads: list | None = None) -> RunDir:
-    """Queue a fine-tuning run as its own process (`finetune --run-dir`) and return at once.
-
-    uploads/holdout_uploads ([(name, bytes)]) are written into the run directory (save_uploads) and used
-    instead of the config's paths. The process waits for its turn in the run queue.
-    """
-    from mnist_core.training import queue
-
-    root = Path(root or paths.runs_dir())
-    queue.max_runs()  # an unusable setting fails before anything is written
-    run = create_run(config, root)
-    config = load_config(run)
-    if uploads is not None:
-        config.images = str(save_uploads(run.path / "collection", uploads))
-    if holdout_uploads is not None:
-        config.holdout_images = str(save_uploads(run.path / "holdout", holdout_uploads))
-    config.save(run.path / FINETUNE_FILE)
-    log = open(run.path / "log.txt", "ab")
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
-    argv = [sys.executable, "-m", "mnist_core", "finetune", "--run-dir", str(run.path), "--quiet"]
-    with queue.locked(root):  # the child records itself only after we have
-        try:
-            proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                    cwd=str(paths.REPO_ROOT), env=env, start_new_session=True)
-        finally:
-            log.close()
-        run.write_status("queued", pid=proc.pid)
-    _children.append(proc)
-    _children[:] = [p for p in _children if p.poll() is None]
-    return run
-
-
-def save_uploads(folder: Path, files: list) -> Path:
-    """Uploaded (name, bytes) kept as numbered files plus a manifest of their names (never written by name).
-
-    read_samples reads the manifest back as the same [(name, bytes)] the page had, ZIPs among them.
-    """
-    folder.mkdir(parents=True, exist_ok=True)
-    names = []
-    for i, (name, data) in enumerate(files):
-        (folder / f"{i:05d}.bin").write_bytes(bytes(data))
-        names.append(str(name))
-    manifest = folder / UPLOADS_MANIFEST
-    manifest.write_text(json.dumps(names))
-    return manifest
-
-
-def _uploads(manifest: Path) -> list:
-    names = json.loads(manifest.read_text())
-    return [(name, (manifest.parent / f"{i:05d}.bin").read_bytes()) for i, name in enumerate(names)]
-
-
-def heldout_arrays(run: RunDir) -> dict | None:
-    """The held-out inputs, labels, files and both models' probabilities a finished run kept."""
-    try:
-        with np.load(run.path / HELDOUT_FILE, allow_pickle=False) as data:
-            return {k: data[k] for k in data.files}
-    except (OSError, ValueError, KeyError):
-        return None

@@ -7,6 +7,8 @@ import pytest
 
 from mnist_core.handwriting import personal
 from mnist_core.training import finetune as ft
+from mnist_core.training import finetune_data as ftd
+from mnist_core.training import finetune_runs as ftr
 from tests.fixtures.make_domain import make_domain
 
 from .conftest import open_page, texts
@@ -32,7 +34,7 @@ def test_a_correction_from_the_canvas_is_saved_listed_and_usable(store, collecti
     assert at.session_state["draw_correct_label"] is None  # ready for the next drawing
     assert "Your collection holds 1 drawing(s)." in texts(at)
 
-    samples = ft.read_samples(str(collection))  # what fine-tuning learns from: the same input the page read
+    samples = ftd.read_samples(str(collection))  # what fine-tuning learns from: the same input the page read
     assert samples.y.tolist() == [3]
     np.testing.assert_allclose(samples.x[0], drawn, atol=1 / 255)
 
@@ -57,8 +59,8 @@ def test_a_finished_fine_tuning_shows_before_and_after_and_can_be_made_active(st
                    s.y_test[:1000], s.sha256)
     domain = make_domain(tmp_path / "hand", writers=4, per_digit=2, seed=5)
     config = ft.FinetuneConfig(base="default", images=str(domain), epochs=2, lr=1e-3, replay=2, name="mine")
-    run = ft.create_run(config)
-    ft.finetune(ft.load_config(run), run, splits=small)  # in this process: the page only reads what it left
+    run = ftr.create_run(config)
+    ft.finetune(ftr.load_config(run), run, splits=small)  # in this process: the page only reads what it left
 
     at = open_page("batch")  # nothing uploaded, as after a reload: the run is still there
     assert not at.exception
@@ -88,4 +90,4 @@ def test_teaching_refuses_bad_uploads_with_a_clear_message(store, collection, tm
     assert "Teach the model this handwriting" in [h.value for h in at.subheader]
     at.form_submit_button[-1].click().run()
     assert any("too few labelled images to split" in e.value for e in at.error)
-    assert not ft.list_finetunes()  # nothing was started
+    assert not ftr.list_finetunes()  # nothing was started

@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 
 from mnist_core.models import store
+from mnist_core.cli.finetune import summary
 from mnist_core.training import finetune as ft
+from mnist_core.training import finetune_data as ftd
 from tests.fixtures.make_domain import make_domain
 
 
@@ -60,7 +62,7 @@ def test_the_card_records_base_collection_split_and_both_measurements(tuned, bas
     f = card["finetune"]
     assert f["base"] == "base" and card["backend"] == "keras" and card["kind"] == "lenet5"
     assert f["collection"]["files"] == 120 and len(f["collection"]["sha256"]) == 64
-    assert f["collection"]["sha256"] == ft.read_samples(str(domain)).sha256  # the checksum is reproducible
+    assert f["collection"]["sha256"] == ftd.read_samples(str(domain)).sha256  # the checksum is reproducible
     split = f["split"]
     assert split["method"] == "by_writer" and split["adapt_n"] + split["heldout_n"] == f["collection"]["labelled_used"]
     assert split["val_n"] > 0 and split["train_n"] + split["val_n"] == split["adapt_n"]
@@ -76,32 +78,32 @@ def test_the_card_records_base_collection_split_and_both_measurements(tuned, bas
 
 
 def test_the_held_out_writers_are_never_seen(domain):
-    samples = ft.read_samples(str(domain))
-    adapt, held = ft.writer_split(samples.writers, 0.5, seed=0)
+    samples = ftd.read_samples(str(domain))
+    adapt, held = ftd.writer_split(samples.writers, 0.5, seed=0)
     seen = {samples.writers[i] for i in adapt}
     assert seen and not seen & {samples.writers[i] for i in held}
     assert len(adapt) + len(held) == len(samples.y)
 
 
 def test_labels_and_writers_come_from_either_folder_order():
-    assert ft.label_and_writer("7/alice/x.png", None) == (7, "alice")
-    assert ft.label_and_writer("alice/7/x.png", 7) == (7, "alice")
-    assert ft.label_and_writer("7/x.png", 7) == (7, None)
-    assert ft.label_and_writer("bob/3_x.png", 3) == (3, "bob")
-    assert ft.label_and_writer("misc/x.png", None) == (None, None)
+    assert ftd.label_and_writer("7/alice/x.png", None) == (7, "alice")
+    assert ftd.label_and_writer("alice/7/x.png", 7) == (7, "alice")
+    assert ftd.label_and_writer("7/x.png", 7) == (7, None)
+    assert ftd.label_and_writer("bob/3_x.png", 3) == (3, "bob")
+    assert ftd.label_and_writer("misc/x.png", None) == (None, None)
 
 
 def test_the_stratified_split_holds_out_every_label_and_is_seeded():
     y = np.repeat(np.arange(10), 6)
-    adapt, held = ft.stratified_split(y, 0.5, seed=1)
+    adapt, held = ftd.stratified_split(y, 0.5, seed=1)
     assert sorted(np.concatenate([adapt, held]).tolist()) == list(range(60))
     assert all((y[held] == k).sum() == 3 for k in range(10))
-    assert np.array_equal(held, ft.stratified_split(y, 0.5, seed=1)[1])
-    assert not np.array_equal(held, ft.stratified_split(y, 0.5, seed=2)[1])
+    assert np.array_equal(held, ftd.stratified_split(y, 0.5, seed=1)[1])
+    assert not np.array_equal(held, ftd.stratified_split(y, 0.5, seed=2)[1])
 
 
 def _plan(held_y, before, after):
-    s = ft.Samples(np.zeros((len(held_y), 28, 28, 1), np.float32), np.asarray(held_y), [f"{i}.png" for i in
+    s = ftd.Samples(np.zeros((len(held_y), 28, 28, 1), np.float32), np.asarray(held_y), [f"{i}.png" for i in
                    range(len(held_y))], [None] * len(held_y), ["d"] * len(held_y))
     return ft.Plan(ft.FinetuneConfig(base="b", images="x"), s, s, s, s, "stratified"), np.eye(10)[before], \
         np.eye(10)[after]
@@ -248,7 +250,7 @@ def test_the_command_line_says_what_was_wrong_and_writes_nothing(base_store, dom
 
 
 def test_the_command_line_json_has_the_promised_fields(tuned):
-    out = ft.summary(tuned)
+    out = summary(tuned)
     for key in ("name", "heldout_before", "heldout_after", "heldout_n", "mnist_before", "mnist_after", "adapt_n",
                 "seconds"):
         assert key in out
