@@ -17,11 +17,14 @@ def splits():
     return load_splits()
 
 
-def test_default_is_a_best_model_chosen_by_validation(splits):
+def test_default_is_a_fixed_best_recipe_trained_on_all_training_images(splits):
     card = store.read_card("default", MODELS)
     assert card["kind"] == "best" and card["config"]["model"] == "best"
-    candidates = [c["name"] for c in card["selection"]["candidates"]]
-    assert card["promoted_from"] == selection.rank(candidates, MODELS)[0]["name"]
+    config = card["config"]
+    assert config["validation"] == 0 and card["train_size"] == 60_000  # nothing held back, so nothing to select by
+    assert config["ema_momentum"] > 0 and config["elastic_alpha"] > 0 and config["epochs"] == 30
+    assert card["selection"]["rule"] == selection.SINGLE and card["selection"]["candidates"] == [
+        {"name": card["promoted_from"]}]
     report = evaluate.evaluate_model(loading.load("default", MODELS), splits.x_test, splits.y_test, mistakes_limit=0)
     assert report["correct"] == round(card["test_accuracy"] * 10_000)
     assert report["accuracy"] >= 0.9965
