@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from mnist_core.models import ensembles, selection, store, zoo
-from mnist_core.training import sweeps
+from mnist_core.training import sweep_results, sweeps
 from mnist_core.training.config import ConfigError, TrainConfig
 from studio_ui import gate, routing, sweep_charts
 
@@ -127,7 +127,7 @@ def draw(view: dict) -> None:
 
 @st.fragment(run_every=POLL_S)
 def live(sweep_id: str) -> None:
-    view = sweeps.sweep_view(sweeps.get_sweep(sweep_id))
+    view = sweep_results.sweep_view(sweeps.get_sweep(sweep_id))
     draw(view)
     if not view["active"] and st.session_state.get("sw_was_active") == sweep_id:
         st.session_state["sw_was_active"] = None
@@ -136,7 +136,7 @@ def live(sweep_id: str) -> None:
 
 def actions(view: dict) -> None:
     """Keep the winners: copy the best under a name, promote it to default, or ensemble the top K."""
-    saved = [t["model"] for t in sweeps.rank(view["trials"]) if t["model"] and t["model"] in store.list_names()]
+    saved = [t["model"] for t in sweep_results.rank(view["trials"]) if t["model"] and t["model"] in store.list_names()]
     if not saved:
         st.caption("No saved models from this sweep (set Keep best above 0 to keep the best trials).")
         return
@@ -167,7 +167,7 @@ def actions(view: dict) -> None:
             c3.error(str(exc))
 
 
-view = sweeps.sweep_view(sweeps.get_sweep(sweep_id))
+view = sweep_results.sweep_view(sweeps.get_sweep(sweep_id))
 if view["active"]:
     st.session_state["sw_was_active"] = sweep_id
     live(sweep_id)

@@ -1,4 +1,4 @@
-"""Plotly charts of a sweep (training/sweeps.sweep_view's trials): parallel coordinates, curves, knob scatter."""
+"""Plotly charts of a sweep (training/sweep_results.sweep_view's trials): parallel coordinates, curves, knob scatter."""
 
 from __future__ import annotations
 

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from mnist_core.cli.common import UserError
 from mnist_core.models import zoo
-from mnist_core.training import sweeps
+from mnist_core.training import sweep_results, sweeps
 from mnist_core.training.config import TrainConfig
 from mnist_core.training.rundir import RunDir
 
@@ -110,7 +110,7 @@ def train_seeds(args, config: TrainConfig) -> int:
 
 
 def cmd_sweeps(args) -> int:
-    views = [sweeps.sweep_view(r) for r in sweeps.list_sweeps()]
+    views = [sweep_results.sweep_view(r) for r in sweeps.list_sweeps()]
     if args.json:
         print(json.dumps([summarize(v, (v.get("ended") or time.time()) - (v.get("started") or time.time()))
                           for v in views]))

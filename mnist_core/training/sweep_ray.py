@@ -30,7 +30,7 @@ os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")
 from ray import tune  # noqa: E402 - this module is the Ray half: the CLI and pages import it only to run a sweep
 
 from mnist_core.cluster import connect, last_line
-from mnist_core.training import sweeps
+from mnist_core.training import sweep_results, sweeps
 from mnist_core.training.config import TrainConfig
 from mnist_core.training.observers import Progress
 from mnist_core.training.rundir import RunDir
@@ -309,7 +309,7 @@ def _heartbeat(recorder: Recorder, done: threading.Event) -> None:
 
 
 def run_sweep(run: RunDir, address: str | None = None, store_root=None, progress=None) -> dict:
-    """Run the sweep in `run` to the end; returns the sweep's view (training/sweeps.sweep_view)."""
+    """Run the sweep in `run` to the end; returns the sweep's view (training/sweep_results.sweep_view)."""
     sweep = sweeps.load_config(run).validate()
     started = time.time()
     run.write_status("running", pid=os.getpid(), started=started, kind="sweep", total=sweep.total_trials())
@@ -348,7 +348,7 @@ def run_sweep(run: RunDir, address: str | None = None, store_root=None, progress
             ray.shutdown()
         except Exception:  # noqa: BLE001 - shutting down is best effort
             pass
-    return sweeps.sweep_view(run)
+    return sweep_results.sweep_view(run)
 
 
 def _on_this_node() -> dict:

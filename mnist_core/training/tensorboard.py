@@ -115,9 +115,9 @@ def _write_hparams(run: RunDir, out: Path) -> int:
     import tensorflow as tf
     from tensorboard.plugins.hparams import api as hp
 
-    from mnist_core.training import sweeps
+    from mnist_core.training import sweep_results
 
-    trials = sweeps.trials_from_events(run.events(), run.status().get("state", "unknown"))
+    trials = sweep_results.trials_from_events(run.events(), run.status().get("state", "unknown"))
     knobs = sorted({k for t in trials for k in t["params"]})
     with tf.summary.create_file_writer(str(out)).as_default():
         hp.hparams_config(hparams=[hp.HParam(k) for k in knobs],

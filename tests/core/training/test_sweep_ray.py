@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from mnist_core.models import store
-from mnist_core.training import sweeps
+from mnist_core.training import sweep_results, sweeps
 from mnist_core.training.config import TrainConfig
 
 pytestmark = pytest.mark.slow
@@ -56,7 +56,7 @@ def test_local_sweep_end_to_end(runs_root, store_root):
     assert completed and all(t["epoch"] == 3 for t in completed)
     assert all(t["epoch"] < 3 for t in view["trials"] if t["state"] == "stopped")  # ASHA cut these short
     # the kept models are the best completed trials by validation accuracy, saved whole
-    best_two = sweeps.rank(completed)[:2]
+    best_two = sweep_results.rank(completed)[:2]
     assert sorted(view["saved"]) == sorted(t["model"] for t in best_two)
     assert sorted(store.list_names()) == sorted(view["saved"])
     for name in view["saved"]:
@@ -140,7 +140,7 @@ def test_cancel_stops_every_trial_within_seconds(runs_root, store_root):
         status = _wait_final(run, timeout=60)
         stopped_after = time.time() - asked
         assert status["state"] == "cancelled", run.log_tail()
-        view = sweeps.sweep_view(run)
+        view = sweep_results.sweep_view(run)
         assert {t["state"] for t in view["trials"]} <= {"cancelled", "pending"}
         assert store.list_names() == []
         print(f"cancel took {stopped_after:.1f} s")
@@ -158,7 +158,7 @@ def test_sigkill_of_the_driver_leaves_an_interrupted_sweep_and_whole_models(runs
         time.sleep(0.5)
         status = run.status()
         assert status["state"] == "interrupted"
-        view = sweeps.sweep_view(run)
+        view = sweep_results.sweep_view(run)
         finished = [t for t in view["trials"] if t["state"] == "completed"]
         assert finished and all(len(t["val_accuracy"]) == 2 for t in finished)
         assert all(t["state"] in ("completed", "interrupted") for t in view["trials"])

@@ -7,7 +7,7 @@ import os
 
 import pytest
 
-from mnist_core.training import queue, rundir, sweeps
+from mnist_core.training import queue, rundir, sweep_results, sweeps
 from mnist_core.training.config import ConfigError, TrainConfig
 
 
@@ -104,19 +104,19 @@ def _events():
 
 
 def test_trials_from_events():
-    trials = sweeps.trials_from_events(_events(), "running")
+    trials = sweep_results.trials_from_events(_events(), "running")
     assert [t["state"] for t in trials] == ["stopped", "running", "failed", "running"]
     assert trials[0]["stopped_early"] and trials[1]["val_accuracy"] == [0.7, 0.8]
     assert trials[2]["error"] == "boom"
-    assert [t["number"] for t in sweeps.rank(trials)] == [1, 0]
-    counts = sweeps.counts(trials, total=6)
+    assert [t["number"] for t in sweep_results.rank(trials)] == [1, 0]
+    counts = sweep_results.counts(trials, total=6)
     assert (counts["done"], counts["running"], counts["total"]) == (2, 2, 6)
 
 
 def test_a_dead_driver_leaves_its_running_trials_interrupted():
-    trials = sweeps.trials_from_events(_events(), "interrupted")
+    trials = sweep_results.trials_from_events(_events(), "interrupted")
     assert trials[3]["state"] == "interrupted" and trials[0]["state"] == "stopped"
-    assert sweeps.trials_from_events(_events(), "cancelled")[3]["state"] == "cancelled"
+    assert sweep_results.trials_from_events(_events(), "cancelled")[3]["state"] == "cancelled"
 
 
 def test_sweep_view_tolerates_a_torn_log(runs_root):
@@ -126,6 +126,6 @@ def test_sweep_view_tolerates_a_torn_log(runs_root):
         run.append_event(e.pop("type"), **e)
     with open(run.path / "events.jsonl", "a") as fh:
         fh.write('{"type": "trial_res')
-    view = sweeps.sweep_view(run)
+    view = sweep_results.sweep_view(run)
     assert view["best"]["trial"] == "b" and len(view["trials"]) == 4 and view["model"] == "numpy_softmax"
     assert "1 stopped early" in view["headline"]
