@@ -27,6 +27,15 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 from _machine import load, machine  # noqa: E402
 
 
+# (label, input size, input channels, kernel, output channels, stride): each timed forward and fwd + weight grad
+CONVS = (("conv1 24@5x5 (conv stem)", 24, 1, 5, 24, 1), ("conv1 24@5x5 stride 2", 24, 1, 5, 24, 2),
+         ("conv1 24@3x3 on 12x12x4 (fast: s2d)", 12, 4, 3, 24, 1), ("conv1 16@5x5 (narrow)", 24, 1, 5, 16, 1),
+         ("conv2 32@3x3 on 24ch (fast)", 10, 24, 3, 32, 1), ("conv2 32@3x3 on 16ch (narrow)", 10, 16, 3, 32, 1))
+# (label, the fast recipe's extra): whole float32 nets, forward only
+NETS = (("fast (s2d stem)", {"crop": 2, "stem": "s2d"}), ("conv stem", {"crop": 2, "stem": "conv"}),
+        ("narrow 16/32/128, conv stem", {"crop": 2, "widths": [16, 32, 128]}))
+
+
 def timed(fn, repeats: int) -> float:
     """Median seconds of fn() after one warm-up call."""
     fn()
@@ -45,11 +54,7 @@ def conv_rows(batch: int, repeats: int) -> list[dict]:
     a = tf.random.uniform((2048, 2048))
     t = timed(lambda: tf.matmul(a, a).numpy(), repeats)
     rows.append({"op": "matmul 2048x2048", "ms": t * 1000, "gflops": 2 * 2048 ** 3 / t / 1e9})
-    # (label, input size, input channels, kernel, output channels, stride)
-    for label, size, cin, k, cout, stride in (
-            ("conv1 24@5x5 (conv stem)", 24, 1, 5, 24, 1), ("conv1 24@5x5 stride 2", 24, 1, 5, 24, 2),
-            ("conv1 24@3x3 on 12x12x4 (fast: s2d)", 12, 4, 3, 24, 1), ("conv1 16@5x5 (narrow)", 24, 1, 5, 16, 1),
-            ("conv2 32@3x3 on 24ch (fast)", 10, 24, 3, 32, 1), ("conv2 32@3x3 on 16ch (narrow)", 10, 16, 3, 32, 1)):
+    for label, size, cin, k, cout, stride in CONVS:
         x = tf.random.uniform((batch, size, size, cin))
         w = tf.Variable(tf.random.uniform((k, k, cin, cout)))
         out = (size - k) // stride + 1
@@ -78,8 +83,7 @@ def net_rows(images: int, batch: int) -> list[dict]:
 
     x = np.random.default_rng(0).random((images, 28, 28, 1), dtype=np.float32)
     rows = []
-    for label, extra in (("fast (s2d stem)", {"crop": 2, "stem": "s2d"}), ("conv stem", {"crop": 2, "stem": "conv"}),
-                         ("narrow 16/32/128, conv stem", {"crop": 2, "widths": [16, 32, 128]})):
+    for label, extra in NETS:
         net = zoo.build(TrainConfig.for_model("fast", precision="float32", extra=extra))
         fn = tf.function(lambda v, net=net: net(v, training=False))
         t = timed(lambda: [fn(x[i:i + batch]).numpy() for i in range(0, images, batch)], 1)

@@ -69,16 +69,22 @@ def test_local_sweep_end_to_end(runs_root, store_root):
 
 
 def test_trial_matches_a_cli_run_and_a_failing_trial_does_not_stop_the_others(runs_root, store_root):
-    """Keras softmax: same settings and seed as a plain train() give the same metrics; validation=60000 raises."""
+    """Keras softmax: same settings and seed as a plain train() give the same metrics.
+
+    The other trial builds `fast` with a stem it does not have: nothing checks extras before a
+    trial starts, so it fails inside its Ray worker, where a real failure would.
+    """
     from mnist_core.training import sweep_ray
     from mnist_core.training.loop import train
 
-    sweep = _sweep("softmax", "validation=5000,60000", epochs=2, search="grid", concurrent=2, keep=1)
+    base = TrainConfig.for_model("softmax", epochs=2, train_subset=300, extra={"stem": "upside-down"})
+    sweep = sweeps.SweepConfig(base, {"model": {"kind": "list", "values": ["softmax", "fast"]}},
+                               search="grid", concurrent=2, keep=1).validate()
     run = sweeps.create(sweep)
     view = sweep_ray.run_sweep(run)
     assert view["state"] == "completed"
-    ok, failed = sorted(view["trials"], key=lambda t: t["params"]["validation"])
-    assert failed["state"] == "failed" and "leaves no training data" in failed["error"]
+    failed, ok = sorted(view["trials"], key=lambda t: t["params"]["model"])
+    assert failed["state"] == "failed" and "stem must be one of" in failed["error"]
     assert ok["state"] == "completed" and ok["model"]
 
     card = train(sweeps.trial_config(sweep.base, ok["params"]), save=False)
