@@ -19,14 +19,17 @@ RESTORE_KEY = "draw_restore"  # the json the canvas was mounted with on this vis
 
 st.title("Draw")
 state.task_switch("draw_task")
-model = state.require_model("read your drawing")
-names = hw.named_classes(model)  # a shapes model's classes; None for digits
-noun = tasks.noun(model.task)
+# The card, not the model, for what comes before the canvas: the model (TensorFlow, a few seconds
+# on a server's first visit) loads after the canvas is on screen, while the user starts drawing.
+card = state.require_card("read your drawing")
+active = state.active_name()
+names = hw.named_classes(card)  # a shapes model's classes; None for digits
+noun = tasks.noun(tasks.card_task(card))
 if names:
-    st.caption(f"Draw one shape ({', '.join(names)}). The active shapes model, **{model.name}**, reads the whole "
+    st.caption(f"Draw one shape ({', '.join(names)}). The active shapes model, **{active}**, reads the whole "
                "drawing as one shape after every stroke.")
 else:
-    st.caption(f"Draw one digit, or several side by side to write a number. The active model, **{model.name}**, "
+    st.caption(f"Draw one digit, or several side by side to write a number. The active model, **{active}**, "
                "reads the drawing after every stroke.")
 
 controls, canvas_col = st.columns([1, 3])
@@ -52,6 +55,7 @@ with canvas_col:
                        width=640, drawing_mode="freedraw", return_image_data=True,
                        initial_drawing=st.session_state.get(RESTORE_KEY), key=canvas_key)
 
+model = state.require_model("read your drawing")
 drawing = canvas.image_data
 if drawing is None and saved and st.session_state.get(RESTORE_KEY):
     drawing = saved["image"]  # the restored canvas sends its pixels only after the next stroke

@@ -65,56 +65,62 @@ def _select_cell() -> None:
         st.session_state["insp_pred"] = names.index(str(points[-1]["x"]))
 
 
-st.subheader("Confusion matrix")
-worst_true, worst_pred = evaluate.most_confused(cm) or (0, 0)
-st.session_state.setdefault("insp_true", worst_true)
-st.session_state.setdefault("insp_pred", worst_pred)
-left, right = st.columns([3, 2])
-with left:
-    selected = (st.session_state["insp_true"], st.session_state["insp_pred"])
-    st.plotly_chart(charts.confusion(cm, selected, names=names, noun=noun), key="insp_cm", on_select=_select_cell,
-                    selection_mode="points", config={"displayModeBar": False})
-    st.caption(f"Rows: true {noun}; columns: predicted. Click a cell to see its images.")
-with right:
-    c1, c2 = st.columns(2)
-    true = c1.selectbox(f"True {noun}", range(k), key="insp_true", format_func=names.__getitem__)
-    predicted = c2.selectbox(f"Predicted {noun}", range(k), key="insp_pred", format_func=names.__getitem__)
-    order = -conf if true == predicted else conf  # correct ones: least sure first
-    idx = explain.confusion_examples(y_test, pred, true, predicted, order, limit=PAIR_SHOWN)
-    count = int(cm[true, predicted])
-    what = "read correctly, least confident first" if true == predicted else "misread, most confident first"
-    st.markdown(f"**{count:,}** test images of a **{names[true]}** predicted as **{names[predicted]}** ({what}):")
-    if len(idx):
-        st.caption(showing(len(idx), count, "images") + ". Under each: its test number and the model's confidence.")
-        st.image([pictures.crisp(x_test[i], 2) for i in idx], width=56,
-                 caption=[f"#{i} · {conf[i]:.0%}" for i in idx])
+def test_set_view() -> None:
+    """Confusion matrix, per-class metrics and the most confident mistakes: from the kept predictions alone."""
+    st.subheader("Confusion matrix")
+    worst_true, worst_pred = evaluate.most_confused(cm) or (0, 0)
+    st.session_state.setdefault("insp_true", worst_true)
+    st.session_state.setdefault("insp_pred", worst_pred)
+    left, right = st.columns([3, 2])
+    with left:
+        selected = (st.session_state["insp_true"], st.session_state["insp_pred"])
+        st.plotly_chart(charts.confusion(cm, selected, names=names, noun=noun), key="insp_cm",
+                        on_select=_select_cell, selection_mode="points", config={"displayModeBar": False})
+        st.caption(f"Rows: true {noun}; columns: predicted. Click a cell to see its images.")
+    with right:
+        c1, c2 = st.columns(2)
+        true = c1.selectbox(f"True {noun}", range(k), key="insp_true", format_func=names.__getitem__)
+        predicted = c2.selectbox(f"Predicted {noun}", range(k), key="insp_pred", format_func=names.__getitem__)
+        order = -conf if true == predicted else conf  # correct ones: least sure first
+        idx = explain.confusion_examples(y_test, pred, true, predicted, order, limit=PAIR_SHOWN)
+        count = int(cm[true, predicted])
+        what = "read correctly, least confident first" if true == predicted else "misread, most confident first"
+        st.markdown(f"**{count:,}** test images of a **{names[true]}** predicted as **{names[predicted]}** ({what}):")
+        if len(idx):
+            st.caption(showing(len(idx), count, "images") + ". Under each: its test number and the model's confidence.")
+            st.image([pictures.crisp(x_test[i], 2) for i in idx], width=56,
+                     caption=[f"#{i} · {conf[i]:.0%}" for i in idx])
+        else:
+            st.caption("None.")
+
+    st.subheader("Per-class precision, recall and F1")
+    left, right = st.columns([3, 2])
+    left.plotly_chart(charts.per_class(report["per_class"], names, noun))
+    per_class_rows = evaluate.per_class_table(report["per_class"], names, noun)
+    right.dataframe(pd.DataFrame(per_class_rows), hide_index=True, column_config={
+        m: st.column_config.NumberColumn(format="%.3f") for m in ("precision", "recall", "f1")})
+
+    st.subheader("Most confident mistakes")
+    if report["mistakes"]:
+        st.caption(f"{showing(len(report['mistakes']), n_wrong, 'mistakes')}: the test images the model got wrong "
+                   f"while most sure of itself. Under each: true {noun}, prediction, confidence.")
+        st.image([pictures.crisp(x_test[m["index"]], 3) for m in report["mistakes"]], width=84,
+                 caption=[f"{names[m['label']]} as {names[m['prediction']]}, {m['confidence']:.0%}"
+                          for m in report["mistakes"]])
     else:
-        st.caption("None.")
+        st.success("No mistakes on the test set.")
 
-st.subheader("Per-class precision, recall and F1")
-left, right = st.columns([3, 2])
-left.plotly_chart(charts.per_class(report["per_class"], names, noun))
-per_class_rows = evaluate.per_class_table(report["per_class"], names, noun)
-right.dataframe(pd.DataFrame(per_class_rows), hide_index=True, column_config={
-    m: st.column_config.NumberColumn(format="%.3f") for m in ("precision", "recall", "f1")})
 
-st.subheader("Most confident mistakes")
-if report["mistakes"]:
-    st.caption(f"{showing(len(report['mistakes']), n_wrong, 'mistakes')}: the test images the model got wrong "
-               f"while most sure of itself. Under each: true {noun}, prediction, confidence.")
-    st.image([pictures.crisp(x_test[m["index"]], 3) for m in report["mistakes"]], width=84,
-             caption=[f"{names[m['label']]} as {names[m['prediction']]}, {m['confidence']:.0%}"
-                      for m in report["mistakes"]])
-else:
-    st.success("No mistakes on the test set.")
+def _drawn() -> list:
+    """The digits (or the shape) of the latest drawing of this task, as the model saw them."""
+    digits = st.session_state.get(state.DRAW_DIGITS) or (
+        [st.session_state[state.DRAW_KEY]] if state.DRAW_KEY in st.session_state else [])
+    return digits if st.session_state.get(state.DRAW_TASK, "digits") == task else []
 
 
 def _pick_input():
     """(image 28x28x1, label) from a test image or a digit (or shape) of the latest drawing of this task."""
-    digits = st.session_state.get(state.DRAW_DIGITS) or (
-        [st.session_state[state.DRAW_KEY]] if state.DRAW_KEY in st.session_state else [])
-    if st.session_state.get(state.DRAW_TASK, "digits") != task:
-        digits = []
+    digits = _drawn()
     drawn = ([f"digit {i + 1} of your drawing" for i in range(len(digits))] if len(digits) > 1
              else ["the latest canvas drawing"] if digits else [])
     source = st.radio("Explain", ["a test image", *drawn], horizontal=True, key="insp_source")
@@ -200,4 +206,14 @@ def first_filters(model) -> None:
                    "so they are not drawn; their effect shows in the feature maps above.")
 
 
-look_inside()
+# Lazy tabs: only the open one runs and is drawn. Look inside needs the model and TensorFlow (seconds on a
+# server's first visit) and draws five charts; the test-set view needs neither. After a drawing of this
+# task, the page opens on Look inside, where the drawing is explained.
+test_tab, look_tab = st.tabs(["Test set", "Look inside"], key="insp_view", on_change="rerun",
+                             default="Look inside" if _drawn() else "Test set")
+if test_tab.open:
+    with test_tab:
+        test_set_view()
+if look_tab.open:
+    with look_tab:
+        look_inside()

@@ -67,21 +67,33 @@ def _shown(frame: pd.DataFrame, columns) -> pd.DataFrame:
     return frame
 
 
-st.dataframe(_shown(good, SHORT), hide_index=True, key="models_table", width="stretch", column_config=COLUMN_CONFIG)
-notes = [f"**{n}**: {by_name[n]['stopped_early']['note']}" for n in good["name"]
-         if isinstance(by_name.get(n, {}).get("stopped_early"), dict)]
-if notes:
-    st.caption("Stopped early and kept: " + "; ".join(notes) + ".")
-with st.expander("All columns"):
-    st.dataframe(_shown(good, leaderboard.COLUMNS), hide_index=True, width="stretch", column_config=COLUMN_CONFIG)
+# Lazy tabs and expanders: only what is open runs and is drawn, so the page opens without plotly's
+# script (about a second per page in the browser here); the curves pay for it when their tab is opened.
+table_tab, curves_tab = st.tabs(["Table", "Learning curves"], key="models_view", on_change="rerun")
+if table_tab.open:
+    with table_tab:
+        st.dataframe(_shown(good, SHORT), hide_index=True, key="models_table", width="stretch",
+                     column_config=COLUMN_CONFIG)
+        notes = [f"**{n}**: {by_name[n]['stopped_early']['note']}" for n in good["name"]
+                 if isinstance(by_name.get(n, {}).get("stopped_early"), dict)]
+        if notes:
+            st.caption("Stopped early and kept: " + "; ".join(notes) + ".")
+        everything_else = st.expander("All columns", key="models_all_columns", on_change="rerun")
+        if everything_else.open:
+            with everything_else:
+                st.dataframe(_shown(good, leaderboard.COLUMNS), hide_index=True, width="stretch",
+                             column_config=COLUMN_CONFIG)
 for _, bad in broken.iterrows():
     st.warning(f"Model '{bad['name']}' cannot be read: {bad['error']}. Delete it below.")
 
-st.subheader("Learning curves")
-names = list(good["name"])
-chosen = st.multiselect("Models to compare", names, default=names[:3], key="models_compare")
-series = {n: leaderboard.curves(by_name[n]) for n in chosen}
-if chosen:
+
+def learning_curves() -> None:
+    names = list(good["name"])
+    chosen = st.multiselect("Models to compare", names, default=names[:3], key="models_compare")
+    if not chosen:
+        st.caption("Choose one or more models to overlay their per-epoch curves.")
+        return
+    series = {n: leaderboard.curves(by_name[n]) for n in chosen}
     c1, c2 = st.columns([1, 2])
     split = c1.segmented_control("Curves", ["validation", "train"], default="validation", key="models_split") \
         or "validation"
@@ -103,8 +115,11 @@ if chosen:
     if scale == charts.SCALES[0]:
         st.caption("Error rate = 1 - accuracy, on a log scale: 0.31% and 0.26% lie as far apart as 31% and 26%, "
                    "so the first epochs no longer flatten the rest.")
-else:
-    st.caption("Choose one or more models to overlay their per-epoch curves.")
+
+
+if curves_tab.open:
+    with curves_tab:
+        learning_curves()
 shown_cards = [c for c in cards if c.get("name") in set(table["name"])]
 exports.report_button("models_report", [(c.get("name"), c.get("created"), c.get("exports")) for c in shown_cards],
                       lambda: html_report.comparison_html(shown_cards),
@@ -116,7 +131,11 @@ def _by_class(card: dict) -> None:
     results = leaderboard.by_class(card)
     if results is None:
         return
-    with st.expander(f"Test results per {results['noun']}: {', '.join(results['names'])}"):
+    section = st.expander(f"Test results per {results['noun']}: {', '.join(results['names'])}",
+                          key="models_by_class", on_change="rerun")
+    if not section.open:
+        return
+    with section:
         names = results["names"]
         st.caption(f"Confusion matrix: rows true {results['noun']}, columns predicted.")
         st.dataframe(pd.DataFrame(results["confusion"], index=names, columns=names), key="models_confusion")
@@ -138,8 +157,10 @@ except store.StoreError as exc:
     st.warning(str(exc))
 
 if card:
-    with st.expander("Model card", expanded=False):
-        st.json(card, expanded=1)
+    card_section = st.expander("Model card", key="models_card", on_change="rerun")
+    if card_section.open:
+        with card_section:
+            st.json(card, expanded=1)
     _by_class(card)
     c1, c2 = st.columns(2)
     try:

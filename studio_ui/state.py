@@ -163,8 +163,8 @@ def load_model(name: str) -> loading.LoadedModel:
     return _load(root, name, store.modified(name))
 
 
-def require_model(purpose: str) -> loading.LoadedModel:
-    """The active model, or an explanation and a stop when there is none or it is broken."""
+def _require_active(purpose: str) -> str:
+    """The active model's name, or an explanation and a stop when the current task has none."""
     name = active_name()
     if name is None:
         task = current_task()
@@ -174,12 +174,32 @@ def require_model(purpose: str) -> loading.LoadedModel:
         if gate.can_open("pages/train.py"):
             st.page_link("pages/train.py", label="Go to Train", icon=":material/model_training:")
         st.stop()
+    return name
+
+
+def _unusable(name: str, exc: Exception) -> None:
+    st.error(f"Model '{name}' cannot be used: {exc}. Pick another model in the sidebar "
+             "or delete this one on the Models page.")
+    st.stop()
+
+
+def require_model(purpose: str) -> loading.LoadedModel:
+    """The active model, or an explanation and a stop when there is none or it is broken."""
+    name = _require_active(purpose)
     try:
         return load_model(name)
     except store.StoreError as exc:
-        st.error(f"Model '{name}' cannot be used: {exc}. Pick another model in the sidebar "
-                 "or delete this one on the Models page.")
-        st.stop()
+        _unusable(name, exc)
+
+
+def require_card(purpose: str) -> dict:
+    """The active model's card, read without loading the model (no TensorFlow): for what a page
+    draws before it needs the model itself."""
+    name = _require_active(purpose)
+    try:
+        return store.read_card(name)
+    except store.StoreError as exc:
+        _unusable(name, exc)
 
 
 @st.cache_resource(show_spinner="Loading MNIST...")

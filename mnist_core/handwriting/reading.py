@@ -67,8 +67,12 @@ def rejections(x: np.ndarray) -> list:
 
 
 def named_classes(model) -> list | None:
-    """A model's class names when they are not the digits 0-9 (a shapes model), else None."""
-    names = getattr(model, "class_names", None)
+    """A model's class names when they are not the digits 0-9 (a shapes model), else None.
+
+    `model` is a loaded model or a model card (read without loading the model)."""
+    from mnist_core.models.loading import card_class_names
+
+    names = card_class_names(model) if isinstance(model, dict) else getattr(model, "class_names", None)
     return None if names is None or list(names) == [str(k) for k in range(10)] else list(names)
 
 

@@ -42,5 +42,8 @@ def test_choosing_a_model_with_a_corrupt_file_explains_and_other_models_still_wo
     at.sidebar.selectbox[0].select("badfile").run()
     open_page(page, at)
     assert "badfile" in texts(at) and any("badfile" in e.value for e in [*at.error, *at.warning]), texts(at)
+    if page == "draw":  # the canvas is drawn from the card before the model loads, so it comes first
+        kinds = [getattr(n, "type", None) for n in at.main]
+        assert kinds.index("bidi_component") < kinds.index("error")
     at.sidebar.selectbox[0].select("flat").run()
     assert not at.exception

@@ -1,6 +1,7 @@
 """Data page: samples grid, class balance, mean images, augmentation preview."""
 
 import io
+import json
 
 import numpy as np
 import pytest
@@ -10,13 +11,28 @@ from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from .conftest import open_page
 
 
-def test_data_page_shows_samples_balance_and_means(store):
+def _open_tab(at, label: str):
+    at.session_state["data_tab"] = label  # what a click on the tab does
+    return at.run(timeout=120)
+
+
+def test_data_page_opens_on_the_samples_and_draws_a_tab_only_when_it_is_opened(store):
     at = open_page("data")
-    assert [h.value for h in at.subheader][:3] == ["Samples per digit", "Class balance", "The mean image of each digit"]
-    assert len(at.image) == 1
-    assert len(at.get("plotly_chart")) == 2
+    assert [t.label for t in at.tabs] == ["Samples per digit", "Class balance", "Mean images", "Augmentation",
+                                          "Hand-drawn shapes"]
+    assert len(at.image) == 1 and not at.get("plotly_chart")  # no chart script on opening
     at.slider(key="data_per_digit").set_value(5).run()
-    assert not at.exception
+    assert not at.exception and at.image[0].value
+
+    _open_tab(at, "Class balance")
+    balance = at.get("plotly_chart")
+    assert len(balance) == 1 and not at.image
+    spec = json.loads(balance[0].proto.spec)
+    assert sorted(t["name"] for t in spec["data"]) == ["test", "train"]
+    _open_tab(at, "Mean images")
+    assert len(at.get("plotly_chart")) == 1 and any("centre of mass" in c.value for c in at.caption)
+    _open_tab(at, "Samples per digit")
+    assert len(at.image) == 1 and not at.get("plotly_chart") and not at.exception
 
 
 @pytest.fixture
@@ -36,14 +52,13 @@ def media(monkeypatch) -> dict:
 
 def _preview(media: dict, rotation: int) -> list:
     """The preview sheet's four rows (originals, then three augmentations) as greyscale arrays."""
-    at = open_page("data")
+    at = _open_tab(open_page("data"), "Augmentation")
     at.slider(key="aug_rotation").set_value(rotation)
     at.slider(key="aug_shift").set_value(0.0)
-    at.slider(key="aug_zoom").set_value(0.0)
-    at.toggle(key="aug_show").set_value(True).run()
+    at.slider(key="aug_zoom").set_value(0.0).run()
     assert not at.exception
-    assert len(at.image) == 2  # the sample grid and the augmentation sheet
-    file_id = at.image[1].value[0].rsplit("/", 1)[1].split(".")[0]
+    assert len(at.image) == 1  # the augmentation sheet: the sample grid's tab is closed
+    file_id = at.image[0].value[0].rsplit("/", 1)[1].split(".")[0]
     sheet = np.asarray(Image.open(io.BytesIO(media[file_id])).convert("L"), np.float32)
     tile, gutter = 28 * 3, 2 * 3  # pictures.grid at scale 3
     return [sheet[gutter + k * (tile + gutter):(k + 1) * (tile + gutter)] for k in range(4)]
@@ -59,8 +74,6 @@ def test_augmentation_preview_applies_the_chosen_rotation(store, media):
 
 
 def test_data_page_shows_shape_samples(store):
-    at = open_page("data")
-    at.toggle(key="data_shapes_show").set_value(True).run(timeout=120)
+    at = _open_tab(open_page("data"), "Hand-drawn shapes")
     assert not at.exception
-    assert "Hand-drawn shapes" in [h.value for h in at.subheader]
     assert any("ellipse, rectangle, triangle" in c for i in at.image for c in i.captions)

@@ -3,16 +3,26 @@
 from .conftest import open_page, texts
 
 
+def look_inside(at):
+    at.session_state["insp_view"] = "Look inside"  # what a click on the tab does
+    return at.run()
+
+
 def test_inspect_a_conv_model(store):
     at = open_page("inspect")
     body = texts(at)
     assert "Model **default** (lenet5)" in body
-    # confusion matrix, per-class bars, image, saliency, probabilities, one layer's feature maps, first filters
-    assert len(at.get("plotly_chart")) == 7
-    assert "Feature maps" in body and "Filters of the first layer" in body
+    assert [t.label for t in at.tabs] == ["Test set", "Look inside"]
+    assert len(at.get("plotly_chart")) == 2  # confusion matrix, per-class bars; Look inside is not drawn yet
+    assert "Feature maps" not in body and not at.get("select_slider")
     per_class = at.dataframe[0].value
     assert list(per_class["digit"]) == list(range(10))
     assert at.image  # pair gallery and mistakes gallery
+
+    body = texts(look_inside(at))
+    # the input, saliency, probabilities, one layer's feature maps, the first filters
+    assert len(at.get("plotly_chart")) == 5 and not at.dataframe
+    assert "Feature maps" in body and "Filters of the first layer" in body
 
 
 def test_choosing_a_confusion_cell_shows_its_images(store):
@@ -25,7 +35,7 @@ def test_choosing_a_confusion_cell_shows_its_images(store):
 
 
 def test_explain_another_test_image(store):
-    at = open_page("inspect")
+    at = look_inside(open_page("inspect"))
     at.number_input(key="insp_index").set_value(0).run()
     assert any("test image #0, labelled 7" in str(getattr(c, "proto", "")) for c in at.get("plotly_chart"))
 
@@ -33,9 +43,9 @@ def test_explain_another_test_image(store):
 def test_inspect_a_model_without_convolutions(store):
     at = open_page()
     at.sidebar.selectbox[0].select("flat").run()
-    open_page("inspect", at)
+    look_inside(open_page("inspect", at))
     assert "has no convolutional layers" in texts(at)
-    assert len(at.get("plotly_chart")) == 5  # saliency still works
+    assert len(at.get("plotly_chart")) == 3  # saliency still works
 
 
 def _chart_titles(at) -> str:
@@ -47,14 +57,15 @@ def _chart_titles(at) -> str:
 
 def test_inspect_speaks_to_students(store):
     at = open_page("inspect")
-    body, titles = texts(at), _chart_titles(at)
+    mistakes_line = texts(at)
+    body, titles = texts(look_inside(at)), _chart_titles(at)
     assert "conv 1: 6 filters 5x5" in titles and "conv2d" not in body  # not Keras' conv2d_7
     assert at.select_slider(key="insp_layer").options == ["conv 1: 6 filters 5x5", "conv 2: 16 filters 5x5"]
     at.select_slider(key="insp_layer").set_value("conv 2: 16 filters 5x5").run()
     assert "conv 2: 16 filters 5x5 · all 16 maps" in _chart_titles(at)
     assert "Saliency for" in titles and "The input: test image" in titles
     mistakes = int(body.split(" mistakes out of ")[0].rsplit("**", 1)[-1].replace(",", "").split()[-1])
-    assert mistakes > 30 and f"showing 30 of {mistakes:,} mistakes" in body
+    assert mistakes > 30 and f"showing 30 of {mistakes:,} mistakes" in mistakes_line
 
 
 def test_predictions_are_kept_beside_the_card(store):
@@ -72,7 +83,7 @@ def test_each_digit_of_a_drawn_number_can_be_explained(store):
     digits = [np.zeros((28, 28, 1), np.float32), np.ones((28, 28, 1), np.float32) * 0.5]
     at.session_state["draw_digits"] = digits
     at.session_state["draw_input"] = digits[0]
-    open_page("inspect", at)
+    open_page("inspect", at)  # opens on Look inside: there is a drawing to explain
     assert at.radio(key="insp_source").options == ["a test image", "digit 1 of your drawing",
                                                    "digit 2 of your drawing"]
     at.radio(key="insp_source").set_value("digit 2 of your drawing").run()

@@ -7,15 +7,23 @@ from mnist_core.models import store as store_mod
 from .conftest import open_page, texts
 
 
+def _open(at, key: str, value=True):
+    at.session_state[key] = value  # what a click on the tab or the expander does
+    return at.run()
+
+
 def test_models_are_listed_with_curves_and_downloads(store):
     at = open_page("models")
     table = at.dataframe[0].value
     assert list(table["name"]) == sorted(table["name"], key=lambda n: -table.set_index("name").loc[n, "test_accuracy"])
     assert {"test_accuracy", "params", "inference_ms"} <= set(table.columns)
     assert len(table.columns) <= 7  # the table fits the page; the rest are under "All columns"
+    assert len(at.dataframe) == 1 and not at.get("plotly_chart")  # closed tabs and expanders are not drawn
+    _open(at, "models_all_columns")
     assert {"augment", "created", "test_loss"} <= set(at.dataframe[1].value.columns)
+    _open(at, "models_view", "Learning curves")
     assert at.multiselect(key="models_compare").value == list(table["name"])
-    assert len(at.get("plotly_chart")) == 2
+    assert len(at.get("plotly_chart")) == 2 and not at.dataframe
     assert {b.label for b in at.download_button} == {"Download model file", "Download model card (JSON)"}
     assert {b.label for b in at.button if b.key.startswith("export_")} == \
         {"Export ONNX", "Export LiteRT (.tflite)", "Export TF SavedModel (.zip)", "Export Keras (.keras)"}
@@ -53,6 +61,7 @@ def test_many_models(store):
                                                                    "test_accuracy": 0.5 + i / 100}))
     at = open_page("models")
     assert len(at.dataframe[0].value) == 27
+    _open(at, "models_view", "Learning curves")
     assert len(at.multiselect(key="models_compare").value) == 3
     open_page(None, at)
 
@@ -60,7 +69,7 @@ def test_many_models(store):
 def test_comparison_reads_at_the_top_and_draws_ensembles(store):
     store_mod.save("duo", None, {"backend": "ensemble", "kind": "ensemble", "members": ["default", "flat"],
                                  "test_accuracy": 0.995})
-    at = open_page("models")
+    at = _open(open_page("models"), "models_view", "Learning curves")
     assert at.multiselect(key="models_compare").value[0] == "duo"  # the best, chosen first
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert spec["layout"]["yaxis"]["type"] == "log"  # error rate on a log axis by default

@@ -103,11 +103,13 @@ def test_inspect_scores_a_shapes_model_on_the_generated_test_split(shapes_store)
     assert at.selectbox(key="insp_pred").options == CLASSES
     spec = json.loads(at.get("plotly_chart")[0].proto.spec)
     assert spec["data"][0]["x"] == CLASSES and spec["layout"]["yaxis"]["title"]["text"] == "true shape"
-    assert "Feature maps" in texts(at)  # the cnn's layers
-    assert "labelled" in str(at.get("plotly_chart")[2].proto.spec)
     at.selectbox(key="insp_true").select(2)
     at.selectbox(key="insp_pred").select(2).run()
     assert "test images of a **triangle** predicted as **triangle**" in texts(at)
+    at.session_state["insp_view"] = "Look inside"
+    at.run()
+    assert "Feature maps" in texts(at)  # the cnn's layers
+    assert "labelled" in str(at.get("plotly_chart")[0].proto.spec)  # the input: a test drawing and its shape
 
 
 def test_inspect_offers_a_drawn_shape_only_to_shape_models(shapes_store):
@@ -118,6 +120,8 @@ def test_inspect_offers_a_drawn_shape_only_to_shape_models(shapes_store):
     open_page("inspect", at)
     assert "the latest canvas drawing" in at.radio(key="insp_source").options
     _switch(at, "insp_task", "digits")
+    at.session_state["insp_view"] = "Look inside"  # a digits model opens on the test set: nothing drawn to explain
+    at.run()
     assert at.radio(key="insp_source").options == ["a test image"]
 
 
@@ -128,6 +132,8 @@ def test_models_switch_lists_each_tasks_models_with_class_names(shapes_store):
     _switch(at, "models_task", "shapes")
     assert list(at.dataframe[0].value["name"]) == ["shapes"]
     assert at.selectbox(key="models_pick").value == "shapes"
+    at.session_state["models_by_class"] = True  # open the expander
+    at.run()
     per_class = frame_with(at, "recall")
     assert list(per_class["shape"]) == CLASSES and list(per_class["support"]) == [150] * 9  # the card's test split
     assert any(e.label.startswith("Test results per shape: ellipse, rectangle") for e in at.expander)

@@ -29,3 +29,13 @@ def test_report_names_the_pages_over_the_targets():
     lines = bench.report({"": (fast, fast), "models": (slow, fast)}, "")
     assert lines[-1] == "targets missed by: models"
     assert bench.report({"": (fast, fast)}, "")[-1] == "all targets met"
+
+
+def test_report_prints_when_the_usable_part_was_drawn():
+    bench = _bench()
+    first, second = {"s": 4.0, "top_s": 1.25, "errors": 0}, {"s": 1.2, "top_s": 0.75, "errors": 0}
+    line = bench.report({"draw": (first, second)}, "")[0]
+    assert line == "draw     first  4.00 s   second  1.20 s (canvas 1.25 s / 0.75 s)"
+    first, second = {**first, "top_s": None, "tab_s": 2.5}, {**second, "top_s": None, "tab_s": 1.5}
+    assert bench.report({"inspect": (first, second)}, "")[0].endswith(
+        "second  1.20 s (then Look inside: 2.50 s / 1.50 s after the click)")

@@ -24,9 +24,16 @@ def test_page_opens_cleanly(page, path, title):
 
 def test_inspect_draws_its_charts_and_a_click_picks_a_confusion_cell(page):
     page.goto(f"{page.base_url}/inspect")
+    page.get_by_text("Most confident mistakes", exact=True).wait_for()
+    wait_idle(page)
+    assert page.locator(".js-plotly-plot").count() == 2  # confusion matrix, per-class bars
+    page.get_by_role("tab", name="Look inside").click()
     page.get_by_text("Feature maps", exact=True).wait_for()
     wait_idle(page)
-    assert page.locator(".js-plotly-plot").count() == 7
+    assert page.locator(".js-plotly-plot").count() == 5  # input, saliency, probabilities, feature maps, filters
+    page.get_by_role("tab", name="Test set").click()
+    page.get_by_text("Most confident mistakes", exact=True).wait_for()
+    wait_idle(page)
     # The first chart is the confusion matrix: click the cell true 7, predicted 2.
     x, y = page.evaluate("""([t, p]) => {
         const g = document.querySelector('.js-plotly-plot'), L = g._fullLayout, r = g.getBoundingClientRect();
@@ -60,3 +67,18 @@ def test_a_deep_link_to_a_fresh_server_still_goes_through_the_router(browser, br
     finally:
         context.close()
         stop_server(proc)
+
+
+@pytest.mark.parametrize("path,tab,charts", [("data", "Class balance", 1), ("models", "Learning curves", 2)])
+def test_a_chart_tab_is_drawn_when_it_is_clicked_and_not_before(page, path, tab, charts):
+    """Data and Models open without plotly; clicking the tab reruns the page and draws its charts."""
+    page.goto(f"{page.base_url}/{path}")
+    page.get_by_role("heading", level=1).wait_for()
+    wait_idle(page)
+    assert page.locator(".js-plotly-plot").count() == 0
+    page.get_by_role("tab", name=tab).click()
+    page.locator(".js-plotly-plot").nth(charts - 1).wait_for()
+    wait_idle(page)
+    assert page.locator(".js-plotly-plot").count() == charts
+    assert page.get_by_role("tab", name=tab).get_attribute("aria-selected") == "true"
+    assert problems(page) == []
