@@ -144,6 +144,8 @@ for i, view in enumerate(runs_panel.views(finished[:RECENT_FINISHED])):
     runs_panel.finished_panel(view, expanded=(i == 0 and recent) or view["id"] == st.session_state.get("tr_last_run"),
                               smoothing=smoothing)
 if finished:
-    with st.expander(f"All {len(finished)} finished runs"):
-        st.dataframe(runs_panel.runs_table(finished_summaries), hide_index=True, column_config={
-            "test accuracy": st.column_config.NumberColumn(format="percent")})
+    every_run = st.expander(f"All {len(finished)} finished runs", key="tr_all_finished", on_change="rerun")
+    if every_run.open:
+        with every_run:
+            st.dataframe(runs_panel.runs_table(finished_summaries), hide_index=True, column_config={
+                "test accuracy": st.column_config.NumberColumn(format="percent")})

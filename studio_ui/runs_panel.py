@@ -138,7 +138,14 @@ def live_panel(view: dict, charts_on: bool = True, smoothing: float = 0.6) -> No
 
 def finished_panel(view: dict, expanded: bool = False, smoothing: float = 0.6) -> None:
     """A finished run: result or reason, its batch and epoch curves (on demand), link to the model."""
-    with st.expander(f"{_title(view)} · {view['headline']}", expanded=expanded):
+    # A lazy expander: a closed one sends and draws only its title, so a page of many runs stays light.
+    # Its first state is kept for the session: a changed `expanded` would make it a new widget, closed.
+    expanded = st.session_state.setdefault(f"run-first-open-{view['id']}", expanded)
+    panel = st.expander(f"{_title(view)} · {view['headline']}", expanded=expanded, key=f"run-{view['id']}",
+                        on_change="rerun")
+    if not panel.open:
+        return
+    with panel:
         state = view["state"]
         if state == "completed":
             cols = st.columns(3)

@@ -79,6 +79,10 @@ def test_failed_and_cancelled_runs_say_why(store):
     cancelled = rundir.RunDir.create(TrainConfig.for_model("softmax", epochs=1))
     cancelled.write_status("cancelled", error="cancelled at the user's request")
     at = open_page("train")
+    assert not at.error and not at.code  # closed panels: only their titles are drawn
+    for run in (failed, cancelled):
+        at.session_state[f"run-{run.id}"] = True  # what a click on the panel does
+    at.run()
     assert any("could not load MNIST" in e.value for e in at.error)
     assert any("Cancelled" in w.value for w in at.warning)
     assert any("could not load MNIST" in c.value for c in at.code)
