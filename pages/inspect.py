@@ -97,8 +97,9 @@ def test_set_view() -> None:
     left, right = st.columns([3, 2])
     left.plotly_chart(charts.per_class(report["per_class"], names, noun))
     per_class_rows = evaluate.per_class_table(report["per_class"], names, noun)
-    right.dataframe(pd.DataFrame(per_class_rows), hide_index=True, column_config={
-        m: st.column_config.NumberColumn(format="%.3f") for m in ("precision", "recall", "f1")})
+    # A static table: a dozen rows need no data grid, whose script costs a page a few tenths of a second.
+    right.table(pd.DataFrame(per_class_rows).style.format("{:.3f}", subset=["precision", "recall", "f1"]),
+                hide_index=True)
 
     st.subheader("Most confident mistakes")
     if report["mistakes"]:

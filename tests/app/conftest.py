@@ -89,8 +89,8 @@ def texts(at: AppTest) -> str:
 
 
 def frame_with(at: AppTest, column: str):
-    """The first dataframe that has `column` (AppTest does not keep dataframe keys)."""
-    for frame in at.dataframe:
+    """The first dataframe or table that has `column` (AppTest does not keep dataframe keys)."""
+    for frame in [*at.dataframe, *at.table]:
         if column in frame.value.columns:
             return frame.value
     raise AssertionError(f"no dataframe with a '{column}' column")

@@ -1,6 +1,6 @@
 """Inspect page: confusions, per-class metrics, mistakes, filters, feature maps, saliency."""
 
-from .conftest import open_page, texts
+from .conftest import frame_with, open_page, texts
 
 
 def look_inside(at):
@@ -15,13 +15,13 @@ def test_inspect_a_conv_model(store):
     assert [t.label for t in at.tabs] == ["Test set", "Look inside"]
     assert len(at.get("plotly_chart")) == 2  # confusion matrix, per-class bars; Look inside is not drawn yet
     assert "Feature maps" not in body and not at.get("select_slider")
-    per_class = at.dataframe[0].value
+    per_class = frame_with(at, "recall")
     assert list(per_class["digit"]) == list(range(10))
     assert at.image  # pair gallery and mistakes gallery
 
     body = texts(look_inside(at))
     # the input, saliency, probabilities, one layer's feature maps, the first filters
-    assert len(at.get("plotly_chart")) == 5 and not at.dataframe
+    assert len(at.get("plotly_chart")) == 5 and not at.table
     assert "Feature maps" in body and "Filters of the first layer" in body
 
 
