@@ -129,3 +129,17 @@ def test_shipped_model_reads_handwriting(source):
     report = hw.evaluate_images(model, source)
     assert report["n"] == len(list(source.rglob("*.jpg")))
     assert report["accuracy"] >= 0.97, report["mistakes"]
+
+
+def test_named_classes_read_from_a_card_match_the_loaded_model():
+    """The Draw page names a model's classes from its card before loading it: the same answer either way."""
+    shapes = {"name": "s", "task": "shapes", "class_names": ["ellipse", "rectangle", "triangle"]}
+    assert hw.named_classes(shapes) == ["ellipse", "rectangle", "triangle"]
+    assert hw.named_classes({"name": "d", "task": "digits"}) is None  # 0-9: digits are not named
+    assert hw.named_classes({"name": "d", "class_names": [str(k) for k in range(10)]}) is None
+    from mnist_core import tasks
+
+    assert hw.named_classes({"name": "s2", "task": "shapes"}) == list(tasks.class_names("shapes"))
+    for name in ("default", "shapes"):
+        card = json.loads((REPO / "models" / name / "card.json").read_text())
+        assert hw.named_classes(card) == hw.named_classes(loading.load(name, REPO / "models"))
