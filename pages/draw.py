@@ -7,6 +7,7 @@ from streamlit_drawable_canvas import st_canvas
 
 from mnist_core import tasks
 from mnist_core.handwriting import reading as hw
+from mnist_core.handwriting.compare import COMPARE_LIMIT, every_model_reads
 
 from mnist_core.models import store
 from mnist_core.handwriting.decode import ImageError
@@ -139,13 +140,13 @@ with st.expander("How the drawing was turned into MNIST's format"):
                      caption=[title for title, _ in prep.steps])
 
 if compare:
-    rows = hw.every_model_reads(np.stack([p.x for p, _ in found]), store.list_models(), state.load_model,
-                                task=model.task)
+    rows = every_model_reads(np.stack([p.x for p, _ in found]), store.list_models(), state.load_model,
+                           task=model.task)
     st.subheader(f"Every saved {'shapes ' if names else ''}model's reading")
     st.dataframe(pd.DataFrame(rows), hide_index=True, column_config={
         "confidence": st.column_config.ProgressColumn(
             format="percent", min_value=0, max_value=1,
             help=f"How sure the model is of the {noun} it is least sure of."),
         "test_accuracy": st.column_config.NumberColumn("test accuracy", format="percent")})
-    if len(store.list_names()) > hw.COMPARE_LIMIT:
-        st.caption(f"The {hw.COMPARE_LIMIT} models with the best test accuracy.")
+    if len(store.list_names()) > COMPARE_LIMIT:
+        st.caption(f"The {COMPARE_LIMIT} models with the best test accuracy.")

@@ -22,7 +22,6 @@ from mnist_core.handwriting import not_a_digit, not_a_shape
 from mnist_core.handwriting.collection import Limits, read_collection
 from mnist_core.handwriting.decode import ImageError, load_image
 from mnist_core.handwriting.preprocess import Prepared, analyse, group_columns, render
-from mnist_core.models.store import StoreError
 
 # Below this confidence a prediction is flagged for a second look; chosen on MNIST's validation
 # split (not_a_digit.info()["uncertain_rule"]: above it, 99.9% of the default model's readings are right).
@@ -30,7 +29,6 @@ UNCERTAIN_BELOW = not_a_digit.uncertain_below()
 BATCH_DRAFT = 240  # batch decoding may shrink JPEGs by powers of two while their long side stays >= this
 PARALLEL_FROM = 24  # smaller batches are not worth starting worker processes for
 CHUNK = 16
-COMPARE_LIMIT = 12  # every_model_reads: the models with the best test accuracy
 WORKERS = min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1)
 
 _pool: ProcessPoolExecutor | None = None
@@ -359,33 +357,6 @@ def format_report(report: dict) -> str:
         lines += [f"  {s['file']}: {s['reason']}" for s in report["skipped"]]
     lines += [f"note: {n}" for n in report["notes"]]
     return "\n".join(lines)
-
-
-def every_model_reads(x: np.ndarray, cards: list, load, limit: int = COMPARE_LIMIT, task: str = "digits") -> list:
-    """How each saved model of `task` reads the same prepared inputs x (N, 28, 28, 1), best test accuracy first.
-
-    cards: the store's model cards; load: name -> model (the dashboard passes
-    its cached loader). One row per model, at most `limit`: {model, reads (the
-    digits as a string; a shape's name), confidence (of the input it is least sure of),
-    test_accuracy}, or {model, problem} for a model that cannot be loaded."""
-    from mnist_core.tasks import tasks_by_name
-
-    of_task = tasks_by_name(cards)  # an unreadable card is listed with the digits, as its problem
-    rows = []
-    for card in sorted([c for c in cards if of_task.get(c.get("name"), "digits") == task],
-                       key=lambda c: -(c.get("test_accuracy") or 0))[:limit]:
-        try:
-            model = load(card["name"])
-            probs = model.predict_proba(x)
-        except StoreError as exc:
-            rows.append({"model": card["name"], "reads": None, "confidence": None, "problem": str(exc)})
-            continue
-        names = named_classes(model)
-        reads = ", ".join(names[k] for k in probs.argmax(axis=1)) if names else \
-            "".join(str(int(k)) for k in probs.argmax(axis=1))
-        rows.append({"model": card["name"], "reads": reads, "confidence": float(probs.max(axis=1).min()),
-                     "test_accuracy": card.get("test_accuracy")})
-    return rows
 
 
 def result_rows(report: dict) -> list[dict]:

@@ -6,7 +6,7 @@ import pytest
 from mnist_core import tasks
 from mnist_core.analysis import evaluate, leaderboard, predictions, testset
 from mnist_core.data import shapes
-from mnist_core.handwriting.reading import every_model_reads
+from mnist_core.handwriting.compare import every_model_reads
 from mnist_core.models import loading, store
 from mnist_core.models.numpy_nets import NumpyNet
 

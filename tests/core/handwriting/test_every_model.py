@@ -2,7 +2,7 @@
 
 import numpy as np
 
-from mnist_core.handwriting.reading import every_model_reads
+from mnist_core.handwriting.compare import every_model_reads
 from mnist_core.models.store import StoreError
 
 
