@@ -38,9 +38,7 @@ try:
     # From the file kept beside the card when it is still valid: no TensorFlow, no 10,000 predictions.
     probs = state.test_probs_of(name, task)
 except store.StoreError as exc:
-    st.error(f"Model '{name}' cannot be used: {exc}. Pick another model in the sidebar "
-             "or delete this one on the Models page.")
-    st.stop()
+    state.stop_unusable(name, exc)
 x_test, y_test, names, noun = data.x, data.y, list(data.class_names), data.noun
 k = len(names)
 pred, conf = probs.argmax(axis=1), probs.max(axis=1)

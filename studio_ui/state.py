@@ -177,7 +177,8 @@ def _require_active(purpose: str) -> str:
     return name
 
 
-def _unusable(name: str, exc: Exception) -> None:
+def stop_unusable(name: str, exc: Exception) -> None:
+    """Say the model cannot be used and why, what to do instead, and stop the page."""
     st.error(f"Model '{name}' cannot be used: {exc}. Pick another model in the sidebar "
              "or delete this one on the Models page.")
     st.stop()
@@ -189,7 +190,7 @@ def require_model(purpose: str) -> loading.LoadedModel:
     try:
         return load_model(name)
     except store.StoreError as exc:
-        _unusable(name, exc)
+        stop_unusable(name, exc)
 
 
 def require_card(purpose: str) -> dict:
@@ -199,7 +200,7 @@ def require_card(purpose: str) -> dict:
     try:
         return store.read_card(name)
     except store.StoreError as exc:
-        _unusable(name, exc)
+        stop_unusable(name, exc)
 
 
 @st.cache_resource(show_spinner="Loading MNIST...")

@@ -22,6 +22,7 @@ from mnist_core.handwriting import not_a_digit, not_a_shape
 from mnist_core.handwriting.collection import Limits, read_collection
 from mnist_core.handwriting.decode import ImageError, load_image
 from mnist_core.handwriting.preprocess import Prepared, analyse, group_columns, render
+from mnist_core.models.loading import card_class_names
 
 # Below this confidence a prediction is flagged for a second look; chosen on MNIST's validation
 # split (not_a_digit.info()["uncertain_rule"]: above it, 99.9% of the default model's readings are right).
@@ -68,8 +69,6 @@ def named_classes(model) -> list | None:
     """A model's class names when they are not the digits 0-9 (a shapes model), else None.
 
     `model` is a loaded model or a model card (read without loading the model)."""
-    from mnist_core.models.loading import card_class_names
-
     names = card_class_names(model) if isinstance(model, dict) else getattr(model, "class_names", None)
     return None if names is None or list(names) == [str(k) for k in range(10)] else list(names)
 
