@@ -7,6 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from mnist_core import cluster
+from mnist_core.analysis import evaluate as ev
 from mnist_core.analysis import report as html_report
 from mnist_core.handwriting import reading
 from mnist_core.handwriting.collection import Limits
@@ -120,8 +121,18 @@ else:
     inputs = report.get("inputs")
     if labelled:
         st.subheader("Confusion matrix")
-        st.plotly_chart(charts.confusion(np.asarray(report["confusion"]), names=names, noun=noun),
+        columns = report.get("confusion_columns")
+        st.plotly_chart(charts.confusion(np.asarray(report["confusion"]), names=names, noun=noun, columns=columns),
                         config={"displayModeBar": False}, key="batch_cm")
+        st.caption(f"Rows: the true {noun}; columns: the answer. The last column, “{columns[-1]}”, counts the "
+                   f"labelled images refused as not a {noun}: never on the diagonal, so the diagonal sums to the "
+                   f"{report['correct']} read right." if columns else "")
+        per_class = pd.DataFrame(ev.per_class_table(report["per_class"], names, noun)).drop(
+            columns=["class_name"], errors="ignore").rename(columns={"support": "images", "refused": f"not a {noun}"})
+        for m in ("precision", "recall", "f1"):
+            per_class[m] = per_class[m] * 100  # shown as '88.9%' and '100.0%' alike
+        st.dataframe(per_class, hide_index=True, key="batch_per_class", column_config={
+            m: st.column_config.NumberColumn(format="%.1f%%") for m in ("precision", "recall", "f1")})
 
     st.subheader("Every image")
     rows = reading.result_rows(report)

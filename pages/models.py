@@ -10,7 +10,7 @@ from mnist_core.analysis import report as html_report
 
 from mnist_core import tasks as tasks_mod
 from mnist_core.models import store
-from studio_ui import charts, exports, gate, routing, state
+from studio_ui import charts, exports, gate, promote_panel, routing, state
 
 routing.ensure_router()
 
@@ -19,6 +19,7 @@ task = state.task_switch("models_task")
 flash = st.session_state.pop("models_flash", None)
 if flash:
     st.success(flash)
+promote_panel.show_flash()
 
 try:
     cards = store.list_models()
@@ -180,12 +181,18 @@ if card:
     exports.export_buttons(name)
 
 if not gate.is_editor():
-    st.stop()  # a visitor looks; the core refuses a visitor's delete in any case
+    st.stop()  # a visitor looks; the core refuses a visitor's delete, promote and restore in any case
+shipped = tasks_mod.SHIPPED.get(of_task.get(name, task), state.DEFAULT)  # what this task's pages read with
+if name in (shipped, store.previous_name(shipped)):
+    promote_panel.restore_box(shipped, key="models_restore")
 if name in tasks_mod.SHIPPED.values():  # in every mode: a shipped model is only ever replaced, by promote
     to = "" if name == state.DEFAULT else f" --to {name}"
-    st.caption(f"The shipped `{name}` cannot be deleted here; replace it with "
-               f"`python -m mnist_core promote CANDIDATE...{to}`, which copies the best by validation over it.")
+    st.caption(f"The shipped `{name}` cannot be deleted here. Pick another {task} model above to promote it "
+               f"over `{name}`, or run `python -m mnist_core promote CANDIDATE...{to}`: both compare it with "
+               f"`{name}` first and keep the replaced model as `{store.previous_name(name)}`.")
     st.stop()
+if card and name != store.previous_name(shipped):
+    promote_panel.promote_box([name], shipped, key="models_promote")
 with st.container(border=True):
     st.markdown(f"**Delete '{name}'**")
     try:

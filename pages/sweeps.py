@@ -5,10 +5,11 @@ import os
 import pandas as pd
 import streamlit as st
 
-from mnist_core.models import ensembles, selection, store, zoo
+from mnist_core import tasks
+from mnist_core.models import ensembles, store, zoo
 from mnist_core.training import sweep_results, sweeps
 from mnist_core.training.config import ConfigError, TrainConfig
-from studio_ui import gate, routing, sweep_charts
+from studio_ui import gate, promote_panel, routing, sweep_charts
 
 routing.ensure_router()
 gate.guard_page(editor_only=True)
@@ -19,6 +20,7 @@ DEFAULTS = {"lr": ("log range", "0.001", "0.03"), "batch_size": ("list", "64,128
             "dropout": ("range", "0", "0.5"), "seed": ("fixed", "0", "")}
 
 st.title("Sweeps")
+promote_panel.show_flash()
 st.caption("A sweep trains many versions of one recipe with Ray Tune and ranks them by validation accuracy "
            "(the test set never chooses). It runs as its own process, on this machine or on the Ray cluster "
            f"named by {'$MNIST_STUDIO_RAY_ADDRESS'}; sweeps started with `python -m mnist_core sweep` show here too.")
@@ -76,7 +78,7 @@ with st.container(border=True):
         try:
             config, address = form
             run = sweeps.launch(config, address=address)
-        except (ConfigError, OSError) as exc:
+        except (ConfigError, store.StoreError, OSError) as exc:
             st.error(f"Cannot start the sweep process: {exc}")
         else:
             st.session_state["sw_selected"] = run.id
@@ -135,27 +137,24 @@ def live(sweep_id: str) -> None:
 
 
 def actions(view: dict) -> None:
-    """Keep the winners: copy the best under a name, promote it to default, or ensemble the top K."""
+    """Keep the winners: copy the best under a name, promote it (compared and confirmed), or ensemble the top K."""
     saved = [t["model"] for t in sweep_results.rank(view["trials"]) if t["model"] and t["model"] in store.list_names()]
     if not saved:
         st.caption("No saved models from this sweep (set Keep best above 0 to keep the best trials).")
         return
     st.subheader("Keep the winners")
     st.caption(f"Saved trials, best first by validation accuracy: {', '.join(saved)}")
-    c1, c2, c3 = st.columns(3)
+    c1, c3 = st.columns(2)
     name = c1.text_input("Save the best trial as", f"{view['model']}-sweep-best", key="sw_save_name").strip()
+    replace = bool(name) and name in store.list_names() and name not in store.protected_names() and c1.checkbox(
+        f"Replace the saved model '{name}'", key="sw_save_replace")
     if c1.button("Save best", key="sw_save"):
         try:
+            store.check_new_name(name, replace=replace)
             store.copy(saved[0], name, {"trained_as": saved[0]})
             c1.success(f"Saved '{saved[0]}' as '{name}'.")
         except store.StoreError as exc:
             c1.error(str(exc))
-    if c2.button("Promote best to default", key="sw_promote", help=selection.RULE):
-        try:
-            result = selection.promote(saved, "default")
-            c2.success(f"'{result['chosen']}' is now the default model.")
-        except store.StoreError as exc:
-            c2.error(str(exc))
     k = c3.number_input("Ensemble of the top K", 2, max(2, len(saved)), min(3, max(2, len(saved))), key="sw_k")
     ens = c3.text_input("Ensemble name", f"{view['model']}-sweep-ensemble", key="sw_ens_name").strip()
     if c3.button("Build ensemble", key="sw_ensemble", disabled=len(saved) < 2):
@@ -165,6 +164,9 @@ def actions(view: dict) -> None:
             c3.success(f"Saved ensemble '{ens}' of {', '.join(saved[:int(k)])}.")
         except store.StoreError as exc:
             c3.error(str(exc))
+    target = tasks.SHIPPED.get((view["config"].get("base") or {}).get("task") or "digits", "default")
+    promote_panel.promote_box(saved, target, key="sw_promote",
+                              label=f"**Promote the best trial to `{target}`**, the model every page reads with.")
 
 
 view = sweep_results.sweep_view(sweeps.get_sweep(sweep_id))

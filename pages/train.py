@@ -22,8 +22,8 @@ st.caption("Each run is a separate process that writes its progress to runs/<id>
            "started with `python -m mnist_core train`.")
 
 
-def config_form() -> TrainConfig | None:
-    """The hyperparameter widgets; returns a config when Start is pressed."""
+def config_form() -> tuple[TrainConfig, bool] | None:
+    """The hyperparameter widgets; returns (config, replace an existing model of its name) when Start is pressed."""
     task = st.segmented_control("Task", list(config_mod.TASKS), default="digits", key="tr_task",
                                 help="digits: MNIST. shapes: hand-drawn shapes generated with fixed seeds "
                                      "(ellipse, rectangle, triangle, ...).") or "digits"
@@ -74,26 +74,25 @@ def config_form() -> TrainConfig | None:
         st.caption("This model has no dropout, batch-norm or augmentation options.")
 
     replace = False
-    if name and name in store.list_names():
+    if name and name in store.list_names() and name not in store.protected_names():
         replace = st.checkbox(f"Replace the saved model '{name}' when this run finishes", key=k + "replace")
     if not st.button("Start training", type="primary", icon=":material/play_arrow:", key="tr_start"):
         return None
-    if name and name in store.list_names() and not replace:
-        st.error(f"A model named '{name}' already exists. Tick the box to replace it, or choose another name.")
-        return None
-    return TrainConfig.for_model(kind, epochs=int(epochs), batch_size=int(batch_size), lr=float(lr),
-                                 optimizer=optimizer, schedule=schedule, seed=int(seed), name=name or None,
-                                 dropout=dropout, batch_norm=batch_norm, augment=augment,
-                                 rotation_deg=float(rotation), shift=float(shift), zoom=float(zoom),
-                                 train_subset=int(subset) or None, task=task)
+    config = TrainConfig.for_model(kind, epochs=int(epochs), batch_size=int(batch_size), lr=float(lr),
+                                   optimizer=optimizer, schedule=schedule, seed=int(seed), name=name or None,
+                                   dropout=dropout, batch_norm=batch_norm, augment=augment,
+                                   rotation_deg=float(rotation), shift=float(shift), zoom=float(zoom),
+                                   train_subset=int(subset) or None, task=task)
+    return config, replace
 
 
 with st.container(border=True):
     st.subheader("New run")
-    config = config_form()
-    if config is not None:
+    form = config_form()
+    if form is not None:
+        config, replace = form
         try:
-            run = queue.launch(config)
+            run = queue.launch(config, replace=replace)
         except (ConfigError, store.StoreError) as exc:
             st.error(f"Cannot start this run: {exc}")
         except OSError as exc:

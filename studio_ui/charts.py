@@ -80,21 +80,23 @@ def probabilities(probs: np.ndarray, title: str | None = None, height: int = 260
 
 
 def confusion(cm: np.ndarray, selected: tuple[int, int] | None = None, title: str | None = None, names=None,
-              noun: str = "digit") -> go.Figure:
+              noun: str = "digit", columns=None) -> go.Figure:
     """Rows true, columns predicted, log colour so the off-diagonal errors show; axes named by class.
 
-    Plotly heatmaps emit no selection events, so an invisible marker sits on
-    every cell: clicking a cell selects that marker (curve 1), whose x and y
-    are the cell's class names.
+    columns: the column labels when there are more columns than classes (a batch's last column counts
+    the images refused as "not a digit"). Plotly heatmaps emit no selection events, so an invisible
+    marker sits on every cell: clicking a cell selects that marker (curve 1), whose x and y are the
+    cell's labels.
     """
     cm = np.asarray(cm)
-    k = len(cm)
+    k, c = cm.shape
     labels = [str(n) for n in names] if names is not None else DIGITS[:k]
-    fig = go.Figure(go.Heatmap(z=np.log10(cm + 1), x=labels, y=labels, text=cm, texttemplate="%{text}",
+    across = [str(n) for n in columns] if columns is not None else labels
+    fig = go.Figure(go.Heatmap(z=np.log10(cm + 1), x=across, y=labels, text=cm, texttemplate="%{text}",
                                colorscale="Blues", showscale=False, hoverinfo="skip"))
-    t, p = np.meshgrid(range(k), range(k), indexing="ij")
+    t, p = np.meshgrid(range(k), range(c), indexing="ij")
     fig.add_trace(go.Scatter(
-        x=[labels[i] for i in p.ravel()], y=[labels[i] for i in t.ravel()], mode="markers",
+        x=[across[i] for i in p.ravel()], y=[labels[i] for i in t.ravel()], mode="markers",
         marker=dict(size=28, opacity=0.01, symbol="square", color="#000"), customdata=cm.ravel(),
         hovertemplate="true %{y}, predicted %{x}: %{customdata} images<extra></extra>",
         selected=dict(marker=dict(opacity=0.01)), unselected=dict(marker=dict(opacity=0.01)), showlegend=False))
@@ -102,7 +104,11 @@ def confusion(cm: np.ndarray, selected: tuple[int, int] | None = None, title: st
         fig.add_shape(type="rect", x0=selected[1] - 0.5, x1=selected[1] + 0.5, y0=selected[0] - 0.5,
                       y1=selected[0] + 0.5, line=dict(color="#e45756", width=3))
     fig.update_yaxes(autorange="reversed", title=f"true {noun}", type="category")
-    fig.update_xaxes(title=f"predicted {noun}", side="top", type="category")
+    fig.update_xaxes(title=f"predicted {noun}" if c == k else f"answer ({across[-1]}: refused)", side="top",
+                     type="category")
+    if c > k:  # the refusals' label on two short lines, so a phone's narrow columns need not tilt it
+        fig.update_xaxes(tickvals=across, ticktext=across[:k] + [across[-1].replace(" ", "<br>", 1)
+                                                                 .replace(" ", "&nbsp;")])
     fig.update_layout(clickmode="event+select", dragmode=False)
     return _compact(fig, 460 if k <= 10 else 40 * k + 60, title)
 

@@ -1,12 +1,14 @@
 """Teaching the model your handwriting: the Batch page's fine-tuning runs and collection, the Draw page's corrections.
 
 The pages call three functions and keep nothing else of this:
-  corrections_box(drawing, digit)   Draw: one click gives the right label; the drawing joins the collection
+  corrections_box(drawing, digit)   Draw: one click gives the right label (another changes it, Undo removes it)
   collection_box(model)             Batch: the personal collection, its ZIP, and teaching it
   teach_section(model, uploads)     Batch, after an evaluation: start a fine-tuning run, follow it, see before/after
 """
 
 from __future__ import annotations
+
+import hashlib
 
 import numpy as np
 import pandas as pd
@@ -21,45 +23,104 @@ from mnist_core.training import finetune_runs as ftr
 from mnist_core.training import queue, rundir, runview
 from studio_ui import pictures, runs_panel, state
 
+THUMBNAILS_SHOWN = 60  # the newest drawings pictured on Batch; the ZIP holds them all
 RUN_KEY = "finetune_run"  # the run this session follows (else the newest fine-tuning run)
 CHANGED_SHOWN = 40
 
 
 # -- Draw: corrections -------------------------------------------------------------------------
 
+CORRECTION = "draw_correction"  # {drawing: digest of its pixels, file: label/name, label}: this drawing's label
+LABEL_KEY = "draw_correct_label"
+
+
+def _digest(drawing) -> str:
+    return hashlib.sha1(np.ascontiguousarray(np.asarray(drawing)).tobytes()).hexdigest()
+
+
 def corrections_box(drawing, digit: dict | None) -> None:
-    """'Wrong? It is a ...' with one button per digit; a click saves the drawing with that label."""
+    """'Wrong? It is a ...': one drawing, one label. The first click saves the drawing with that label, another
+    click moves it to the new label, Undo takes it out of the collection; a new drawing starts afresh."""
     if not access.is_editor():
         return
     said = digit.get("prediction") if digit else None
+    digest = _digest(drawing)
+    saved = st.session_state.get(CORRECTION)
+    if saved and saved["drawing"] != digest:  # a new drawing: its own, fresh choice
+        st.session_state.pop(CORRECTION, None)
+        st.session_state[LABEL_KEY] = None
+        saved = None
     with st.container(border=True, key="draw_correction"):
         st.markdown("**Misread?** Click the right digit: the drawing joins your collection, "
                     "which the Batch page can read and teach the model.")
-        st.segmented_control("The right digit", [str(k) for k in range(10)], key="draw_correct_label",
-                             label_visibility="collapsed", on_change=_save_correction, args=(drawing, said))
+        st.segmented_control("The right digit", [str(k) for k in range(10)], key=LABEL_KEY,
+                             label_visibility="collapsed", on_change=_label_drawing, args=(drawing, digest, said))
+        if saved:
+            left, right = st.columns([3, 1], vertical_alignment="center")
+            left.caption(f"Saved as a **{saved['label']}** ({saved['file']}). Click another digit to change its "
+                         "label; it stays one drawing.")
+            right.button("Undo", icon=":material/undo:", key="draw_correction_undo", on_click=_undo_label)
         n = sum(personal.counts().values())
         st.caption(f"Your collection holds {n} drawing(s)." if n else "Your collection is empty so far.")
 
 
-def _save_correction(drawing, said) -> None:
-    label = st.session_state.get("draw_correct_label")
-    st.session_state["draw_correct_label"] = None  # one click, one drawing: the buttons reset
-    if label is None:
+def _label_drawing(drawing, digest: str, said) -> None:
+    label = st.session_state.get(LABEL_KEY)
+    saved = st.session_state.get(CORRECTION)
+    saved = saved if saved and saved["drawing"] == digest else None
+    if label is None:  # the chosen digit clicked again: the label stays (Undo removes it)
+        st.session_state[LABEL_KEY] = saved["label"] if saved else None
+        return
+    if saved and saved["label"] == label:
         return
     try:
-        path = personal.add(np.asarray(drawing), int(label))
+        if saved:
+            try:
+                file = personal.relabel(saved["file"], int(label))
+                message = f"Changed to a {label}: {file} (one drawing, one label)"
+            except FileNotFoundError:  # deleted meanwhile (on Batch): save it again
+                saved = None
+        if not saved:
+            path = personal.add(np.asarray(drawing), int(label))
+            file = f"{path.parent.name}/{path.name}"
+            note = f" (the model read {said})" if said is not None and str(said) != label else ""
+            message = f"Saved as a {label}{note}: {file}"
     except (ValueError, OSError, access.AccessDenied) as exc:
+        st.session_state[LABEL_KEY] = saved["label"] if saved else None
         st.toast(f"Not saved: {exc}", icon=":material/error:")
         return
-    note = f" (the model read {said})" if said is not None and str(said) != label else ""
-    st.toast(f"Saved as a {label}{note}: {path.parent.name}/{path.name}", icon=":material/bookmark_added:")
+    st.session_state[CORRECTION] = {"drawing": digest, "file": file, "label": label}
+    st.toast(message, icon=":material/bookmark_added:")
+
+
+def _undo_label() -> None:
+    saved = st.session_state.pop(CORRECTION, None)
+    st.session_state[LABEL_KEY] = None
+    if not saved:
+        return
+    try:
+        personal.remove(saved["file"])
+    except (ValueError, OSError, access.AccessDenied) as exc:
+        st.toast(f"Not removed: {exc}", icon=":material/error:")
+        return
+    st.toast(f"Removed {saved['file']} from your collection", icon=":material/undo:")
 
 
 # -- Batch: the personal collection -----------------------------------------------------------------
 
 def collection_box(model) -> None:
     found = personal.items()
-    with st.expander(f"Your collection: {len(found)} drawing(s) corrected on the Draw page", expanded=False):
+    if st.session_state.pop("collection_reopen", False):  # a delete changed the label: keep it open
+        st.session_state["collection_box"] = True
+    # Lazy: a closed one reads no pictures.
+    box = st.expander(f"Your collection: {len(found)} drawing(s) corrected on the Draw page", key="collection_box",
+                      on_change="rerun")
+    if not box.open:
+        return
+    with box:
+        flash = st.session_state.pop("collection_flash", None)
+        if flash:
+            st.success(flash)
         if not found:
             st.caption("Drawings you give the right label on the Draw page are kept here, in "
                        f"`{personal.root()}`, ready to read or teach the model.")
@@ -69,9 +130,43 @@ def collection_box(model) -> None:
         st.download_button("Download the collection (ZIP)", personal.zip_bytes(), file_name="my-handwriting.zip",
                            mime="application/zip", icon=":material/download:", key="collection_zip")
         st.caption("Upload the ZIP above to read it with any model; teach it below.")
-        st.dataframe(pd.DataFrame([{"file": r["file"], "label": r["label"]} for r in found[:200]]),
-                     hide_index=True, key="collection_list")
+        _collection_pictures(found)
         _teach_form(model, personal.uploads(), "collection")
+
+
+def _collection_pictures(found: list[dict]) -> None:
+    """The newest drawings as thumbnails, numbered, and a way to take some out of the collection."""
+    shown = found[:THUMBNAILS_SHOWN]
+    pictures_, captions = [], []
+    for i, r in enumerate(shown, start=1):
+        try:
+            pictures_.append(np.pad(personal.thumbnail(r["file"]), 3, constant_values=128))  # a frame between them
+        except (OSError, ValueError):  # unreadable or removed meanwhile: say so instead of a picture
+            pictures_.append(np.full((62, 62), 128, np.uint8))
+        captions.append(f"#{i} · {r['label']}")
+    st.image(pictures_, caption=captions, width=64)
+    if len(found) > len(shown):
+        st.caption(f"The {len(shown)} newest of {len(found)} drawings; the ZIP holds them all.")
+    if not access.is_editor():
+        return
+    labels = {r["file"]: f"#{i} · {r['label']} · {r['file'].split('/')[-1]}" for i, r in enumerate(shown, start=1)}
+    chosen = st.multiselect("Drawings to delete", list(labels), format_func=labels.get, key="collection_pick",
+                            placeholder="Pick drawings by their number")
+    if st.button("Delete from the collection", icon=":material/delete:", disabled=not chosen,
+                 key="collection_delete") and chosen:
+        errors = []
+        for file in chosen:
+            try:
+                personal.remove(file)
+            except (ValueError, OSError, access.AccessDenied) as exc:
+                errors.append(str(exc))
+        if errors:
+            st.error("Not deleted: " + "; ".join(errors))
+            return
+        st.session_state.pop("collection_pick", None)
+        st.session_state["collection_flash"] = f"Deleted {len(chosen)} drawing(s) from your collection."
+        st.session_state["collection_reopen"] = True
+        st.rerun()
 
 
 # -- Batch: teaching -----------------------------------------------------------------------------

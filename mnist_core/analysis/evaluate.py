@@ -25,16 +25,24 @@ def most_confused(cm) -> tuple[int, int] | None:
     return true, predicted
 
 
-def format_confusion(cm) -> str:
-    """A confusion matrix as plain text: a title line, then a header and one row per true digit."""
+def format_confusion(cm, columns=None) -> str:
+    """A confusion matrix as plain text: a title line, then a header and one row per true digit.
+
+    columns: the column labels when they are not 0..k-1 (a batch's last column: "not a digit")."""
     cm = np.asarray(cm)
-    width = max(4, len(str(int(cm.max(initial=0)))) + 1)
+    labels = [str(c) for c in columns] if columns is not None else [str(k) for k in range(cm.shape[1] if cm.ndim == 2 else 0)]
+    width = max([4, len(str(int(cm.max(initial=0)))) + 1] + [len(c) + 1 for c in labels])
     lines = ["confusion matrix (rows: true digit, columns: predicted)",
-             "    " + "".join(f"{k:>{width}}" for k in range(len(cm)))]
+             "    " + "".join(f"{c:>{width}}" for c in labels)]
     lines += [f"{k:>4}" + "".join(f"{int(v):>{width}}" for v in row) for k, row in enumerate(cm)]
     return "\n".join(lines)
 
 def per_class(cm: np.ndarray) -> list[dict]:
+    """Precision, recall, F1 and support per true class (row). A matrix with one column more than rows
+    (a batch of photos: its last column counts the images refused as "not a digit") also gives each
+    class's refused count; a refusal counts against recall, never for precision."""
+    cm = np.asarray(cm)
+    refusals = cm.ndim == 2 and cm.shape[1] == cm.shape[0] + 1
     rows = []
     for k in range(len(cm)):
         tp, predicted, actual = cm[k, k], cm[:, k].sum(), cm[k, :].sum()
@@ -42,7 +50,7 @@ def per_class(cm: np.ndarray) -> list[dict]:
         recall = tp / actual if actual else 0.0
         f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
         rows.append({"digit": k, "precision": float(precision), "recall": float(recall),
-                     "f1": float(f1), "support": int(actual)})
+                     "f1": float(f1), "support": int(actual), **({"refused": int(cm[k, -1])} if refusals else {})})
     return rows
 
 

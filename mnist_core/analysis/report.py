@@ -53,10 +53,12 @@ def batch_html(report: dict, inputs: np.ndarray | None = None, title: str | None
     figures = []
     if labelled:
         cm = np.asarray(report["confusion"])
-        figures += [confusion_figure(cm, report.get("class_names")), per_class_figure(report["per_class"])]
+        figures += [confusion_figure(cm, report.get("class_names"), report.get("confusion_columns")),
+                    per_class_figure(report["per_class"])]
     parts.append(_charts(figures))
     if labelled:
-        parts += ["<h2>Per class</h2>", _per_class_table(report["per_class"])]
+        columns = report.get("confusion_columns") or []
+        parts += ["<h2>Per class</h2>", _per_class_table(report["per_class"], *columns[-1:])]
     mistakes = report.get("mistakes") or []
     if labelled:
         parts += [f"<h2>Mistakes ({len(mistakes)})</h2>", _mistakes(mistakes, report, inputs)]
@@ -110,15 +112,18 @@ def write(html: str, path: str | Path) -> Path:
 
 
 # -- figures (plotly only: the core never imports streamlit) ------------------------------
-def confusion_figure(cm: np.ndarray, names=None):
+def confusion_figure(cm: np.ndarray, names=None, columns=None):
+    """Rows true, columns predicted; `columns` labels the columns when a last one counts the refusals."""
     import plotly.graph_objects as go
 
     labels = [str(n) for n in names] if names is not None else [str(k) for k in range(len(cm))]
-    fig = go.Figure(go.Heatmap(z=np.log10(cm + 1), x=labels, y=labels, text=cm, texttemplate="%{text}",
+    across = [str(c) for c in columns] if columns is not None else labels
+    fig = go.Figure(go.Heatmap(z=np.log10(cm + 1), x=across, y=labels, text=cm, texttemplate="%{text}",
                                colorscale="Blues", showscale=False, customdata=cm,
-                               hovertemplate="true %{y}, predicted %{x}: %{customdata} images<extra></extra>"))
+                               hovertemplate="true %{y}, answered %{x}: %{customdata} images<extra></extra>"))
     fig.update_yaxes(autorange="reversed", title="true class", type="category")
-    fig.update_xaxes(title="predicted class", side="top", type="category")
+    fig.update_xaxes(title="predicted class" if len(across) == len(labels) else
+                     f"answer ({across[-1]}: refused)", side="top", type="category")
     return _layout(fig, "Confusion matrix", 460)
 
 
@@ -227,11 +232,12 @@ def _exports(cards: list[dict], name: str) -> str:
                      f"{e.get('max_prob_diff', math.nan):.1e})" for fmt, e in exports.items())
 
 
-def _per_class_table(rows: list[dict]) -> str:
-    return _table(["class", "precision", "recall", "F1", "images"],
+def _per_class_table(rows: list[dict], refused_label: str = "refused") -> str:
+    refusals = any("refused" in r for r in rows)  # a batch of photos: how many of each class were refused
+    return _table(["class", "precision", "recall", "F1", "images"] + ([refused_label] if refusals else []),
                   [[str(r.get("class_name", r.get("digit"))), f"{r['precision']:.2%}", f"{r['recall']:.2%}",
-                    f"{r['f1']:.2%}",
-                    int(r["support"])] for r in rows])
+                    f"{r['f1']:.2%}", int(r["support"])] + ([int(r.get("refused", 0))] if refusals else [])
+                   for r in rows])
 
 
 def _mistakes(mistakes: list[dict], report: dict, inputs) -> str:

@@ -1,4 +1,4 @@
-"""models, delete, ensemble, promote: the model store from the terminal."""
+"""models, delete, ensemble, promote, restore: the model store from the terminal."""
 
 from __future__ import annotations
 
@@ -48,7 +48,7 @@ def cmd_delete(args) -> int:
 def cmd_ensemble(args) -> int:
     from mnist_core.models.ensembles import create
 
-    card = create(args.name, args.members)
+    card = create(args.name, args.members, replace=args.replace)
     if args.json:
         print(json.dumps({k: card[k] for k in ("name", "members", "test_accuracy", "test_loss", "test_ci95", "params")}))
     else:
@@ -59,22 +59,59 @@ def cmd_ensemble(args) -> int:
 
 
 def cmd_promote(args) -> int:
-    from mnist_core.models.selection import promote
+    from mnist_core.models import selection
 
-    result = promote(args.candidates, args.to)
+    try:
+        result = selection.promote(args.candidates, args.to, force=args.force)
+    except selection.WorseThanCurrent as exc:
+        if not args.json:
+            print(comparison_table(exc.comparison))
+        raise
+    comparison = result["comparison"]
     card = result["card"]
     if args.json:
         print(json.dumps({"chosen": result["chosen"], "target": args.to, "candidates": result["candidates"],
-                          "test_accuracy": card.get("test_accuracy")}))
+                          "test_accuracy": card.get("test_accuracy"), "previous": result["previous"],
+                          "comparison": comparison.to_json(), "forced": comparison.worse}))
         return 0
     print(f"rule: {result['rule']}")
     for r in result["candidates"]:
         mark = "->" if r["name"] == result["chosen"] else "  "
         scores = f"val_accuracy {r['val_accuracy']:.4f}  val_loss {r['val_loss']:.5f}" if "val_accuracy" in r else ""
         print(f"{mark} {r['name']:<24} {scores}".rstrip())
-    print(f"copied '{result['chosen']}' to '{args.to}'; its test accuracy: {card.get('test_accuracy', float('nan')):.4f}")
+    print(comparison_table(comparison))
+    print(f"copied '{result['chosen']}' to '{args.to}'; its test accuracy: {card.get('test_accuracy', float('nan')):.4f}"
+          + (" (promoted with --force although it reads worse)" if comparison.worse else ""))
+    if result["previous"]:
+        print(f"the model it replaced is kept as '{result['previous']}': bring it back with "
+              f"`python -m mnist_core restore{'' if args.to == 'default' else ' ' + args.to}`")
     return 0
 
+
+def comparison_table(comparison) -> str:
+    """The candidate beside the model it would replace: validation and test accuracy, and the difference."""
+    rows = comparison.table()
+    width = max(len(r["model"]) for r in rows)
+    lines = [f"{'':<{width}}  {'validation':>14}  {'test':>14}"]
+    lines += [f"{r['model']:<{width}}  {r['validation']:>14}  {r['test']:>14}" for r in rows]
+    return "\n".join(lines + [comparison.describe()])
+
+
+def cmd_restore(args) -> int:
+    from mnist_core.models import selection
+
+    result = selection.restore(args.name)
+    card = result["card"]
+    if args.json:
+        print(json.dumps({k: result[k] for k in ("target", "restored_from", "replaced", "still_saved")}
+                         | {"test_accuracy": card.get("test_accuracy")}))
+        return 0
+    print(f"restored '{result['target']}' from '{result['restored_from']}': test accuracy "
+          f"{card.get('test_accuracy', float('nan')):.4f}")
+    if result["replaced"]:
+        print(f"the model it replaced was promoted from '{result['replaced']}', which is "
+              + ("still saved under that name" if result["still_saved"] else "no longer in the store"))
+    return 0
 
 
 def register(sub) -> None:
@@ -90,11 +127,21 @@ def register(sub) -> None:
     p = sub.add_parser("ensemble", help="save an ensemble that averages saved models' probabilities")
     p.add_argument("name")
     p.add_argument("members", nargs="+", help="two or more saved model names")
+    p.add_argument("--replace", action="store_true", help="replace a saved model of that name")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_ensemble)
 
-    p = sub.add_parser("promote", help="copy the candidate with the best validation accuracy to another name")
+    p = sub.add_parser("promote", help="copy the candidate with the best validation accuracy to another name, "
+                       "after comparing it with the model there (kept as NAME-previous)")
     p.add_argument("candidates", nargs="+", help="saved model names (trained with a validation split)")
     p.add_argument("--to", default="default", help="destination name (default: default)")
+    p.add_argument("--force", action="store_true",
+                   help="promote even a candidate that reads worse than the model it replaces (by validation "
+                        "accuracy, or test accuracy when either has no validation split)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_promote)
+
+    p = sub.add_parser("restore", help="put back the model the last promote replaced (NAME-previous -> NAME)")
+    p.add_argument("name", nargs="?", default="default", help="the promoted name (default: default)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(func=cmd_restore)

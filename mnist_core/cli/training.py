@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 from mnist_core.cli.common import UserError
-from mnist_core.models import zoo
+from mnist_core.models import store, zoo
 from mnist_core.training import queue, rundir
 from mnist_core.training.config import OPTIMIZERS, SCHEDULES, TASKS, TrainConfig
 from mnist_core.training.observers import Progress
@@ -88,7 +88,9 @@ def _run_dir(args, config: TrainConfig) -> rundir.RunDir:
     queue.max_runs()  # an unusable MNIST_STUDIO_MAX_RUNS fails before anything is written
     if not args.run_dir:
         owner = {"admitted": time.time()} if args.now else {}
-        return rundir.RunDir.create(config, pid=os.getpid(), **owner)
+        if config.name:  # the store's name rule: a refused run is never created
+            store.check_new_name(config.name, replace=args.replace)
+        return rundir.RunDir.create(config, pid=os.getpid(), **owner, **({"replace": True} if args.replace else {}))
     run = rundir.RunDir(Path(args.run_dir))
     if not (run.path / "config.json").is_file():
         run.path.mkdir(parents=True, exist_ok=True)
@@ -109,6 +111,9 @@ def _say_place(place: int | None) -> None:
 def cmd_train(args) -> int:
     config = _config_from_args(args)
     if args.seeds:  # several seeds of one recipe: a sweep (on Ray), every model kept
+        if args.replace:
+            raise UserError("--replace does not apply to --seeds: a seeds sweep saves only new names "
+                            "(NAME-t00, ... and the --ensemble); choose a new --ensemble name")
         from mnist_core.cli.sweeps import train_seeds
 
         return train_seeds(args, config)
@@ -119,9 +124,27 @@ def cmd_train(args) -> int:
         if not args.now and not queue.wait_turn(run, on_wait=None if args.quiet else _say_place):
             print("cancelled while queued: nothing was trained", file=sys.stderr)
             return 3
+        refused = _name_refused(config, run, args)
+        if refused:
+            return refused
         return _train_and_report(config, run, args)
     finally:
         queue.dispatch(run.path.parent)  # our place is free: start the next run in line
+
+
+def _name_refused(config: TrainConfig, run: rundir.RunDir, args) -> int | None:
+    """Check the name again once the run's turn has come (a model of that name may have been saved while it
+    waited; the dashboard's runs are checked here first): a refusal ends the run as failed, with status 2."""
+    if not config.name:
+        return None
+    try:
+        store.check_new_name(config.name, replace=bool(args.replace or run.status().get("replace")))
+    except store.StoreError as exc:
+        run.append_event("end", state="failed", error=str(exc))
+        run.write_status("failed", ended=time.time(), error=str(exc))
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return None
 
 
 def _train_and_report(config: TrainConfig, run: rundir.RunDir, args) -> int:
@@ -196,7 +219,9 @@ def register(sub) -> None:
     p.add_argument("--dropout", type=float)
     p.add_argument("--train-subset", type=int, help="train on this many training images")
     p.add_argument("--seed", type=int)
-    p.add_argument("--name", help="model name in the store (default: KIND-TIMESTAMP)")
+    p.add_argument("--name", help="model name in the store (default: KIND-TIMESTAMP); a saved name is refused "
+                   "unless --replace, and the shipped default and shapes are written only by promote")
+    p.add_argument("--replace", action="store_true", help="replace the saved model named by --name")
     p.add_argument("--run-dir", help="run directory (default: a new one under runs/)")
     p.add_argument("--json", action="store_true", help="print one JSON object at the end")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

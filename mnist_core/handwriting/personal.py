@@ -32,8 +32,7 @@ def root() -> Path:
 def add(image, label: int, folder: Path | None = None) -> Path:
     """Save a drawing (array (H, W[, 3|4]) or PIL image) as an example of `label`; returns its path."""
     access.require_editor("add a drawing to your collection")
-    if isinstance(label, bool) or not isinstance(label, (int, np.integer)) or not 0 <= int(label) <= 9:
-        raise ValueError(f"a correction's label is one digit 0-9, got {label!r}")
+    label = _check_label(label)
     im = image if isinstance(image, Image.Image) else Image.fromarray(_uint8(np.asarray(image)))
     if im.width < 1 or im.height < 1:
         raise ValueError("the drawing is empty")
@@ -69,13 +68,54 @@ def counts(folder: Path | None = None) -> dict[int, int]:
     return {k: sum(r["label"] == k for r in found) for k in range(10)}
 
 
+def _path(file: str, folder: Path | None = None) -> Path:
+    """The path of a correction named as items() names it (label/name); anything else is a ValueError."""
+    label, _, name = file.partition("/") if isinstance(file, str) else ("", "", "")
+    if not re.fullmatch(r"[0-9]", label) or not NAME_RE.match(name):
+        raise ValueError(f"not a correction in the collection: {file!r}")
+    return (folder or root()) / label / name
+
+
+def _check_label(label) -> int:
+    if isinstance(label, bool) or not isinstance(label, (int, np.integer)) or not 0 <= int(label) <= 9:
+        raise ValueError(f"a correction's label is one digit 0-9, got {label!r}")
+    return int(label)
+
+
 def remove(file: str, folder: Path | None = None) -> None:
     """Delete one correction named as items() names it (label/name); anything else is refused."""
     access.require_editor("remove a drawing from your collection")
-    label, _, name = file.partition("/")
-    if not re.fullmatch(r"[0-9]", label) or not NAME_RE.match(name):
-        raise ValueError(f"not a correction in the collection: {file!r}")
-    ((folder or root()) / label / name).unlink(missing_ok=True)
+    _path(file, folder).unlink(missing_ok=True)
+
+
+def relabel(file: str, label: int, folder: Path | None = None) -> str:
+    """Give a saved correction another label (one drawing, one label: it moves, never copies); returns its
+    new name (label/name). A correction that is no longer there is a FileNotFoundError."""
+    access.require_editor("change a drawing's label in your collection")
+    source, label = _path(file, folder), _check_label(label)
+    target = (folder or root()) / str(label)
+    target.mkdir(parents=True, exist_ok=True)
+    try:
+        os.replace(source, target / source.name)  # one rename: a listing sees it under one label only
+    except FileNotFoundError:
+        raise FileNotFoundError(f"the drawing {file} is no longer in your collection") from None
+    return f"{label}/{source.name}"
+
+
+def thumbnail(file: str, size: int = 56, folder: Path | None = None) -> np.ndarray:
+    """A small square picture of a saved correction: its ink cropped with a margin, on black (uint8, size x size)."""
+    with Image.open(_path(file, folder)) as im:
+        im.load()
+        rgba = im.convert("RGBA")
+    ink = Image.new("L", rgba.size, 0)
+    ink.paste(rgba.convert("L"), mask=rgba.getchannel("A"))  # a transparent layer counts as no ink
+    box = ink.getbbox()
+    if box:
+        left, top, right, bottom = box
+        side = max(right - left, bottom - top) * 1.2 + 4
+        cx, cy = (left + right) / 2, (top + bottom) / 2
+        ink = ink.crop((int(cx - side / 2), int(cy - side / 2), int(cx + side / 2), int(cy + side / 2)))
+    return np.asarray(ink.resize((size, size), Image.LANCZOS))
 
 
 def zip_bytes(folder: Path | None = None) -> bytes:

@@ -159,7 +159,8 @@ def evaluate_images(model, source, progress=None, keep_inputs: bool = False, lim
     """Predict every image of a collection (directory, ZIP, file, or [(name, bytes)]) and score the labelled ones.
 
     JSON-serialisable report: accuracy (None without labels), n (labelled images
-    scored), correct, ci95, images (images predicted), confusion, per_class,
+    scored), correct, ci95, images (images predicted), confusion (rows true, columns answered, the last
+    column the refusals) and confusion_columns (its column labels), per_class (with refused per class),
     predictions [{file, label, prediction, confidence, correct, number, uncertain,
     reason}] (prediction and confidence None, and a reason, for an image that is
     not a digit; for a number, confidence is its least sure digit's), rejected
@@ -198,6 +199,8 @@ def evaluate_images(model, source, progress=None, keep_inputs: bool = False, lim
     else:
         _fill_predictions(model, rows, x, probs, parts, reject)
     report = _score(rows, probs)
+    report["confusion_columns"] = [str(c) for c in (names or range(probs.shape[1]))] + [
+        not_a_shape.REASON if names else not_a_digit.REASON]  # the matrix's last column: the refusals
     if names:
         _name_classes(report, rows, names)
     report.update(model=getattr(model, "name", None), source=_source_name(source), images=len(rows),
@@ -262,26 +265,32 @@ def _name_classes(report: dict, rows: list, names: list) -> None:
 
 
 def _score(rows: list, probs: np.ndarray) -> dict:
+    """Accuracy, confusion and per-class figures of the labelled rows, from the answers the rows give.
+
+    The confusion matrix has one column more than classes: the last counts the images refused as "not a
+    digit" (or "not a shape"), so its diagonal sums to `correct` and each row to that class's images."""
     labelled = [i for i, r in enumerate(rows) if r["label"] is not None]
     k = probs.shape[1]
+    cm = np.zeros((k, k + 1), np.int64)
     if not labelled:
         return {"accuracy": None, "n": 0, "correct": 0, "ci95": None, "loss": None,
-                "confusion": [[0] * k for _ in range(k)], "per_class": ev.per_class(np.zeros((k, k), int)),
-                "mistakes": []}
+                "confusion": cm.tolist(), "per_class": ev.per_class(cm), "mistakes": []}
     y = np.array([rows[i]["label"] for i in labelled])
-    summary = ev.summarize(probs[labelled], y, mistakes_limit=None)
+    summary = ev.summarize(probs[labelled], y, mistakes_limit=None)  # the loss, and the mistakes by confidence
+    for i in labelled:
+        answer = rows[i]["prediction"]
+        cm[rows[i]["label"], k if answer is None else answer] += 1
+    correct = int(np.trace(cm[:, :k]))
+    summary.update(confusion=cm.tolist(), per_class=ev.per_class(cm), correct=correct,
+                   accuracy=correct / len(labelled), ci95=list(ev.wilson_interval(correct, len(labelled))))
     for m in summary["mistakes"]:
         m["file"] = rows[labelled[m.pop("index")]]["file"]
     refused = [rows[i] for i in labelled if rows[i]["prediction"] is None]
     if refused:  # a digit answered "not a digit" is not read right, whatever the model would have guessed
-        summary["correct"] = sum(bool(rows[i]["correct"]) for i in labelled)
-        summary["accuracy"] = summary["correct"] / summary["n"]
-        summary["ci95"] = ev.wilson_interval(summary["correct"], summary["n"])
         refused_files = {r["file"] for r in refused}
         summary["mistakes"] = [m for m in summary["mistakes"] if m["file"] not in refused_files]
         summary["mistakes"] += [{"file": r["file"], "label": r["label"], "prediction": None, "confidence": None,
                                  "reason": r["reason"]} for r in refused]
-    summary["ci95"] = list(summary["ci95"])
     return summary
 
 
@@ -339,7 +348,7 @@ def format_report(report: dict) -> str:
     else:
         lo, hi = report["ci95"]
         lines.append(f"accuracy {report['accuracy']:.4f} ({report['correct']}/{report['n']}, 95% CI {lo:.3f}-{hi:.3f})")
-        lines.append(ev.format_confusion(report["confusion"]))
+        lines.append(ev.format_confusion(report["confusion"], report.get("confusion_columns")))
         if report.get("class_names"):
             lines.append("classes: " + ", ".join(f"{k} {n}" for k, n in enumerate(report["class_names"])))
         if report["mistakes"]:

@@ -13,8 +13,11 @@ from mnist_core.models import card as model_card
 from mnist_core.models import loading, store
 
 
-def create(name: str, members: list[str], root=None, splits=None, description: str | None = None) -> dict:
-    """Evaluate the average of `members` on the test set and save it as models/<name>; returns its card."""
+def create(name: str, members: list[str], root=None, splits=None, description: str | None = None,
+           replace: bool = False) -> dict:
+    """Evaluate the average of `members` on the test set and save it as models/<name>; returns its card.
+
+    The name follows the store's rule (store.check_new_name): a saved name is replaced only with replace=True."""
     access.require_editor(f"create ensemble '{name}'")
     store.validate_name(name)
     if len(members) < 2:
@@ -23,6 +26,7 @@ def create(name: str, members: list[str], root=None, splits=None, description: s
         raise store.StoreError(f"members are listed twice: {', '.join(sorted({m for m in members if members.count(m) > 1}))}")
     if name in members:
         raise store.StoreError(f"ensemble '{name}' cannot be one of its own members")
+    store.check_new_name(name, replace=replace, root=root)
     card = {"name": name, "kind": loading.ENSEMBLE, "members": list(members)}
     model = loading.load_ensemble(card, root)
     task = _one_task(model.members)

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from mnist_core import access, paths
+from mnist_core.tasks import SHIPPED
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 KERAS_FILE, NUMPY_FILE, CARD_FILE = "model.keras", "model.npz", "card.json"
@@ -50,10 +51,60 @@ class CorruptModel(StoreError):
     pass
 
 
+class NameTaken(StoreError):
+    """A new model's name is in use and the caller did not ask to replace it."""
+
+
+class ProtectedName(StoreError):
+    """A shipped model's name (or its kept predecessor's): only promote writes it."""
+
+
 def validate_name(name: str) -> str:
     if not isinstance(name, str) or not NAME_RE.match(name):
         raise InvalidName(f"invalid model name {name!r}: use 1-64 lowercase letters, digits, '-' or '_', "
                           "starting with a letter or digit")
+    return name
+
+
+PREVIOUS_SUFFIX = "-previous"  # promote keeps the model it replaces as <name>-previous
+
+
+def previous_name(name: str) -> str:
+    """Where promote keeps the model it replaces: default -> default-previous."""
+    return validate_name(f"{name}{PREVIOUS_SUFFIX}")
+
+
+def protected_names() -> tuple[str, ...]:
+    """The shipped models (default, shapes) and the predecessors promote keeps beside them."""
+    shipped = tuple(SHIPPED.values())
+    return shipped + tuple(n + PREVIOUS_SUFFIX for n in shipped)
+
+
+def exists(name: str, root: Path | None = None) -> bool:
+    return validate_name(name) in list_names(root)
+
+
+def check_new_name(name: str, replace: bool = False, root: Path | None = None) -> str:
+    """The one rule for a name a writer is about to save under (train, fine-tune, sweep, ensemble, import, copy).
+
+    A shipped model's name (default, shapes, and the <name>-previous that promote
+    keeps) is written only by promote, whatever `replace` says; any other saved
+    name is replaced only when the caller says so (replace=True: --replace on the
+    command line, the Replace box on the Train page). Call it before the work
+    starts, so a refused run costs nothing. Returns the name; raises
+    InvalidName, ProtectedName or NameTaken (all StoreErrors) with a message for
+    the user.
+    """
+    validate_name(name)
+    if name in protected_names():
+        shipped = name.removesuffix(PREVIOUS_SUFFIX)
+        raise ProtectedName(f"'{name}' is " + ("a shipped model" if name == shipped else
+                                                  f"the model promote kept when it replaced '{shipped}'")
+                            + f": only `python -m mnist_core promote CANDIDATE --to {shipped}` (or Promote on "
+                            "the Models and Sweeps pages) writes it; choose another name")
+    if not replace and exists(name, root):
+        raise NameTaken(f"a model named '{name}' already exists; choose another name, or say to replace it "
+                        "(--replace on the command line, the Replace box on the Train page)")
     return name
 
 

@@ -228,8 +228,10 @@ def finetune(config: FinetuneConfig, run: RunDir | None = None, progress=None, s
     name = config.name or default_name(config.base)
     access.require_editor(f"fine-tune model '{config.base}' into '{name}'")
     base_card = check_base(config.base, store_root)
-    if name in store.list_names(store_root):
-        raise FinetuneError(f"a model named '{name}' already exists; choose another name (--name) or delete it")
+    try:
+        store.check_new_name(name, root=store_root)  # the store's one rule for new names; a fine-tune never replaces
+    except store.StoreError as exc:
+        raise FinetuneError(str(exc)) from None
     the_plan = prepared or plan(config, images, holdout_images)
     if run:
         run.write_status("running", pid=os.getpid(), started=time.time(), model_name=name)

@@ -254,20 +254,26 @@ def slot(label: str = "sweep trial", root: Path | None = None, poll_s: float = P
         dispatch(root)
 
 
-def launch(config: TrainConfig, root: Path | None = None, now: bool = False) -> rundir.RunDir:
+def launch(config: TrainConfig, root: Path | None = None, now: bool = False, replace: bool = False) -> rundir.RunDir:
     """Queue a training run (dispatch starts it when a place is free) and return at once.
 
-    now=True starts its process at once, outside the queue's limit.
+    now=True starts its process at once, outside the queue's limit. A config.name already saved is
+    refused (store.check_new_name) unless replace=True, which the run records for its process.
     """
     access.require_editor("start a training run")
     config.validate()
     limit = max_runs()  # an unusable setting fails here, before anything is written
+    if config.name:
+        from mnist_core.models import store
+
+        store.check_new_name(config.name, replace=replace)
+    intent = {"replace": True} if replace else {}
     if now:
-        run = rundir.RunDir.create(config, root, admitted=time.time())
+        run = rundir.RunDir.create(config, root, admitted=time.time(), **intent)
         proc = rundir.spawn(run)
         if run._raw_status().get("state") == "queued":  # the child may already be running
             run.write_status("queued", pid=proc.pid)
         return run
-    run = rundir.RunDir.create(config, root)
+    run = rundir.RunDir.create(config, root, **intent)
     dispatch(run.path.parent, limit)
     return run

@@ -261,9 +261,20 @@ def seeds_sweep(base: TrainConfig, seeds: list[int], ensemble: str | None = None
 
 # -- the sweep's run directory ----------------------------------------------
 
-def create(sweep: SweepConfig, root: Path | None = None) -> RunDir:
+def new_model_names(sweep: SweepConfig) -> list[str]:
+    """The names a sweep may save under that could already be taken: its ensemble's and, when it names a
+    prefix, its trials' (<prefix>-t00, -t01, ...; without one they start with the sweep's new id)."""
+    trials = [f"{sweep.name}-t{n:02d}" for n in range(sweep.total_trials())] if sweep.name and sweep.keep else []
+    return trials + ([sweep.ensemble] if sweep.ensemble else [])
+
+
+def create(sweep: SweepConfig, root: Path | None = None, store_root: Path | None = None) -> RunDir:
     access.require_editor("start a sweep")  # launch() and the CLI both start here
     sweep.validate()
+    from mnist_core.models import store
+
+    for name in new_model_names(sweep):  # the store's name rule, before anything runs
+        store.check_new_name(name, root=store_root)
     run_id = f"{time.strftime('%Y%m%d-%H%M%S')}-sweep-{sweep.base.model}-{secrets.token_hex(2)}"
     # admitted and owned at once: the training queue (training/queue.py) must never spawn a training for it
     run = RunDir.create(sweep.base, root, run_id, pid=os.getpid(), admitted=time.time(), kind="sweep",

@@ -31,7 +31,7 @@ def test_a_correction_from_the_canvas_is_saved_listed_and_usable(store, collecti
     assert not at.exception
     saved = personal.items(collection)
     assert [r["label"] for r in saved] == [3] and saved[0]["path"].parent == collection / "3"
-    assert at.session_state["draw_correct_label"] is None  # ready for the next drawing
+    assert at.session_state["draw_correct_label"] == "3"  # this drawing's label, until another click changes it
     assert "Your collection holds 1 drawing(s)." in texts(at)
 
     samples = ftd.read_samples(str(collection))  # what fine-tuning learns from: the same input the page read
@@ -41,8 +41,9 @@ def test_a_correction_from_the_canvas_is_saved_listed_and_usable(store, collecti
     open_page("batch", at)
     assert not at.exception
     assert any("Your collection: 1 drawing(s)" in e.label for e in at.expander)
-    listed = [d.value for d in at.dataframe if "file" in d.value.columns]
-    assert listed and listed[0]["file"].tolist() == [saved[0]["file"]]
+    at.session_state["collection_box"] = True  # what a click on the expander does
+    at.run()
+    assert at.multiselect(key="collection_pick").options == [f"#1 · 3 · {saved[0]['file'].split('/')[-1]}"]
     assert at.get("download_button")  # the ZIP
     import io
     import zipfile

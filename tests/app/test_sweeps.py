@@ -50,6 +50,7 @@ def test_a_finished_sweep_shows_its_trials_charts_and_keeps_the_winners(store):
     assert len(charts) == 4  # parallel coordinates, curves, one scatter per searched knob
     assert '"parcoords"' in charts[0].proto.spec and '"dash":"dash"' in charts[1].proto.spec.replace(" ", "")
 
+    at.checkbox(key=f"sw_promote_sure_{names[0]}").check().run()
     at.button(key="sw_promote").click().run()
     assert model_store.read_card("default")["promoted_from"] == names[0]  # best by validation: trial 0
     at.text_input(key="sw_ens_name").input("sweep-ens")

@@ -54,10 +54,21 @@ def store_names():
 def test_an_existing_name_needs_explicit_replacement(store):
     at = open_page("train")
     at.selectbox(key="tr_kind").select("softmax").run()
-    at.text_input(key="tr_softmax_name").input("default").run()
+    at.text_input(key="tr_softmax_name").input("flat").run()
     assert at.checkbox(key="tr_softmax_replace").value is False
     at.button(key="tr_start").click().run()
     assert any("already exists" in e.value for e in at.error)
+    assert rundir.list_runs() == []
+
+
+def test_the_shipped_default_is_never_replaced_by_a_training_run(store):
+    """Issue 28 §4: the Replace box once overwrote `default`; only promote writes it now."""
+    at = open_page("train")
+    at.selectbox(key="tr_kind").select("softmax").run()
+    at.text_input(key="tr_softmax_name").input("default").run()
+    assert not [c for c in at.checkbox if c.key == "tr_softmax_replace"]  # no box offers to replace it
+    at.button(key="tr_start").click().run()
+    assert any("'default' is a shipped model" in e.value and "promote" in e.value for e in at.error)
     assert rundir.list_runs() == []
 
 
