@@ -28,6 +28,8 @@ WORK = 160  # long side of the analysis image
 DETAIL = 80  # long side of the digit while its stroke width is normalised (4x the final 20)
 FIT, FIELD = 20, 28
 MIN_SIDE = 8
+TINY = 40  # a long side under this (a scanned form's 8x8, 16x16 or 32x32 cell) is enlarged before analysis
+TINY_TARGET = 112  # ... smoothly, to about this long side, with a margin of paper around it
 SHADOW_DEPTH = 0.75  # the deepest shadow followed: paper down to a quarter of its brightest
 MIN_CONTRAST = 0.08  # ink must darken the paper by 8% of the full range to count
 STROKE_TARGET = 0.10  # MNIST: half-intensity stroke width / long side, median 0.097 (measured on 2000 digits)
@@ -70,6 +72,7 @@ class Analysis:
     comps: ops.Components | None = None
     kept: list = field(default_factory=list)
     reason: str | None = None
+    enlarged: tuple = (1.0, 0.0)  # a tiny input's (factor, margin in input pixels): boxes map back through it
 
 
 def _step(steps: list | None, title: str, picture) -> None:
@@ -82,14 +85,18 @@ def analyse(image, keep_steps: bool = True) -> Analysis:
     """Find the ink: grey, polarity, background, mask, specks (see the module docstring)."""
     im = as_image(image)
     grey = to_grey(im)
+    if min(im.size) < MIN_SIDE:
+        a = Analysis(grey, (1.0, 1.0), [] if keep_steps else None)
+        _step(a.steps, "grey", lambda: _u8(grey_array(grey)))
+        a.reason = f"image is too small ({im.size[0]}x{im.size[1]} pixels; a digit needs at least {MIN_SIDE}x{MIN_SIDE})"
+        return a
+    grey, enlarged = _enlarge_tiny(grey)
     small = grey.resize(_fit(grey.size, WORK), Image.Resampling.BOX, reducing_gap=3.0) \
         if max(grey.size) > WORK else grey
     g = grey_array(small)
-    a = Analysis(grey, (grey.size[0] / small.size[0], grey.size[1] / small.size[1]), [] if keep_steps else None)
-    _step(a.steps, "grey", lambda: _u8(g))
-    if min(im.size) < MIN_SIDE:
-        a.reason = f"image is too small ({im.size[0]}x{im.size[1]} pixels; a digit needs at least {MIN_SIDE}x{MIN_SIDE})"
-        return a
+    a = Analysis(grey, (grey.size[0] / small.size[0], grey.size[1] / small.size[1]), [] if keep_steps else None,
+                 enlarged=enlarged)
+    _step(a.steps, "grey" if enlarged[0] == 1 else f"grey, enlarged {enlarged[0]:g}x", lambda: _u8(g))
     a.dark_ink, a.background = _lighting(g)
     _step(a.steps, "ink made white" if a.dark_ink else "ink already white", lambda: _u8(1 - g if a.dark_ink else g))
     ink = _ink(g, a.background, a.dark_ink)
@@ -104,6 +111,28 @@ def analyse(image, keep_steps: bool = True) -> Analysis:
         a.reason = f"{NO_DIGIT} (the ink is in {len(a.kept)} separate pieces: texture or noise, not handwriting)"
     _step(a.steps, "specks removed", lambda: _u8(a.comps.mask(a.kept)))
     return a
+
+
+def _enlarge_tiny(grey: Image.Image) -> tuple:
+    """A tiny image (a cell of a scanned form, 8 to 32 pixels) enlarged smoothly, with a margin of paper.
+
+    Every later stage measures in pixels (3x3 means, windows of a fifth of the image, stroke
+    widths); at 8x8 a stroke is one pixel and the digit touches the border, so the paper and
+    the ink cannot be told apart. Bicubic enlargement keeps the grey levels that a block-averaged
+    scan stores, and the margin gives the border-based estimates some paper to look at.
+    Returns the image and (factor, margin in input pixels), to map boxes back."""
+    w, h = grey.size
+    if max(w, h) >= TINY:
+        return grey, (1.0, 0.0)
+    g = grey_array(grey)
+    ring = np.concatenate([g[0], g[-1], g[:, 0], g[:, -1]])
+    margin = max(1, round(max(w, h) / 8))
+    padded = np.pad(g, margin, constant_values=float(np.median(ring)))
+    factor = max(2, round(TINY_TARGET / max(padded.shape)))
+    big = Image.fromarray(padded.astype(np.float32), "F").resize(
+        (padded.shape[1] * factor, padded.shape[0] * factor), Image.Resampling.BICUBIC)
+    big = Image.fromarray(np.clip(np.asarray(big), 0, 1), "F")
+    return big, (float(factor), float(margin))
 
 
 def _dark_ink(g: np.ndarray) -> bool:
@@ -258,7 +287,8 @@ def render(a: Analysis, labels: list) -> Prepared:
     _step(steps, f"fitted to {FIT} px", lambda: _u8(patch))
     x = _centre(patch)
     _step(steps, f"centred {FIELD}x{FIELD}", lambda: _u8(x))
-    box = (round(x0 * sx), round(y0 * sy), round(x1 * sx), round(y1 * sy))
+    factor, margin = a.enlarged
+    box = tuple(max(0, round(v / factor - margin)) for v in (x0 * sx, y0 * sy, x1 * sx, y1 * sy))
     return Prepared(x[:, :, None].astype(np.float32), True, None, steps or [], box)
 
 

@@ -44,6 +44,9 @@ class TrainConfig:
     steps_per_execution: int = 1  # batches per Keras step call: less per-step overhead, coarser events
     extra: dict = field(default_factory=dict)  # model-specific knobs (e.g. widths)
     task: str = "digits"  # a config saved before tasks existed reads as digits
+    init_from: str | None = None  # start from this saved model's weights (same architecture) instead of at random
+    scan_styles: int = 0  # MNIST digits re-captured as scanned-form cells, added to training (data/capture.py)
+    real_sources: list = field(default_factory=list)  # real development sources mixed in (data/mix.py), people held out
 
     def validate(self) -> "TrainConfig":
         from mnist_core.models import zoo  # local: zoo imports config
@@ -75,6 +78,15 @@ class TrainConfig:
         need(isinstance(self.steps_per_execution, int) and 1 <= self.steps_per_execution <= 1000,
              f"steps per execution must be an integer 1-1000, got {self.steps_per_execution!r}")
         need(isinstance(self.seed, int) and self.seed >= 0, f"seed must be a non-negative integer, got {self.seed!r}")
+        need(isinstance(self.scan_styles, int) and 0 <= self.scan_styles <= 200000,
+             f"scan styles must be an integer 0-200000 (images added), got {self.scan_styles!r}")
+        from mnist_core.data.mix import REAL_SOURCES  # local: data.mix loads the shared data only when used
+
+        allowed = REAL_SOURCES.get(self.task, ())
+        unknown = [s for s in self.real_sources if s not in allowed]
+        need(isinstance(self.real_sources, list) and not unknown,
+             f"real sources for the {self.task} task must be among {', '.join(allowed)}, got {unknown}")
+        need(self.task == "digits" or not self.scan_styles, "scan styles are for the digits task")
         if self.name is not None:
             from mnist_core.models.store import InvalidName, validate_name
 

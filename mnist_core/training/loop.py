@@ -20,7 +20,7 @@ from mnist_core.data import mnist as data_mod
 from mnist_core.analysis import evaluate
 from mnist_core.models import card as model_card, store, zoo
 from mnist_core.models.loading import LoadedModel
-from mnist_core.training.config import TrainConfig
+from mnist_core.training.config import ConfigError, TrainConfig
 from mnist_core.training.observers import Broadcast, Progress, RunLogger
 from mnist_core.training.rundir import RunDir, failure_reason
 from mnist_core.training.schedules import lr_at, lr_schedule
@@ -145,11 +145,23 @@ def _fit_numpy(net, config: TrainConfig, splits, broadcast: Broadcast) -> dict:
     return history
 
 
+BF16_ENV = "MNIST_STUDIO_BF16"  # 0: never use bfloat16 (as on a CPU without it); 1: always (emulated there)
+_BF16_VALUES = {"0": False, "off": False, "no": False, "false": False, "1": True, "on": True, "yes": True,
+                "true": True}
+
+
 def native_bfloat16() -> bool:
     """Whether this CPU computes bfloat16 natively (x86 AVX512_BF16 / AMX, Arm BF16).
 
     Without it TensorFlow emulates bfloat16 and mixed precision gets slower, not faster.
+    MNIST_STUDIO_BF16=0 answers False on any CPU and =1 True (unset or `auto`: the CPU's
+    flags decide), so both paths can be run on one machine (README, "Tests on any CPU").
     """
+    raw = os.environ.get(BF16_ENV, "").strip().lower()
+    if raw and raw != "auto":
+        if raw not in _BF16_VALUES:
+            raise ConfigError(f"{BF16_ENV}={raw!r}: give 0 (never bfloat16), 1 (always) or auto (the CPU decides)")
+        return _BF16_VALUES[raw]
     try:
         with open("/proc/cpuinfo") as f:
             flags = set(f.read().split())
@@ -271,14 +283,37 @@ def task_fields(config: TrainConfig, splits) -> dict:
     return fields
 
 
+def _mixed_in(config: TrainConfig, splits) -> tuple:
+    """MNIST plus what the config mixes in, and the card's list of every source learned from ([] for MNIST alone)."""
+    if not (config.scan_styles or config.real_sources):
+        return splits, []
+    from mnist_core.data import mix
+
+    return mix.extend(splits, config.scan_styles, config.real_sources, config.seed)
+
+
+def _start_from(net, name: str) -> None:
+    """Copy a saved model's weights into a freshly built net of the same architecture (fine-tuning)."""
+    from mnist_core.models import loading
+
+    base = loading.load(name)
+    try:
+        net.set_weights(base.net.get_weights())
+    except (ValueError, AttributeError) as exc:
+        raise ConfigError(f"cannot start from '{name}': its weights do not fit a '{net.name}' network ({exc})") from None
+
+
 def _train(config, name, run, splits, store_root, progress, save) -> dict:
     spec = zoo.MODELS[config.model]
     if splits is None:
         splits = load_task_splits(config)
+    splits, data_sources = _mixed_in(config, splits)
     if spec.backend == "keras":
         _seed_everything(config.seed, bool(config.extra.get("deterministic", True)))
     precision = effective_precision(config)
     net = _build(config, precision)
+    if config.init_from:
+        _start_from(net, config.init_from)
     n_train = min(len(splits.x_train), config.train_subset or len(splits.x_train))
     steps = math.ceil(n_train / config.batch_size)
     observers = ([RunLogger(run, config.epochs)] if run else []) + ([progress] if progress else [])
@@ -301,7 +336,7 @@ def _train(config, name, run, splits, store_root, progress, save) -> dict:
         **stopped_early(run, len(next(iter(history.values()), [])), config.epochs),
         "params": int(net.count_params()), "train_seconds": round(train_seconds, 3),
         "train_size": n_train, "precision": precision, "versions": versions(), "run_id": run.id if run else None,
-        **task_fields(config, splits),
+        **task_fields(config, splits), **({"data_sources": data_sources} if data_sources else {}),
     }
     if save:
         store.save(name, net, card, store_root)
