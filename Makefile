@@ -7,7 +7,7 @@ PORT ?= 8501
 # This machine only; HOST=0.0.0.0 shares the studio on the network, behind a token (see README).
 HOST ?= 127.0.0.1
 
-.PHONY: run test test-fast setup browser bench clean mutation
+.PHONY: run test test-fast setup browser bench clean mutation predictions
 
 $(BIN)/.installed: requirements.txt
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -24,18 +24,29 @@ run: setup
 browser:
 	@test -x /usr/bin/chromium || { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
+# Two parts, both always run: what can share the machine in $(WORKERS) pytest-xdist workers (a test file stays
+# on one worker, so its module fixtures are built once), then the `serial` tests alone (every browser test,
+# Ray, many processes: tests/conftest.py). Each part prints its 20 slowest tests.
+WORKERS ?= 2
 test: setup browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not serial" -n $(WORKERS) --dist loadfile; parallel=$$?; \
+	$(BIN)/python -m pytest -m serial; serial=$$?; \
+	test $$parallel -eq 0 && test $$serial -eq 0
 
-# N=2 (or N=auto) runs the fast tests in N pytest-xdist workers; each worker has its own temporary store and runs.
+# N=2 (or N=auto) runs the fast tests in N pytest-xdist workers, as `make test` does (the serial ones left out).
 test-fast: setup
-	$(BIN)/python -m pytest -m "not slow and not browser" $(if $(N),-n $(N))
+	$(BIN)/python -m pytest -m "not slow and not browser$(if $(N), and not serial)" $(if $(N),-n $(N) --dist loadfile)
 
 # Mutation testing of the core's logic (config and test selection in pyproject.toml; not part of `make test`).
 # mutmut keeps its results in mutants/ and re-tests only the functions that changed since the last run.
 mutation: setup
 	nice -n 10 $(BIN)/mutmut run --max-children 2
 	$(BIN)/python tests/mutation_score.py
+
+# The shipped models' test-set predictions, committed beside their cards so Inspect's first visit on a fresh
+# clone predicts nothing. Run after replacing models/default or models/shapes (only stale ones are recomputed).
+predictions: setup
+	$(BIN)/python -m mnist_core.analysis.predictions default shapes
 
 bench: setup
 	for script in bench/*.py; do $(BIN)/python $$script || exit 1; done

@@ -16,9 +16,11 @@ def machine() -> str:
         pass
     import tensorflow as tf
 
-    from mnist_core.training.loop import native_bfloat16
+    from mnist_core.training.loop import BF16_ENV, native_bfloat16
 
     bf16 = "native bfloat16" if native_bfloat16() else "no bfloat16 in hardware"
+    if os.environ.get(BF16_ENV, "").strip().lower() not in ("", "auto"):
+        bf16 = f"bfloat16 {'on' if native_bfloat16() else 'off'} by {BF16_ENV}, not the CPU"
     return f"{cpu} ({bf16}), TensorFlow {tf.__version__}, Python {platform.python_version()}"
 
 

@@ -1,10 +1,14 @@
 """Every page's first and second visit, timed in Chromium on a running `streamlit run app.py`.
 
-    python bench/pages.py [--models models] [--finished 100] [--fresh] [--pages inspect,train]
+    python bench/pages.py [--finished 100] [--pages inspect,train] [--models DIR] [--drop-kept]
 
-The server gets a copy of the model store (the repo's models/ by default)
-and its own runs folder. It is started and its Home page opened once, so
-Streamlit itself is warm; then, for each page:
+The server runs from a fresh clone: a copy of the working tree's files that
+git does not ignore, in a temporary folder, so nothing is cached: no
+__pycache__, no predictions beside the cards but the shipped ones, no
+shapes test split on disk, no runs, no collections; the caller's data and
+cache settings (NOT_PASSED) are not passed on. The server is
+started and its Home page opened once, so Streamlit itself is warm; then,
+for each page:
 - first visit: the page opened for the first time on this server, in a new
   browser context (its imports, loaded models and caches are cold);
 - second visit: the same page again in another new context (a new tab of
@@ -16,10 +20,10 @@ Models and Inspect open on a tab without charts or the model; their chart tab
 (Class balance, Learning curves, Look inside: TensorFlow and the model) is
 then clicked and timed from the click until it is drawn.
 
-Without --fresh the active model's test-set predictions are computed once
-before the server starts (as its first use leaves them); --fresh removes
-every kept prediction file instead, so Inspect's first visit includes
-computing them. --finished N measures
+--models DIR puts a copy of another model store in the clone's models/;
+--drop-kept removes every kept prediction file, the shipped ones included,
+so Inspect's first visit includes predicting the test set (a model nobody
+has opened there yet). --finished N measures
 the Train page again on a server whose runs folder holds N finished runs
 (each with a 10-epoch log), beside the one with none. Prints one line per
 page and visit, the targets (every page under 1.5 s on a second visit, none
@@ -32,6 +36,7 @@ import argparse
 import json
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -60,12 +65,37 @@ TABS = {"data": ("Class balance", ".js-plotly-plot"),
         "inspect": ("Look inside", "text=/Filters of the first layer|has no convolutional layers|No saliency map/")}
 
 
+# The caller's own data, stores and caches: a fresh clone's server uses the folders inside the clone.
+NOT_PASSED = ("MNIST_PATH", "MNIST_STUDIO_COLLECTIONS", "MNIST_STUDIO_SHAPES_CACHE", "MNIST_STUDIO_SHAPES_SIZES",
+              "MNIST_STUDIO_MAX_RUNS", "MNIST_STUDIO_BF16")
+
+
+def fresh_clone(dest: Path, repo: Path = REPO, models: Path | None = None, drop_kept: bool = False) -> Path:
+    """dest holding what `git clone` would if the working tree were committed: its files as they are now,
+    tracked or new, never what git ignores (no __pycache__, runs, collections or shapes cache; predictions
+    only where the repo ships them). `models` replaces the clone's model store with a copy of that one."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"], cwd=repo,
+                            capture_output=True, check=True).stdout
+    for rel in filter(None, listed.decode().split("\0")):
+        src = repo / rel
+        if src.is_file() and not src.is_symlink():  # a tracked file deleted in the working tree is not cloned
+            (dest / rel).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(src, dest / rel)
+    if models is not None:
+        shutil.rmtree(dest / "models", ignore_errors=True)
+        shutil.copytree(models, dest / "models", ignore=shutil.ignore_patterns(".tmp-*", ".trash-*", ".deleted-*"))
+    if drop_kept:
+        for cached in (dest / "models").glob("*/cache-*"):
+            cached.unlink()
+    return dest
+
+
 def start_server(port: int, models: Path, runs: Path, log, script: Path = REPO / "app.py"):
-    import subprocess
     import urllib.request
 
-    env = {**os.environ, "MNIST_STUDIO_MODELS": str(models), "MNIST_STUDIO_RUNS": str(runs),
-           "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env = {k: v for k, v in os.environ.items() if k not in NOT_PASSED}
+    env.update({"MNIST_STUDIO_MODELS": str(models), "MNIST_STUDIO_RUNS": str(runs), "TF_CPP_MIN_LOG_LEVEL": "2"})
+    env.setdefault("MNIST_STUDIO_REAL_DATA", str(REPO.parent / "shared" / "data" / "real"))  # beside the repo, not the clone
     cmd = [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true", "--server.port",
            str(port), "--server.address", "127.0.0.1", "--server.fileWatcherType", "none",
            "--browser.gatherUsageStats", "false"]
@@ -159,23 +189,9 @@ def fake_finished_runs(root: Path, n: int, epochs: int = 10, steps: int = 430) -
                          model_name=f"bench-{i:03d}")
 
 
-def keep_predictions(models: Path, name: str) -> str:
-    """Make sure `name` has its test-set predictions beside its card, as its first use on Inspect leaves them."""
-    from mnist_core.analysis import predictions
-    from mnist_core.data import mnist
-
-    splits = mnist.load_splits()
-    if predictions.is_cached(name, splits.x_test, splits.sha256, models):
-        return f"test-set predictions of '{name}': already kept beside its card"
-    t0 = time.perf_counter()
-    predictions.test_probs(name, splits.x_test, splits.sha256, models)
-    return (f"test-set predictions of '{name}': computed once now, {time.perf_counter() - t0:.1f} s with loading "
-            "(what the very first Inspect visit of a new model pays; run with --fresh to time that visit)")
-
-
-def measure(browser, models: Path, runs: Path, pages, log) -> dict:
+def measure(browser, clone: Path, runs: Path, pages, log) -> dict:
     port = free_port()
-    proc = start_server(port, models, runs, log)
+    proc = start_server(port, clone / "models", runs, log, clone / "app.py")
     url = f"http://127.0.0.1:{port}"
     # One browser profile, as one user's: its cache keeps Streamlit's and plotly's scripts between tabs.
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -224,9 +240,10 @@ def report(results: dict, label: str) -> list[str]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--models", default=str(REPO / "models"), help="model store to copy (default: models/)")
+    parser.add_argument("--models", help="a model store to copy into the clone instead of the tracked models/")
     parser.add_argument("--finished", type=int, default=100, help="also time Train with this many finished runs")
-    parser.add_argument("--fresh", action="store_true", help="drop the predictions kept beside the cards first")
+    parser.add_argument("--drop-kept", action="store_true",
+                        help="drop every prediction file kept beside a card, the shipped ones too")
     parser.add_argument("--pages", default=",".join(p or "home" for p in PAGES))
     args = parser.parse_args()
     if not Path(CHROMIUM).exists():
@@ -238,22 +255,23 @@ def main() -> int:
     print(f"load average before: {'/'.join(f'{v:.1f}' for v in os.getloadavg())} on {os.cpu_count()} cores")
     with sync_playwright() as p, tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        models = tmp / "models"
-        shutil.copytree(args.models, models, ignore=shutil.ignore_patterns(".tmp-*", ".trash-*", ".deleted-*"))
-        if args.fresh:
-            for cached in models.glob("*/cache-*"):
-                cached.unlink()
-        else:
-            print(keep_predictions(models, "default"), flush=True)
+
+        def clone(name: str) -> Path:
+            return fresh_clone(tmp / name, models=Path(args.models) if args.models else None,
+                               drop_kept=args.drop_kept)
+
+        kept = sorted(p.parent.name for p in clone("clone").glob("models/*/cache-*"))
+        print(f"a fresh clone of the working tree; predictions kept beside: {', '.join(kept) or 'no model'}",
+              flush=True)
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         with open(tmp / "server.log", "wb") as log:
             base = floor(browser, log)
             print(f"one-line Streamlit app (the floor): first {base[0]:.2f} s, second {base[1]:.2f} s", flush=True)
-            lines = report(measure(browser, models, tmp / "runs-empty", pages, log), "")
+            lines = report(measure(browser, tmp / "clone", tmp / "runs-empty", pages, log), "")
             print("\n".join(lines), flush=True)
             if args.finished and "train" in pages:
                 fake_finished_runs(tmp / "runs-many", args.finished)
-                many = report(measure(browser, models, tmp / "runs-many", ["train"], log),
+                many = report(measure(browser, clone("clone-2"), tmp / "runs-many", ["train"], log),
                               f"[{args.finished} finished runs] ")
                 print("\n".join(many))
         browser.close()

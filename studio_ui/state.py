@@ -235,13 +235,18 @@ def _shapes_test(sizes: str, cache: str) -> testset.HeldOutSet:
     return testset.shapes_test()
 
 
+@st.cache_resource(show_spinner=False)
+def _digits_test(_raw: mnist_data.Mnist) -> testset.HeldOutSet:  # not hashed: there is one MNIST per server
+    return testset.from_raw_mnist(_raw)
+
+
 def test_set(task: str) -> testset.HeldOutSet:
     """The held-out set a model of `task` is scored on: MNIST's test images or the generated test shapes."""
     if task == "shapes":
         from mnist_core.data import shapes
 
         return _shapes_test(os.environ.get("MNIST_STUDIO_SHAPES_SIZES", ""), str(shapes.cache_dir()))
-    return testset.from_mnist(splits())
+    return _digits_test(mnist())  # the raw MNIST Home already loaded: no 60,000 training images converted
 
 
 def require_test_set(task: str) -> testset.HeldOutSet:

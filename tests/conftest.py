@@ -56,9 +56,30 @@ def runs_root(tmp_path, monkeypatch):
 
 CHROMIUM = Path("/usr/bin/chromium")
 
+# `make test` runs the suite in two parts: two pytest-xdist workers for everything that can share the machine,
+# then, one at a time, the `serial` tests: every `browser` one (a real server and Chromium each, and figures
+# with time limits) and these (node ids or files): Ray starts its own local cluster on every core; the
+# thirty-process queue test and the process pools once hung or starved under xdist.
+SERIAL = (
+    "tests/core/training/test_sweep_ray.py",
+    "tests/core/handwriting/test_on_ray.py",
+    "tests/app/test_batch_on_ray.py",
+    "tests/core/training/test_queue.py::test_thirty_starts_never_run_more_than_n",
+    "tests/core/data/test_shapes.py::test_workers_make_the_same_drawings",
+)
+
+
+def _serial(item) -> bool:
+    return "browser" in item.keywords or any(
+        item.nodeid == s or item.nodeid.startswith((s + "::", s + "[")) for s in SERIAL)
+
 
 def pytest_collection_modifyitems(config, items):
-    """Browser tests need Debian's Chromium: skip them without it, except in CI where that is a failure."""
+    """Mark the serial tests (before -m selects by marker); browser tests need Debian's Chromium: skip them
+    without it, except in CI where that is a failure."""
+    for item in items:
+        if _serial(item):
+            item.add_marker(pytest.mark.serial)
     if CHROMIUM.exists():
         return
     if os.environ.get("MNIST_STUDIO_REQUIRE_BROWSER"):

@@ -10,6 +10,11 @@ and the test set's checksum. A reader recomputes when either no longer
 matches, so a retrained, overwritten or hand-replaced model is never shown
 with stale predictions. A new save drops the file anyway (a save makes a new
 folder).
+
+The repo ships this file for its shipped models (tasks.SHIPPED: `default` and
+`shapes`), so Inspect's first visit on a fresh clone predicts nothing. After
+replacing one of them, `make predictions` (python -m mnist_core.analysis.predictions)
+writes them again; until then the stale file is simply recomputed on first use.
 """
 
 from __future__ import annotations
@@ -95,3 +100,38 @@ def test_probs(name: str, x_test: np.ndarray, data_sha: str, root: Path | None =
 def is_cached(name: str, x_test: np.ndarray, data_sha: str, root: Path | None = None) -> bool:
     """Whether test_probs would answer from the attached file (no model load, no prediction)."""
     return _cached(name, data_sha, len(x_test), root)[0] is not None
+
+
+def refresh(names=None, root: Path | None = None) -> list[str]:
+    """Make the kept test-set predictions of `names` (default: the shipped models) valid; a line per model."""
+    from mnist_core import tasks
+    from mnist_core.analysis import testset
+
+    lines = []
+    for name in names or tasks.SHIPPED.values():
+        data = testset.load(tasks.card_task(store.read_card(name, root)))
+        if is_cached(name, data.x, data.sha256, root):
+            lines.append(f"{name}: kept predictions are up to date")
+            continue
+        probs = test_probs(name, data.x, data.sha256, root)
+        if not is_cached(name, data.x, data.sha256, root):
+            raise store.StoreError(f"model '{name}': could not write {FILE} beside its card")
+        lines.append(f"{name}: predicted {len(probs):,} {data.description}, kept in {store.model_dir(name, root) / FILE}")
+    return lines
+
+
+def main(argv: list[str] | None = None) -> int:
+    import argparse
+
+    parser = argparse.ArgumentParser(prog="python -m mnist_core.analysis.predictions",
+                                     description="Write the kept test-set predictions of models whose file is "
+                                                 "missing or stale (default: the shipped models).")
+    parser.add_argument("names", nargs="*", help="model names (default: default shapes)")
+    args = parser.parse_args(argv)
+    for line in refresh(args.names or None):
+        print(line)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

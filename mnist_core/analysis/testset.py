@@ -36,6 +36,15 @@ def from_mnist(splits) -> HeldOutSet:
                       "MNIST test images")
 
 
+def from_raw_mnist(raw) -> HeldOutSet:
+    """MNIST's test split from data.mnist.Mnist as loaded (uint8): the same arrays and checksum as
+    from_mnist(make_splits(raw)) without converting the 60,000 training images (Inspect's first visit)."""
+    from mnist_core.data import mnist
+
+    return HeldOutSet("digits", mnist.to_model_input(raw.x_test), np.asarray(raw.y_test).astype(np.int32),
+                      raw.sha256, tasks.DIGITS, "MNIST test images")
+
+
 def shapes_test(per_class: int | None = None) -> HeldOutSet:
     """The generated shapes' test split (cached on disk after the first time: about 9 s to draw 1,350)."""
     from mnist_core.data import shapes
@@ -54,4 +63,4 @@ def load(task: str) -> HeldOutSet:
         return shapes_test()
     from mnist_core.data import mnist
 
-    return from_mnist(mnist.load_splits())
+    return from_raw_mnist(mnist.load_mnist())

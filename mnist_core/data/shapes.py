@@ -26,6 +26,7 @@ from __future__ import annotations
 import hashlib
 import math
 import os
+import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -393,7 +394,9 @@ def load_split(split: str, per_class: int | None = None, cache: Path | None = No
     x, y = generate(per_class, SPLIT_SEEDS[split], workers=min(3, os.cpu_count() or 1))
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        np.savez_compressed(tmp := path.with_suffix(".tmp.npz"), x=np.round(x * 255).astype(np.uint8), y=y)
+        # A name of its own: processes drawing the same split at once (pytest-xdist workers) never share a file.
+        tmp = path.with_name(f".{path.stem}.{os.getpid()}-{secrets.token_hex(4)}.tmp.npz")
+        np.savez_compressed(tmp, x=np.round(x * 255).astype(np.uint8), y=y)
         os.replace(tmp, path)
     except OSError:
         pass  # a read-only checkout still trains, it just regenerates

@@ -39,3 +39,29 @@ def test_report_prints_when_the_usable_part_was_drawn():
     first, second = {**first, "top_s": None, "tab_s": 2.5}, {**second, "top_s": None, "tab_s": 1.5}
     assert bench.report({"inspect": (first, second)}, "")[0].endswith(
         "second  1.20 s (then Look inside: 2.50 s / 1.50 s after the click)")
+
+
+def test_the_server_runs_from_a_fresh_clone_with_only_the_shipped_predictions(tmp_path):
+    import subprocess
+
+    repo = tmp_path / "repo"
+    for rel, text in {"app.py": "x", ".gitignore": "models/*/cache-*\n!models/a/cache-kept\n__pycache__/\nruns/\n",
+                      "models/a/card.json": "{}", "models/a/cache-kept": "1", "models/a/cache-other": "2",
+                      "models/b/card.json": "{}", "models/b/cache-kept": "3", "new.py": "untracked, not ignored",
+                      "__pycache__/app.pyc": "", "runs/r/events.jsonl": ""}.items():
+        (repo / rel).parent.mkdir(parents=True, exist_ok=True)
+        (repo / rel).write_text(text)
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    subprocess.run(["git", "add", "app.py", ".gitignore", "models"], cwd=repo, check=True)
+
+    def files(root):
+        return sorted(str(p.relative_to(root)) for p in root.rglob("*") if p.is_file())
+
+    bench = _bench()
+    clone = bench.fresh_clone(tmp_path / "clone", repo)
+    assert files(clone) == [".gitignore", "app.py", "models/a/cache-kept", "models/a/card.json",
+                            "models/b/card.json", "new.py"]
+    assert files(bench.fresh_clone(tmp_path / "dropped", repo, drop_kept=True)) == [
+        ".gitignore", "app.py", "models/a/card.json", "models/b/card.json", "new.py"]
+    other = bench.fresh_clone(tmp_path / "other", repo, models=repo / "models")  # a whole store, its caches too
+    assert files(other / "models") == ["a/cache-kept", "a/cache-other", "a/card.json", "b/cache-kept", "b/card.json"]
