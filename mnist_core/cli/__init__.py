@@ -9,8 +9,10 @@ import sys
 from mnist_core.access import AccessDenied
 from mnist_core.cli import export as export_cmds
 from mnist_core.cli import finetune as finetune_cmds
+from mnist_core.cli import importing as import_cmds
 from mnist_core.cli import models as models_cmds
 from mnist_core.cli import reading as reading_cmds
+from mnist_core.cli import sheets as sheets_cmds
 from mnist_core.cli import sweeps as sweeps_cmds
 from mnist_core.cli import training as training_cmds
 from mnist_core.cli.common import UserError
@@ -20,7 +22,8 @@ from mnist_core.models import store
 from mnist_core.training.config import ConfigError
 
 # Each module adds its subcommands; a new group of commands is a new module listed here.
-COMMAND_GROUPS = (training_cmds, reading_cmds, models_cmds, sweeps_cmds, export_cmds, finetune_cmds)
+COMMAND_GROUPS = (training_cmds, reading_cmds, models_cmds, sweeps_cmds, export_cmds, finetune_cmds, sheets_cmds,
+                  import_cmds)
 USER_ERRORS = (UserError, ConfigError, store.StoreError, MnistLoadError, FileNotFoundError, AccessDenied)
 
 
