@@ -220,6 +220,8 @@ def _keras_logits_fn(net):
             return out + bias if bias is not None else out
 
         return logits
+    if type(last).__name__ == "Softmax":  # an imported model's logits, with the studio's softmax after them
+        return keras.Model(_inputs(net), last.input)
     return lambda x: net(x, training=False)
 
 

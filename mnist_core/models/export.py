@@ -56,6 +56,7 @@ def export(name: str, fmt: str, out: str | Path | None = None, root: Path | None
     out = Path(out) if out else default_path(name, fmt)
     _check_destination(out, fmt, suffix)
     model = loading.load(name, root)
+    _check_exportable(model)
     x = _check_images(images)
     out.parent.mkdir(parents=True, exist_ok=True)
     staged = out.parent / f".tmp-{secrets.token_hex(4)}-{out.name}"
@@ -91,6 +92,19 @@ def _check_destination(out: Path, fmt: str, suffix: str) -> None:
         raise ExportError(f"{out} is a directory; give a file path ending in {suffix}")
     if not suffix and out.exists() and not _is_saved_model(out):
         raise ExportError(f"{out} exists and is not a SavedModel; give a new directory path for the SavedModel")
+
+
+def _check_exportable(model) -> None:
+    """An imported ONNX or LiteRT file runs only in its runtime: there is no graph to convert."""
+    members = getattr(model, "members", None) or [model]
+    opaque = [m for m in members if m.backend in loading.RUNTIME_BACKENDS]
+    if opaque:
+        m = opaque[0]
+        what = f"'{m.name}' is" if m is model else f"its member '{m.name}' is"
+        raise ExportError(f"'{model.name}' cannot be exported: {what} {loading.RUNTIME_WORDS[m.backend]}, which "
+                          "runs it but cannot convert it to another format. The imported file itself is the "
+                          "Download model file button on the Models page (it reads the model's own input "
+                          "convention, recorded on its card)")
 
 
 def _is_saved_model(path: Path) -> bool:
@@ -268,5 +282,8 @@ def _record(model, fmt: str, report: dict, root: Path | None) -> bool:
     exports = {**(card.get("exports") or {}),
                fmt: {**{k: report[k] for k in keep}, "exported": time.strftime("%Y-%m-%dT%H:%M:%S%z")}}
     net = None if model.backend == "ensemble" else model.net
+    if card.get("convention") is not None:  # an imported file is kept as it came, not as the adapted graph
+        net = store.read(model.name, lambda folder, c: store.FileBytes((folder / store.file_name(c)).read_bytes()),
+                         root)
     store.save(model.name, net, {**card, "exports": exports}, root)
     return True

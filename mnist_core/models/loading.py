@@ -2,7 +2,13 @@
 
 load() reads one consistent version of a store entry (store.read) and
 builds the model its card's backend names: a Keras model (loaded with
-safe_mode=True), a NumPy net, or an Ensemble. An ensemble is a store entry
+safe_mode=True), a NumPy net, an imported ONNX or LiteRT file run by its own
+runtime (runtimes.py), or an Ensemble. An imported model's card holds its
+input convention (convention.py), applied here once: a Keras import becomes
+one Keras graph reading studio images, an ONNX or LiteRT import converts
+them before its runtime sees them, so every caller predicts as usual.
+`why_no_graph()` says what a model without a Keras graph cannot offer
+(saliency, feature maps, filters, fine-tuning). An ensemble is a store entry
 holding only card.json, with kind "ensemble" and the names of its members;
 an Ensemble has LoadedModel's interface (name, card, net, backend,
 predict_proba, predict, count_params) plus `members`, so every page, the
@@ -21,6 +27,8 @@ from mnist_core.models import store
 from mnist_core.tasks import card_task
 
 ENSEMBLE = "ensemble"
+RUNTIME_BACKENDS = ("onnx", "litert")  # imported files run by onnxruntime or the LiteRT interpreter
+RUNTIME_WORDS = {"onnx": "an ONNX file run by onnxruntime", "litert": "a LiteRT file run by the LiteRT interpreter"}
 
 
 @dataclass
@@ -40,6 +48,8 @@ class LoadedModel:
             return self.net.predict_proba(x)
         if len(x) == 0:
             return np.zeros((0, len(self.class_names)), np.float32)
+        if self.backend in RUNTIME_BACKENDS:
+            return self.net.predict_proba(x)
         fn = self._graph()
         return np.concatenate([np.asarray(fn(x[i:i + batch_size])) for i in range(0, len(x), batch_size)])
 
@@ -62,6 +72,15 @@ class LoadedModel:
 
     def count_params(self) -> int:
         return int(self.net.count_params())
+
+    def why_no_graph(self) -> str | None:
+        """Why saliency, feature maps, filters and fine-tuning are not available; None when they are."""
+        if self.backend in RUNTIME_BACKENDS:
+            return (f"'{self.name}' is {RUNTIME_WORDS[self.backend]}, which gives its predictions and nothing "
+                    "else: no gradients (so no saliency map), no outputs of inner layers (no feature maps), and "
+                    "no weights the studio can read as filters or train (no fine-tuning). Everything built on "
+                    "predictions works: the test set view, Batch, Draw, the leaderboard, ensembles")
+        return None
 
     @property
     def class_names(self) -> list[str]:
@@ -101,6 +120,10 @@ class Ensemble:
 
     def count_params(self) -> int:
         return sum(m.count_params() for m in self.members)
+
+    def why_no_graph(self) -> str | None:
+        reasons = [m.why_no_graph() for m in self.members if m.why_no_graph()]
+        return reasons[0] if reasons else None
 
     @property
     def class_names(self) -> list[str]:
@@ -161,6 +184,16 @@ def _open(name: str, folder: Path, card: dict, root: Path | None) -> LoadedModel
             import keras
 
             net = keras.saving.load_model(folder / file, compile=False, safe_mode=True)
+            if card.get("convention") is not None:  # an imported Keras file: read studio images, give probabilities
+                from mnist_core.models.convention import Convention, keras_adapted
+
+                net = keras_adapted(net, Convention.from_dict(card["convention"]))
+        elif card["backend"] in RUNTIME_BACKENDS:
+            from mnist_core.models.convention import Convention
+            from mnist_core.models.runtimes import open_runtime
+
+            net = open_runtime(card["backend"], (folder / file).read_bytes(),
+                               Convention.from_dict(card.get("convention") or {}))
         else:
             from mnist_core.models.numpy_nets import NumpyNet
 

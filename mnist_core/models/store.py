@@ -27,7 +27,10 @@ from mnist_core.tasks import SHIPPED
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 KERAS_FILE, NUMPY_FILE, CARD_FILE = "model.keras", "model.npz", "card.json"
-FILES = {"keras": KERAS_FILE, "numpy": NUMPY_FILE, "ensemble": None}  # a card's backend -> its model file
+ONNX_FILE, LITERT_FILE = "model.onnx", "model.tflite"  # imported models (importing.py), run by their runtimes
+FILES = {"keras": KERAS_FILE, "numpy": NUMPY_FILE, "ensemble": None,  # a card's backend -> its model file
+         "onnx": ONNX_FILE, "litert": LITERT_FILE}
+MODEL_FILES = tuple(f for f in FILES.values() if f)
 # Hidden folders: a save being written, the old model during an overwrite, a model being deleted.
 TMP, OLD, GONE = ".tmp-", ".trash-", ".deleted-"
 READ_ATTEMPTS = 5
@@ -170,6 +173,16 @@ def _restorable(old: Path) -> bool:
     return (old / CARD_FILE).is_file() and not (old / ".deleted").exists()
 
 
+class FileBytes:
+    """A model file's bytes, for save(): written as they are (an imported file keeps its checksum)."""
+
+    def __init__(self, data: bytes):
+        self.data = bytes(data)
+
+    def save(self, path) -> None:
+        Path(path).write_bytes(self.data)
+
+
 def save(name: str, model, card: dict, root: Path | None = None) -> Path:
     """Atomically write model + card as models/<name>/, replacing any old one.
 
@@ -206,7 +219,7 @@ def copy(source: str, target: str, card_updates: dict | None = None, root: Path 
     with _writing(root):
         card, src = read_card(source, root), root / source  # no writer but us: models/<source> is complete
         with _staged(root, target) as tmp:
-            for file in (KERAS_FILE, NUMPY_FILE):  # the names loading reads; never a path taken from the card
+            for file in MODEL_FILES:  # the names loading reads; never a path taken from the card
                 if (src / file).is_file():
                     shutil.copy2(src / file, tmp / file)
             card = {**card, **(card_updates or {}), "name": target}
@@ -412,7 +425,7 @@ def modified(name: str, root: Path | None = None) -> float:
 def _stamp(path: Path | None) -> float:
     try:
         # Only what loading reads: an attached cache written later must not look like a new model.
-        return max((p.stat().st_mtime for p in path.iterdir() if p.name in (CARD_FILE, KERAS_FILE, NUMPY_FILE)),
+        return max((p.stat().st_mtime for p in path.iterdir() if p.name in (CARD_FILE,) + MODEL_FILES),
                    default=0.0) if path else 0.0
     except OSError:  # swapped by a writer meanwhile
         return 0.0

@@ -87,7 +87,7 @@ def test_card_json_text_for_save_and_copy(root):
 def test_messages_for_a_bad_backend_and_a_visitor(root):
     with pytest.raises(store.StoreError) as info:
         store.save("x", NumpyNet((4, 2)), {}, root=root)
-    assert str(info.value) == "model 'x' has backend None; a card's backend must be one of keras, numpy, ensemble"
+    assert str(info.value) == "model 'x' has backend None; a card's backend must be one of keras, numpy, ensemble, onnx, litert"
     _save("a", root)
     with access.acting_as(access.VISITOR):
         for call, action in ((lambda: _save("a", root), "save model 'a'"),

@@ -1,0 +1,548 @@
+"""Bring your own model: import a Keras, HDF5, ONNX, LiteRT or SavedModel file into the store.
+
+    opened = open_file(path)                 # what the file is; every refusal happens here or in detect
+    found = detect(opened)                   # its input layout, pixel scale, polarity, logits or probabilities
+    card = save(opened, found, "mine")       # test accuracy measured now, file and card written atomically
+
+`import_model(path, name, ...)` does all three. Nothing is written before
+every check has passed.
+
+- Formats: `.keras`, legacy HDF5 `.h5` (re-saved as `.keras`), `.onnx`
+  (run with onnxruntime), `.tflite` (run with ai-edge-litert), and a
+  TensorFlow SavedModel folder or ZIP (converted to LiteRT with built-in
+  operators only). Backends: keras, onnx, litert.
+- Safe: Keras files load with safe_mode=True (a Lambda layer's Python code
+  is refused, with the reason), custom classes are refused, nothing in a
+  file runs except through its runtime; a file over MAX_BYTES, or one that
+  is not what its extension says, is refused before it is parsed.
+- The convention (convention.py): the layout from the input shape; the
+  pixel scale and the polarity by scoring each candidate on a slice of the
+  task's validation split (MNIST's last 5,000 training images for digits)
+  and keeping the most accurate (when several are within TIE of it, the one
+  with the lowest log loss: a model fed pixels 255 times too bright often
+  still picks the right class, but with absurd confidence); logits when the
+  outputs are not probability rows. A flag fixes any part. Inputs that are
+  not one 28x28 image, and outputs that are not the task's classes, are
+  refused, naming what was found and what is accepted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+import shutil
+import tempfile
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+
+from mnist_core import access
+from mnist_core.models import card as model_card
+from mnist_core.models import convention as conv_mod
+from mnist_core.models import loading, runtimes, store
+from mnist_core.models.convention import Convention
+
+MAX_BYTES = 200 * 1024 * 1024
+MAX_ZIP_FILES = 2000
+DETECT_N = 1000
+TIE = 0.01  # accuracies within one point of the best are a tie, settled by log loss
+LOW_ACCURACY = 0.5  # below this on the slice, the import goes ahead with a warning
+CLOSE_MARGIN = 0.02  # a runner-up this close in accuracy and CLOSE_LOSS in log loss is worth a warning
+CLOSE_LOSS = 0.1
+# A file's extension -> its format; each format -> the backend that runs it in the store.
+EXTENSIONS = {".keras": "keras", ".h5": "h5", ".hdf5": "h5", ".onnx": "onnx", ".tflite": "tflite",
+              ".zip": "savedmodel"}
+BACKENDS = {"keras": "keras", "h5": "keras", "onnx": "onnx", "tflite": "litert", "savedmodel": "litert"}
+FORMAT_WORDS = {"keras": "a Keras .keras file", "h5": "a legacy Keras HDF5 file", "onnx": "an ONNX file",
+                "tflite": "a LiteRT (TFLite) file", "savedmodel": "a TensorFlow SavedModel"}
+HINTS = {".pt": "a PyTorch file: export it with torch.onnx.export(model, torch.zeros(1, 1, 28, 28), 'model.onnx')",
+         ".pth": "a PyTorch file: export it with torch.onnx.export(model, torch.zeros(1, 1, 28, 28), 'model.onnx')",
+         ".pb": "a bare TensorFlow graph: give the whole SavedModel folder (or a ZIP of it)",
+         ".safetensors": "weights without a graph: export the model to ONNX",
+         ".pkl": "a pickle, which can run any code when read: export the model to ONNX"}
+ACCEPTED = ".keras, .h5, .onnx, .tflite, or a SavedModel folder or .zip"
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+class ImportRefused(store.StoreError):
+    """The file cannot be imported; the message names what was found and what is accepted. Nothing was written."""
+
+
+@dataclass
+class Opened:
+    """A model file read and checked, ready to score: nothing is in the store yet."""
+
+    format: str
+    backend: str
+    source: dict  # file, sha256, bytes, format
+    net: object  # a Keras model (its own convention), or a runtimes.RuntimeNet
+    input_dims: list
+    output_dims: list
+    stored: object  # what store.save writes as the model file (has .save(path))
+    notes: list = field(default_factory=list)
+
+    def run(self, native: np.ndarray) -> np.ndarray:
+        """Raw outputs for inputs already in the model's own layout and scale."""
+        if self.backend != "keras":
+            return self.net.run(native)
+        out = [np.asarray(self.net(native[i:i + 1000], training=False)) for i in range(0, len(native), 1000)]
+        return np.concatenate(out).astype(np.float32)
+
+
+@dataclass
+class Detection:
+    convention: Convention
+    candidates: list  # one dict per candidate: input, scale, invert, accuracy, loss
+    chosen_by: dict  # input/scale/invert/outputs -> "flag", "input shape" or "scored"
+    margin: float | None  # chosen accuracy minus the best other candidate's; None with one candidate
+    probe: str  # what the candidates were scored on
+    outputs_evidence: str
+    warnings: list = field(default_factory=list)
+    runner_up: dict | None = None  # the best other candidate
+
+    @property
+    def chosen(self) -> dict:
+        c = self.convention
+        return next(r for r in self.candidates if (r["input"], r["scale"], r["invert"]) == (c.input, c.scale, c.invert))
+
+    def to_dict(self) -> dict:
+        return {"convention": self.convention.to_dict(), "chosen_by": self.chosen_by, "margin": self.margin,
+                "probe": self.probe, "outputs_evidence": self.outputs_evidence, "warnings": list(self.warnings),
+                "runner_up": self.runner_up, "candidates": self.candidates}
+
+
+# -- reading the file ----------------------------------------------------------------------
+
+def open_file(path, source_name: str | None = None) -> Opened:
+    """Read and check a model file (or SavedModel folder); every problem is an ImportRefused."""
+    path = Path(path)
+    shown = source_name or path.name
+    if not path.exists():
+        raise ImportRefused(f"no such file: {path}")
+    if path.is_dir():
+        return _open_saved_model_folder(path, shown)
+    fmt = EXTENSIONS.get(Path(shown).suffix.lower())
+    if fmt is None:
+        suffix = Path(shown).suffix.lower()
+        hint = f" ({shown} looks like {HINTS[suffix]})" if suffix in HINTS else ""
+        raise ImportRefused(f"cannot import '{shown}': the studio imports {ACCEPTED}{hint}")
+    size = path.stat().st_size
+    _check_size(shown, size)
+    data = path.read_bytes()
+    _check_size(shown, len(data))  # it may have grown since
+    source = {"file": shown, "sha256": hashlib.sha256(data).hexdigest(), "bytes": len(data), "format": fmt}
+    if fmt == "savedmodel":
+        return _open_saved_model_zip(data, source)
+    _check_kind(fmt, data, shown)
+    if fmt in ("keras", "h5"):
+        return _open_keras(fmt, data, source)
+    backend = BACKENDS[fmt]
+    try:
+        net = runtimes.open_runtime(backend, data)
+    except runtimes.RuntimeNetError as exc:
+        raise ImportRefused(f"cannot import '{shown}': {exc}") from None
+    _check_one_input_output(net.inputs, net.outputs, shown)
+    if net.input_type not in ("tensor(float)", "tensor(double)", "tensor(float16)", "float32"):
+        raise ImportRefused(f"cannot import '{shown}': it takes {net.input_type} input; the studio feeds float "
+                            "pixels (a quantised model with integer input is not supported: import its float version)")
+    return Opened(fmt, backend, source, net, list(net.input_dims), list(net.output_dims), store.FileBytes(data))
+
+
+def _check_size(shown: str, size: int) -> None:
+    if size > MAX_BYTES:
+        raise ImportRefused(f"cannot import '{shown}': it is {size / 2**20:,.1f} MB; the limit is "
+                            f"{MAX_BYTES / 2**20:,.0f} MB (an MNIST model is rarely over a few MB)")
+
+
+def what_it_is(data: bytes) -> str:
+    """A guess at what bytes are, from their first bytes, for refusal messages."""
+    head = data[:16]
+    for magic, words in ((b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
+                         (b"%PDF", "a PDF document"), (HDF5_SIGNATURE, "an HDF5 file"), (b"PK\x03\x04", "a ZIP archive"),
+                         (b"\x80", "a Python pickle")):
+        if head.startswith(magic):
+            return words
+    if data[4:8] == b"TFL3":
+        return "a LiteRT (TFLite) file"
+    if not data:
+        return "an empty file"
+    try:
+        data[:2048].decode("utf-8")
+        return "text"
+    except UnicodeDecodeError:
+        return "binary data of an unknown kind"
+
+
+def _check_kind(fmt: str, data: bytes, shown: str) -> None:
+    """Refuse a file that is not what its extension says, before any parser reads it."""
+    ok = {"keras": lambda: _is_keras_zip(data), "h5": lambda: data.startswith(HDF5_SIGNATURE),
+          "tflite": lambda: data[4:8] == b"TFL3", "onnx": lambda: _is_onnx(data)}[fmt]()
+    if not ok:
+        raise ImportRefused(f"cannot import '{shown}': its name says {FORMAT_WORDS[fmt]}, but it is "
+                            f"{what_it_is(data)}")
+
+
+def _is_keras_zip(data: bytes) -> bool:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return "config.json" in archive.namelist()
+    except (zipfile.BadZipFile, ValueError):
+        return False
+
+
+def _is_onnx(data: bytes) -> bool:
+    if data[:1] != b"\x08":  # an ONNX ModelProto starts with its ir_version field
+        return False
+    import onnx
+
+    try:
+        proto = onnx.load_model_from_string(data)
+    except Exception:  # noqa: BLE001 - not a protobuf of that shape
+        return False
+    return bool(proto.graph.node) and bool(proto.opset_import)
+
+
+def _check_one_input_output(inputs: list, outputs: list, shown: str) -> None:
+    if len(inputs) != 1:
+        names = ", ".join(f"{n} {conv_mod.shape_text(s[1:]) if s else '?'}" for n, s, _ in inputs) or "none"
+        raise ImportRefused(f"cannot import '{shown}': it has {len(inputs)} inputs ({names}); the studio feeds one "
+                            f"28x28 image, as one input shaped {conv_mod.accepted_shapes()}")
+    if len(outputs) != 1:
+        raise ImportRefused(f"cannot import '{shown}': it has {len(outputs)} outputs "
+                            f"({', '.join(n for n, _, _ in outputs)}); the studio reads one output of class scores")
+
+
+def _open_keras(fmt: str, data: bytes, source: dict) -> Opened:
+    import keras
+
+    shown = source["file"]
+    with tempfile.TemporaryDirectory(prefix="mnist-import-") as tmp:
+        file = Path(tmp) / ("model.keras" if fmt == "keras" else "model.h5")
+        file.write_bytes(data)
+        try:
+            net = keras.saving.load_model(file, compile=False, safe_mode=True)
+        except Exception as exc:  # noqa: BLE001 - said in words below
+            raise ImportRefused(f"cannot import '{shown}': {_keras_reason(exc)}") from None
+    if not isinstance(net, keras.Model) or not getattr(net, "inputs", None):
+        raise ImportRefused(f"cannot import '{shown}': it holds a {type(net).__name__} without defined inputs; "
+                            "save a Sequential or functional Keras model built with keras.Input")
+    _check_one_input_output([(t.name, list(t.shape), "") for t in net.inputs],
+                            [(t.name, list(t.shape), "") for t in net.outputs], shown)
+    # HDF5 is re-saved as .keras (what the store loads); a .keras file is stored as it came.
+    stored = store.FileBytes(data) if fmt == "keras" else net
+    notes = [] if fmt == "keras" else ["the HDF5 file is stored re-saved as model.keras (same layers and weights)"]
+    return Opened(fmt, "keras", source, net, list(net.inputs[0].shape[1:]), list(net.outputs[0].shape[1:]),
+                  stored, notes)
+
+
+def _keras_reason(exc: Exception) -> str:
+    text = str(exc)
+    if "Lambda" in text:
+        return ("it holds a Keras Lambda layer, whose Python code Keras' safe mode will not run (code from a file "
+                "could do anything on this machine). Replace the Lambda with built-in layers (Rescaling, Reshape, "
+                "Permute...) and save again, or export the model to ONNX")
+    match = re.search(r"Could not locate (?:class|function) '([^']+)'", text)
+    if match or "could not be deserialized" in text:
+        which = f" ('{match.group(1)}')" if match else ""
+        return (f"it uses a custom layer or model class{which} that is not part of Keras; the studio does not run "
+                "code that comes with a model. Export the model to ONNX, or rebuild it from built-in layers")
+    first = text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+    return f"Keras cannot read it ({type(exc).__name__}: {first[:300]})"
+
+
+def _open_saved_model_folder(folder: Path, shown: str) -> Opened:
+    files = [p for p in folder.rglob("*") if p.is_file()]
+    size = sum(p.stat().st_size for p in files)
+    _check_size(shown, size)
+    if not (folder / "saved_model.pb").is_file():
+        raise ImportRefused(f"cannot import the folder '{shown}': a SavedModel folder holds saved_model.pb, and this "
+                            f"one does not (the studio imports {ACCEPTED})")
+    digest = hashlib.sha256()
+    for p in sorted(files):
+        digest.update(p.relative_to(folder).as_posix().encode() + b"\0" + p.read_bytes())
+    source = {"file": shown, "sha256": digest.hexdigest(), "bytes": size, "format": "savedmodel"}
+    return _converted(folder, source)
+
+
+def _open_saved_model_zip(data: bytes, source: dict) -> Opened:
+    shown = source["file"]
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, ValueError):
+        raise ImportRefused(f"cannot import '{shown}': its name says a ZIP (of a SavedModel), but it is "
+                            f"{what_it_is(data)}") from None
+    with archive, tempfile.TemporaryDirectory(prefix="mnist-import-") as tmp:
+        members = [m for m in archive.infolist() if not m.is_dir()]
+        if len(members) > MAX_ZIP_FILES:
+            raise ImportRefused(f"cannot import '{shown}': it holds {len(members):,} files; a SavedModel has a few")
+        total = sum(m.file_size for m in members)
+        _check_size(f"{shown} (unpacked)", total)
+        roots = [PurePosixPath(m.filename).parent for m in members if PurePosixPath(m.filename).name == "saved_model.pb"]
+        if len(roots) != 1:
+            raise ImportRefused(f"cannot import '{shown}': a SavedModel ZIP holds one saved_model.pb (at its top or in "
+                                f"one folder), this one holds {len(roots)}")
+        root, out = roots[0], Path(tmp) / "saved_model"
+        for m in members:
+            rel = PurePosixPath(m.filename)
+            try:
+                inside = rel.relative_to(root) if str(root) != "." else rel
+            except ValueError:
+                continue  # beside the SavedModel: not needed
+            if rel.is_absolute() or ".." in rel.parts or not inside.parts:
+                raise ImportRefused(f"cannot import '{shown}': it holds a file named {m.filename!r} outside the archive")
+            target = out.joinpath(*inside.parts)  # never the archive's own path: a clean one under our folder
+            target.parent.mkdir(parents=True, exist_ok=True)
+            with archive.open(m) as src, open(target, "wb") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+        return _converted(out, source)
+
+
+def _converted(folder: Path, source: dict) -> Opened:
+    """A SavedModel converted to LiteRT with built-in operators only: the graph is never run as TensorFlow."""
+    import tensorflow as tf
+
+    shown = source["file"]
+    try:
+        converter = tf.lite.TFLiteConverter.from_saved_model(str(folder))
+        converter.target_spec.supported_ops = [tf.lite.OpsSet.TFLITE_BUILTINS]
+        data = converter.convert()
+    except Exception as exc:  # noqa: BLE001 - the converter's reason, in one line
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0][:300]
+        raise ImportRefused(f"cannot import '{shown}': the SavedModel could not be converted to LiteRT with "
+                            f"built-in operators ({first}); export it to ONNX or .keras instead") from None
+    try:
+        net = runtimes.LiteRTNet(data)
+    except runtimes.RuntimeNetError as exc:
+        raise ImportRefused(f"cannot import '{shown}': {exc}") from None
+    _check_one_input_output(net.inputs, net.outputs, shown)
+    return Opened("savedmodel", "litert", source, net, list(net.input_dims), list(net.output_dims),
+                  store.FileBytes(data), ["the SavedModel is stored converted to LiteRT (model.tflite), built-in "
+                                          "operators only"])
+
+
+# -- working out the convention -----------------------------------------------------------------
+
+def validation_probe(task: str = "digits", n: int = DETECT_N) -> tuple[np.ndarray, np.ndarray, str]:
+    """(x, y, description): the first n images of the task's validation split, studio style."""
+    if task == "shapes":
+        from mnist_core.data import shapes
+
+        x, y = shapes.load_split("validation")
+        order = np.random.default_rng(0).permutation(len(y))[:n]
+        return (np.asarray(x, np.float32).reshape(-1, 28, 28, 1)[order], np.asarray(y)[order],
+                f"{len(order):,} images of the generated shapes' validation split")
+    from mnist_core.data import mnist
+
+    raw = mnist.load_mnist()
+    start = len(raw.x_train) - mnist.VALIDATION_SIZE
+    x = mnist.to_model_input(raw.x_train[start:start + n])
+    return x, raw.y_train[start:start + n].astype(np.int32), f"the first {len(x):,} images of MNIST's validation split"
+
+
+def detect(opened: Opened, task: str = "digits", input: str | None = None, scale: str | None = None,
+           invert: bool | None = None, outputs: str | None = None, probe=None) -> Detection:
+    """Score every convention the flags leave open on the validation slice; keep the best (see the module)."""
+    from mnist_core.tasks import TASKS, class_names
+
+    shown = opened.source["file"]
+    if task not in TASKS:
+        raise ImportRefused(f"unknown task '{task}': tasks are {', '.join(TASKS)}")
+    names = class_names(task)
+    for flag, value, allowed in (("--input", input, conv_mod.LAYOUTS), ("--scale", scale, conv_mod.SCALES),
+                                 ("--outputs", outputs, conv_mod.OUTPUTS)):
+        if value is not None and value not in allowed:
+            raise ImportRefused(f"{flag} {value}: accepted values are {', '.join(allowed)}")
+    found = conv_mod.shape_text(opened.input_dims)
+    layouts = conv_mod.layouts_for(opened.input_dims)
+    if not layouts:
+        raise ImportRefused(f"cannot import '{shown}': its input is shaped {found}, which is not one 28x28 image; "
+                            f"accepted: {conv_mod.accepted_shapes()}")
+    if input is not None:
+        if input not in layouts:
+            raise ImportRefused(f"--input {input} does not fit '{shown}', whose input is shaped {found} "
+                                f"(it allows {', '.join(layouts)})")
+        layouts = [input]
+    _check_declared_outputs(opened, names, task)
+    x, y, where = probe if probe is not None else validation_probe(task)
+    x, y = np.asarray(x, np.float32).reshape(-1, 28, 28, 1), np.asarray(y)
+    rows = []
+    for layout in layouts:
+        for sc in [scale] if scale else list(conv_mod.SCALES):
+            for inv in [invert] if invert is not None else [False, True]:
+                candidate = Convention(layout, sc, bool(inv))
+                try:
+                    raw = opened.run(candidate.to_native(x))
+                except Exception as exc:  # noqa: BLE001 - the runtime's reason
+                    raise ImportRefused(f"cannot import '{shown}': running it on {layout} input failed "
+                                        f"({type(exc).__name__}: {str(exc).strip()[:300]})") from None
+                rows.append(_score(raw, y, candidate, names, task, shown))
+    best = max(r["accuracy"] for r in rows)
+    chosen = min((r for r in rows if r["accuracy"] >= best - TIE), key=lambda r: (r["loss"], -r["accuracy"]))
+    others = sorted((r for r in rows if r is not chosen), key=lambda r: (-r["accuracy"], r["loss"]))
+    runner = others[0] if others else None
+    margin = round(chosen["accuracy"] - runner["accuracy"], 4) if runner else None
+    probs_like = chosen.pop("_probs")
+    for r in rows:
+        r.pop("_probs", None)
+    evidence = chosen.pop("_evidence")
+    for r in rows:
+        r.pop("_evidence", None)
+    kind = outputs or ("probs" if probs_like else "logits")
+    convention = Convention(chosen["input"], chosen["scale"], chosen["invert"], kind)
+    chosen_by = {"input": "flag" if input else ("input shape" if len(layouts) == 1 else "scored"),
+                 "scale": "flag" if scale else "scored", "invert": "flag" if invert is not None else "scored",
+                 "outputs": "flag" if outputs else "outputs"}
+    warnings = []
+    if not np.isfinite(chosen["loss"]):
+        raise ImportRefused(f"cannot import '{shown}': it returns NaN or infinite scores on {where}")
+    if chosen["accuracy"] < LOW_ACCURACY:
+        warnings.append(f"it reads only {chosen['accuracy']:.1%} of {where} under its best convention: check that it "
+                        f"is a {task} model, or set --input, --scale and --invert yourself")
+    if runner and margin < CLOSE_MARGIN and runner["loss"] - chosen["loss"] < CLOSE_LOSS:
+        warnings.append(f"close call: {_words(runner)} reads {runner['accuracy']:.1%} (log loss {runner['loss']:.3f}) "
+                        f"against {chosen['accuracy']:.1%} (log loss {chosen['loss']:.3f}); set the flags to be sure")
+    if outputs == "probs" and not probs_like:
+        warnings.append(f"--outputs probs, but its rows are not probabilities ({evidence})")
+    return Detection(convention, rows, chosen_by, margin, where, evidence, warnings,
+                     runner_up=dict(runner) if runner else None)
+
+
+def _check_declared_outputs(opened: Opened, names, task: str) -> None:
+    dims = [d for d in opened.output_dims if isinstance(d, (int, np.integer)) and d > 0]
+    known = len(dims) == len(opened.output_dims)
+    if known and int(np.prod(dims or [1])) != len(names):
+        _refuse_outputs(opened, conv_mod.shape_text(opened.output_dims), names, task)
+
+
+def _refuse_outputs(opened: Opened, found: str, names, task: str) -> None:
+    raise ImportRefused(f"cannot import '{opened.source['file']}': its output is shaped {found}; a {task} model "
+                        f"gives {len(names)} class scores per image, (batch, {len(names)}), in the order "
+                        f"{', '.join(names)}")
+
+
+def _score(raw: np.ndarray, y: np.ndarray, candidate: Convention, names, task: str, shown: str) -> dict:
+    raw = np.asarray(raw, np.float32)
+    if raw.ndim < 1 or len(raw) != len(y) or raw.size != len(y) * len(names):
+        found = "(batch, " + ", ".join(str(d) for d in raw.shape[1:]) + ")" if raw.ndim else "a scalar"
+        raise ImportRefused(f"cannot import '{shown}': its output is shaped {found}; a {task} model gives "
+                            f"{len(names)} class scores per image, (batch, {len(names)})")
+    raw = raw.reshape(len(y), len(names))
+    probs_like, evidence = conv_mod.looks_like_probabilities(raw)
+    p = raw if probs_like else conv_mod.softmax(raw)
+    with np.errstate(invalid="ignore"):
+        picked = np.clip(p[np.arange(len(y)), y], 1e-7, 1.0)
+    loss = float(-np.mean(np.log(picked))) if np.all(np.isfinite(raw)) else float("inf")
+    accuracy = float(np.mean(np.nan_to_num(raw, nan=-np.inf).argmax(axis=1) == y)) if len(y) else 0.0
+    return {"input": candidate.input, "scale": candidate.scale, "invert": candidate.invert,
+            "accuracy": round(accuracy, 4), "loss": round(loss, 4) if np.isfinite(loss) else float("inf"),
+            "_probs": probs_like, "_evidence": evidence}
+
+
+def _words(row: dict) -> str:
+    return f"{row['input']}, {row['scale']}{', inverted' if row['invert'] else ''}"
+
+
+# -- into the store ------------------------------------------------------------------------
+
+def import_model(path, name: str, *, replace: bool = False, task: str = "digits", input: str | None = None,
+                 scale: str | None = None, invert: bool | None = None, outputs: str | None = None,
+                 description: str | None = None, root: Path | None = None, probe=None, test_set=None,
+                 source_name: str | None = None) -> dict:
+    """open_file, detect, save: the new card (with `detection` for what was found)."""
+    access.require_editor(f"import model '{name}'")
+    store.check_new_name(name, replace=replace, root=root)  # before the work: a refused name costs nothing
+    opened = open_file(path, source_name)
+    found = detect(opened, task, input, scale, invert, outputs, probe)
+    return save(opened, found, name, replace=replace, task=task, description=description, root=root,
+                test_set=test_set)
+
+
+def adapted(opened: Opened, convention: Convention):
+    """The network the loader will build from the stored file and this convention (the same code)."""
+    if opened.backend == "keras":
+        return conv_mod.keras_adapted(opened.net, convention)
+    opened.net.convention = convention
+    return opened.net
+
+
+def save(opened: Opened, found: Detection, name: str, *, replace: bool = False, task: str = "digits",
+         description: str | None = None, root: Path | None = None, test_set=None) -> dict:
+    """Measure the test accuracy under the detected convention, then write file and card atomically."""
+    from types import SimpleNamespace
+
+    from mnist_core.tasks import class_names
+
+    access.require_editor(f"import model '{name}'")
+    store.check_new_name(name, replace=replace, root=root)
+    conv = found.convention
+    net = adapted(opened, conv)
+    model = loading.LoadedModel(name, {"task": task}, net, opened.backend)
+    if test_set is None:
+        from mnist_core.analysis import testset
+
+        test_set = testset.load(task)
+    split = SimpleNamespace(x_test=test_set.x, y_test=test_set.y, sha256=test_set.sha256)
+    fields = model_card.evaluation_fields(model, split)
+    source = {**opened.source, "stored_as": store.FILES[opened.backend]}
+    card = {
+        "name": name, "kind": f"imported ({opened.format})", "backend": opened.backend, "imported": True,
+        "task": task, "class_names": list(class_names(task)),
+        "description": description or f"Imported from {source['file']} ({FORMAT_WORDS[opened.format]}); "
+                                      "its test accuracy was measured on import.",
+        "source": source, "convention": conv.to_dict(), "detection": found.to_dict(), "import_notes": opened.notes,
+        **fields, "accuracy_measured": "on import, on the task's test set, under the stored convention",
+        "history": {}, "params": int(model.count_params()), "train_seconds": None, "train_size": None,
+        "config": {}, "versions": _versions(opened), "run_id": None,
+    }
+    store.save(name, opened.stored, card, root)
+    return store.read_card(name, root)
+
+
+def _versions(opened: Opened) -> dict:
+    from importlib import metadata
+
+    packages = {"keras": ["keras", "tensorflow-cpu"], "onnx": ["onnxruntime", "onnx"], "litert": ["ai-edge-litert"]}
+    out = {}
+    for package in packages[opened.backend] + (["tensorflow-cpu"] if opened.format == "savedmodel" else []):
+        try:
+            out[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            pass
+    return out
+
+
+def summary(card: dict) -> list[tuple[str, str, str]]:
+    """(part, what was found, how): the lines the CLI prints and the Models page shows."""
+    detection = card.get("detection") or {}
+    return describe(Convention.from_dict(card["convention"]), detection)
+
+
+def describe(conv: Convention, detection: dict) -> list[tuple[str, str, str]]:
+    words = conv.describe()
+    chosen_by = detection.get("chosen_by") or {}
+    rows = detection.get("candidates") or []
+    chosen = next((r for r in rows if (r["input"], r["scale"], r["invert"]) == (conv.input, conv.scale, conv.invert)),
+                  None)
+    margin, runner = detection.get("margin"), detection.get("runner_up")
+    scored = "scored" if not chosen else (
+        f"scored best: {chosen['accuracy']:.1%}, log loss {chosen['loss']:.3f}" + (
+            f"; next {_words(runner)}: {runner['accuracy']:.1%} ({margin * 100:+.1f} points), log loss "
+            f"{runner['loss']:.3f}" if runner and margin is not None else ""))
+    how = {"flag": "set by flag", "input shape": "from the input shape", "outputs": detection.get("outputs_evidence")}
+    return [("input", words["input"], how.get(chosen_by.get("input"), scored)),
+            ("scale", words["scale"], how.get(chosen_by.get("scale"), scored)),
+            ("polarity", words["polarity"], how.get(chosen_by.get("invert"), "scored with the scale" if
+                                                    chosen_by.get("scale") == "scored" else scored)),
+            ("outputs", words["outputs"], "set by flag" if chosen_by.get("outputs") == "flag"
+             else f"from the outputs: {detection.get('outputs_evidence')}")]
+
+
+def candidate_rows(detection: dict) -> list[dict]:
+    """The scored candidates, best first, for a table."""
+    rows = sorted(detection.get("candidates") or [], key=lambda r: (-r["accuracy"], r["loss"]))
+    return [{"input": r["input"], "scale": r["scale"], "inverted": r["invert"], "accuracy": r["accuracy"],
+             "log loss": r["loss"]} for r in rows]
+
