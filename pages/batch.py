@@ -14,34 +14,40 @@ from mnist_core.handwriting.collection import Limits
 
 from mnist_core.models import store
 from mnist_core.handwriting.decode import ImageError
-from studio_ui import charts, exports, finetune_panel, pictures, routing, state
+from studio_ui import charts, exports, finetune_panel, pictures, routing, sheets_panel, state
 
 routing.ensure_router()
 
 REPORT_KEY = "batch_report"
 UPLOAD_MB = Limits().max_total_bytes // 2**20  # what the reader accepts; .streamlit/config.toml agrees (tested)
 MISTAKES_SHOWN = 48
+IMAGES, SHEETS = "Labelled images or a ZIP", "Read filled-in sheets"
 
 st.title("Batch")
 state.task_switch("batch_task")
 model = state.require_model("score uploaded images")
 names = reading.named_classes(model)  # a shapes model's classes; None for digits
 noun = "shape" if names else "digit"
-if names:
-    st.markdown(
-        "Upload drawings, photos or scans of hand-drawn shapes, or one ZIP of them; each image is one shape. "
-        f"Labels are read from a folder per shape (`ellipse/drawing.png`; folders named {', '.join(names)}) "
-        "or a name that starts with the shape (`triangle_1.png`); unlabelled images get predictions only. "
-        "Each image is turned into MNIST's format before the model reads it.")
+source = st.radio("Read", [IMAGES, SHEETS], horizontal=True, key="batch_source", label_visibility="collapsed")
+if source == SHEETS:
+    files = sheets_panel.collection(model.task)
 else:
-    st.markdown(
-        "Upload photos or scans of handwritten digits, or one ZIP of them. Labels are read from a folder per "
-        "digit (`7/photo.jpg`) or a name that starts with the digit (`7_photo.png`); unlabelled images get "
-        "predictions only. Each image is turned into MNIST's format before the model reads it.")
-uploads = st.file_uploader("Images or a ZIP", accept_multiple_files=True, key="batch_files",
-                           max_upload_size=UPLOAD_MB,
-                           help=f"PNG, JPEG, GIF, BMP, TIFF or WebP images, or a .zip of them: up to {UPLOAD_MB} MB "
-                                "per file and in all, as the collection reader accepts.")
+    if names:
+        st.markdown(
+            "Upload drawings, photos or scans of hand-drawn shapes, or one ZIP of them; each image is one shape. "
+            f"Labels are read from a folder per shape (`ellipse/drawing.png`; folders named {', '.join(names)}) "
+            "or a name that starts with the shape (`triangle_1.png`); unlabelled images get predictions only. "
+            "Each image is turned into MNIST's format before the model reads it.")
+    else:
+        st.markdown(
+            "Upload photos or scans of handwritten digits, or one ZIP of them. Labels are read from a folder per "
+            "digit (`7/photo.jpg`) or a name that starts with the digit (`7_photo.png`); unlabelled images get "
+            "predictions only. Each image is turned into MNIST's format before the model reads it.")
+    uploads = st.file_uploader("Images or a ZIP", accept_multiple_files=True, key="batch_files",
+                               max_upload_size=UPLOAD_MB,
+                               help=f"PNG, JPEG, GIF, BMP, TIFF or WebP images, or a .zip of them: up to {UPLOAD_MB} "
+                                    "MB per file and in all, as the collection reader accepts.")
+    files = [(f.name, f.getvalue()) for f in uploads or []]
 if not names:  # the personal collection and fine-tuning are for digits
     finetune_panel.collection_box(model)
 ray_address = cluster.address_from_env()
@@ -49,8 +55,11 @@ on_ray = ray_address is not None and st.toggle(
     f"Decode on the Ray cluster at {ray_address}", value=True, key="batch_on_ray",
     help=f"${cluster.ADDRESS_ENV} names a cluster: large collections are decoded and preprocessed on its "
          "nodes, with the same results as this machine's worker pool.")
-if not uploads:
-    st.info(f"Nothing uploaded yet. The active model **{model.name}** will read the images.")
+if not files:
+    if source == SHEETS and files is not None:
+        st.warning(f"The sheets hold no {noun} to read yet.")
+    elif source != SHEETS:
+        st.info(f"Nothing uploaded yet. The active model **{model.name}** will read the images.")
     if not names:
         finetune_panel.runs_section()  # fine-tuning runs outlive the uploads (a reload clears those)
     st.stop()
@@ -58,8 +67,8 @@ if not uploads:
 
 def _fingerprint(files) -> str:
     digest = hashlib.sha256(f"{model.name}:{store.modified(model.name)}".encode())
-    for f in files:
-        digest.update(f.name.encode() + b"\0" + hashlib.sha256(f.getvalue()).digest())
+    for name, data in files:
+        digest.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
     return digest.hexdigest()
 
 
@@ -70,7 +79,7 @@ def _evaluate(files) -> dict:
         bar.progress(done / max(1, total), text=f"Read {done} of {total} images")
 
     # A ZIP among the uploads is opened and read entry by entry by the collection reader.
-    report = reading.evaluate_images(model, [(f.name, f.getvalue()) for f in files], progress=progress,
+    report = reading.evaluate_images(model, files, progress=progress,
                                      keep_inputs=True, on_ray=ray_address if on_ray else None)
     bar.empty()
     return report
@@ -85,11 +94,11 @@ def _thumbnail(i: int):
     return pictures.data_url(inputs[i]) if inputs is not None and i < len(inputs) else None
 
 
-key = _fingerprint(uploads)
+key = _fingerprint(files)
 cached = st.session_state.get(REPORT_KEY)
 if cached is None or cached[0] != key:
     try:
-        st.session_state[REPORT_KEY] = cached = (key, _evaluate(uploads))
+        st.session_state[REPORT_KEY] = cached = (key, _evaluate(files))
     except cluster.ClusterError as exc:
         st.error(f"{exc}. Turn off “Decode on the Ray cluster” to read them on this machine.")
         st.stop()
@@ -182,4 +191,4 @@ if skipped:
     st.dataframe(pd.DataFrame(skipped), hide_index=True, key="batch_skipped")
 
 if report.get("n") and not names:  # labelled digits were read: they can be taught
-    finetune_panel.teach_section(model, [(f.name, f.getvalue()) for f in uploads])
+    finetune_panel.teach_section(model, files)

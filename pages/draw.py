@@ -10,13 +10,14 @@ from mnist_core.handwriting import reading as hw
 from mnist_core.handwriting.compare import COMPARE_LIMIT, every_model_reads
 
 from mnist_core.models import store
-from mnist_core.handwriting.decode import ImageError
-from studio_ui import charts, finetune_panel, pictures, routing, state
+from mnist_core.handwriting.decode import ImageError, load_image
+from studio_ui import charts, finetune_panel, pictures, routing, state, viewport
 
 routing.ensure_router()
 
 SAVED_KEY = "draw_saved"  # the last drawing (canvas json and pixels), kept while the user visits other pages
 RESTORE_KEY = "draw_restore"  # the json the canvas was mounted with on this visit (constant until Clear)
+CANVAS_MAX, CANVAS_MIN = 640, 240  # px: a desktop's canvas, and the narrowest one worth drawing on
 
 st.title("Draw")
 state.task_switch("draw_task")
@@ -35,7 +36,10 @@ else:
 
 controls, canvas_col = st.columns([1, 3])
 with controls:
-    width = st.slider("Pen width", 4, 40, 18, key="draw_width")
+    camera = st.toggle("Use the camera", key="draw_camera_on",
+                       help=f"Photograph a {noun} written on paper (or several digits side by side) with the webcam "
+                            "or the phone's camera: it is read like a drawing.")
+    width = st.slider("Pen width", 4, 40, 18, key="draw_width", disabled=camera)
     if names and width > 30:
         st.caption("Shapes read best with a pen of 30 px or less: drawn with a mouse at 35-40 px, 85% were "
                    "read right, against 99.6% at 18 px (see the README).")
@@ -51,20 +55,53 @@ if canvas_key not in st.session_state:
     # state): redraw the last drawing. The json stays the same for the whole visit, since a new
     # initial_drawing makes the canvas reload itself.
     st.session_state[RESTORE_KEY] = saved["json"] if saved else None
+photo = None
 with canvas_col:
-    canvas = st_canvas(stroke_width=width, stroke_color="#FFFFFF", background_color="#000000", height=280,
-                       width=640, drawing_mode="freedraw", return_image_data=True,
-                       initial_drawing=st.session_state.get(RESTORE_KEY), key=canvas_key)
+    if camera:
+        shot = st.camera_input(f"Photograph a {noun} on paper", key="draw_camera",
+                               help="Dark pen on light paper, filling much of the picture, reads best.")
+        if shot is not None:
+            try:
+                photo = np.asarray(load_image(shot.getvalue(), shot.name or "camera.jpg").convert("RGB"))
+            except ImageError as exc:
+                st.error(f"The photo could not be read: {exc}")
+                st.stop()
+    else:
+        # The canvas takes a width in pixels: the column's, measured in the browser (a phone's 412 px screen
+        # leaves about 380), at most 640; 640 until the browser has said.
+        fits = viewport.column_width("draw_canvas_width")
+        canvas = st_canvas(stroke_width=width, stroke_color="#FFFFFF", background_color="#000000", height=280,
+                           width=max(CANVAS_MIN, min(CANVAS_MAX, fits or CANVAS_MAX)), drawing_mode="freedraw",
+                           return_image_data=True, initial_drawing=st.session_state.get(RESTORE_KEY),
+                           key=canvas_key)
 
 model = state.require_model("read your drawing")
-drawing = canvas.image_data
-if drawing is None and saved and st.session_state.get(RESTORE_KEY):
-    drawing = saved["image"]  # the restored canvas sends its pixels only after the next stroke
-elif drawing is not None and canvas.json_data and canvas.json_data.get("objects"):
-    st.session_state[SAVED_KEY] = {"json": canvas.json_data, "image": np.asarray(drawing)}
-if drawing is None or not np.asarray(drawing)[..., :3].any():
-    st.info(f"The canvas is empty: draw a {noun} with the mouse (or a finger on a touch screen).")
-    st.stop()
+if camera:
+    drawing = photo
+    if drawing is None:
+        st.info(f"Take a photo of a {noun} written on paper: it is read like a drawing, and the steps that turn it "
+                "into MNIST's format are shown below the reading.")
+        st.stop()
+else:
+    drawing = canvas.image_data
+    if drawing is None and saved and st.session_state.get(RESTORE_KEY):
+        drawing = saved["image"]  # the restored canvas sends its pixels only after the next stroke
+    elif drawing is not None and canvas.json_data and canvas.json_data.get("objects"):
+        st.session_state[SAVED_KEY] = {"json": canvas.json_data, "image": np.asarray(drawing)}
+    if drawing is None or not np.asarray(drawing)[..., :3].any():
+        st.info(f"The canvas is empty: draw a {noun} with the mouse (or a finger on a touch screen).")
+        st.stop()
+
+
+def _steps(prepared: list) -> None:
+    with st.expander(f"How the {'photo' if camera else 'drawing'} was turned into MNIST's format", expanded=camera):
+        for i, prep in enumerate(prepared):
+            if len(prepared) > 1:
+                st.markdown(f"**Digit {i + 1}**")
+            if prep.steps:
+                st.image([pictures.crisp(img, max(1, 112 // max(img.shape))) for _, img in prep.steps],
+                         caption=[title for title, _ in prep.steps])
+
 
 try:
     reading = hw.read_image(model, np.asarray(drawing))
@@ -75,7 +112,10 @@ except ImageError as exc:
 found = [(p, d) for p, d in zip(reading["prepared"], reading["digits"]) if p.found]
 if not found:
     reason = reading["prepared"][0].reason if reading["prepared"] else f"no {noun} found"
-    st.warning(f"No prediction: {reason}. Draw a larger or clearer {noun}.")
+    st.warning(f"No prediction: {reason}. " + (f"Photograph a larger or darker {noun}, filling more of the picture."
+                                                if camera else f"Draw a larger or clearer {noun}."))
+    if camera and reading["prepared"] and reading["prepared"][0].steps:
+        _steps(reading["prepared"][:1])
     st.stop()
 
 st.session_state[state.DRAW_KEY] = found[0][0].x
@@ -131,13 +171,7 @@ else:
 if len(found) == 1 and not names:  # the personal collection and fine-tuning are for digits
     finetune_panel.corrections_box(drawing, found[0][1])
 
-with st.expander("How the drawing was turned into MNIST's format"):
-    for i, (prep, _) in enumerate(found):
-        if len(found) > 1:
-            st.markdown(f"**Digit {i + 1}**")
-        if prep.steps:
-            st.image([pictures.crisp(img, max(1, 112 // max(img.shape))) for _, img in prep.steps],
-                     caption=[title for title, _ in prep.steps])
+_steps([prep for prep, _ in found])
 
 if compare:
     rows = every_model_reads(np.stack([p.x for p, _ in found]), store.list_models(), state.load_model,

@@ -218,8 +218,7 @@ def write_sheet(out: str | Path, spec: SheetSpec, png: bool = False) -> list[Pat
     page = render(spec)
     written = []
     if suffix == ".pdf":
-        page.convert("1", dither=Image.Dither.NONE).save(out, "PDF", resolution=PRINT_DPI,
-                                                          title="MNIST Studio collection sheet")
+        out.write_bytes(pdf_bytes(page))
         written.append(out)
     if suffix == ".png" or png:
         target = out.with_suffix(".png")
@@ -229,6 +228,14 @@ def write_sheet(out: str | Path, spec: SheetSpec, png: bool = False) -> list[Pat
     layout_path.write_text(json.dumps(layout(spec), indent=1) + "\n")
     written.append(layout_path)
     return written
+
+
+def pdf_bytes(page: Image.Image) -> bytes:
+    """A rendered page as a one-page PDF at PRINT_DPI (black and white: crisp markers, about 20 kB)."""
+    buf = io.BytesIO()
+    page.convert("1", dither=Image.Dither.NONE).save(buf, "PDF", resolution=PRINT_DPI,
+                                                      title="MNIST Studio collection sheet")
+    return buf.getvalue()
 
 
 # ---------------------------------------------------------------- reading
@@ -445,14 +452,25 @@ def read_sheets(source, limits: Limits | None = None, progress=None) -> tuple[li
     """Read every photo in a folder, ZIP, file or [(name, bytes)]: (SheetReads, skipped [{file, reason}] of the
     files that are not images). Two photos with the same name get distinct sheet names (-2, -3, ...)."""
     coll = read_collection(source, limits)
-    reads, seen = [], {}
-    for k, item in enumerate(coll.items):
-        base = sheet_name(item.file)
-        seen[base] = seen.get(base, 0) + 1
-        reads.append(read_sheet(item.data, item.file, sheet=base if seen[base] == 1 else f"{base}-{seen[base]}"))
+    reads = []
+    for k, (item, sheet) in enumerate(zip(coll.items, sheet_names([it.file for it in coll.items]))):
+        reads.append(read_sheet(item.data, item.file, sheet=sheet))
         if progress:
             progress(k + 1, len(coll.items))
     return reads, list(coll.skipped)
+
+
+def sheet_names(files: list) -> list[str]:
+    """The sheet name of each photo: its file name without extension, -2, -3, ... for a name seen before."""
+    names: list = []
+    for file in files:
+        base = name = sheet_name(file)
+        k = 1
+        while name in names:
+            k += 1
+            name = f"{base}-{k}"
+        names.append(name)
+    return names
 
 
 def png_bytes(image: np.ndarray) -> bytes:
