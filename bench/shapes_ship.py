@@ -7,7 +7,8 @@ shapes`, in the store given) is scored on the generated validation split; the
 best is copied to models/shapes with its "not a shape" head (not_a_shape.py)
 fitted on training shapes (its threshold chosen on validation shapes) against MNIST validation digits and
 negatives.py's non-digit drawings that are not shapes (scribbles, letters,
-textures, dots). Prints validation and test accuracy of every candidate, and
+textures, dots) and the real HDS "other" drawings (cubes, arrows, letters, scribbles) by the
+people training may see; real HDS shapes by those people join the shapes it keeps. Prints validation and test accuracy of every candidate, and
 the share of those others the head refuses.
 """
 
@@ -33,7 +34,17 @@ def others(n_digits: int = 1500, n_negatives: int = 600) -> np.ndarray:
     drawn = [shapes.to_mnist_form(im) for _, im in
              negatives.generate(n_negatives, seed=7, kinds=("scribble", "letter", "texture", "dot"))]
     drawn = np.stack([d for d in drawn if d is not None])[..., None]
-    return np.concatenate([digits, drawn])
+    return np.concatenate([digits, drawn, hds_part("other")])
+
+
+def hds_part(which: str) -> np.ndarray:
+    """Real HDS drawings by the people outside the held-out split (data/mix.py): 'other' or the shapes."""
+    from mnist_core.data import mix, real
+
+    src = real.hds()
+    train, _ = mix.hds_split(src)
+    keep = [i for i in train if (src.labels[i] == "other") == (which == "other")]
+    return mix.prepared(src.subset(keep))[0]
 
 
 def main() -> int:
@@ -54,7 +65,9 @@ def main() -> int:
               f"{test['ci95'][0]:.4f}-{test['ci95'][1]:.4f})")
     _, best, test = max(rows, key=lambda r: r[0])
     model = loading.load(best, args.store)
-    entry = not_a_shape.calibrate(model, splits.x_train[::2], others(), threshold_x=splits.x_val)
+    real_shapes = hds_part("shapes")  # half fits the head, half (with validation shapes) sets its threshold
+    entry = not_a_shape.calibrate(model, np.concatenate([splits.x_train[::2], real_shapes[::2]]), others(),
+                                  threshold_x=np.concatenate([splits.x_val, real_shapes[1::2]]))
     print(f"chosen on validation: {best}; 'not a shape' refuses {entry['others_refused']:.3f} of the others, "
           f"{entry['reject_budget']:.3f} of validation shapes")
     src = args.store / best

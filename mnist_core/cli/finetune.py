@@ -20,7 +20,7 @@ def _config(args) -> ft.FinetuneConfig:
                         "finetune --base default --images DIR_OR_ZIP")
     defaults = ft.FinetuneConfig(base=args.base, images=args.images)
     picks = {"holdout": args.holdout, "epochs": args.epochs, "lr": args.lr, "replay": args.replay,
-             "seed": args.seed, "batch_size": args.batch_size}
+             "seed": args.seed, "batch_size": args.batch_size, "adapt_share": args.adapt_share}
     values = {k: v for k, v in picks.items() if v is not None}
     return ft.FinetuneConfig(**{**defaults.to_dict(), **values, "holdout_images": args.holdout_images,
                                 "by_writer": args.by_writer, "name": args.name,
@@ -107,6 +107,9 @@ def register(sub) -> None:
                                               "validation slice of the adaptation part)")
     p.add_argument("--lr", type=float, help="learning rate (default 1e-4)")
     p.add_argument("--replay", type=float, help="MNIST training images mixed in per adaptation image (default 16)")
+    p.add_argument("--adapt-share", type=float,
+                   help="the adaptation images' share of every epoch, repeated and augmented anew to reach it "
+                        "(default 0.25; 0: each once)")
     p.add_argument("--batch-size", type=int)
     p.add_argument("--seed", type=int, help="seed of the split and the training (default 0)")
     p.add_argument("--no-augment", action="store_true", help="no rotation/shift/zoom of the adaptation images")

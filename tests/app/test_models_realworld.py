@@ -1,0 +1,33 @@
+"""Models page: the "real world" figures beside MNIST's, from each model's saved realworld.json."""
+
+from mnist_core.analysis import realworld
+
+from .conftest import open_page, texts
+
+
+def _open(at, key: str, value=True):
+    at.session_state[key] = value
+    return at.run()
+
+
+def test_the_real_world_tab_says_how_to_measure_when_nothing_is(store):
+    at = _open(open_page("models"), "models_view", "Real world")
+    assert "python bench/realworld.py --models NAME --save" in texts(at)
+
+
+def test_measured_figures_appear_beside_mnist_and_in_the_model_section(store):
+    scores = [realworld.SourceScore("optdigits32", "n", 2880, 2845, 2845 / 2880, (0.983, 0.991), 3,
+                                    [("1", "9", 6)]),
+              realworld.SourceScore("uji held-out writers", "n", trained_on=True)]
+    realworld.save("flat", scores, root=store)
+    at = _open(open_page("models"), "models_view", "Real world")
+    frame = at.dataframe[0].value
+    row = frame.set_index("model").loc["flat"]
+    assert list(frame["model"]) == ["flat"]  # default was never measured in this store
+    assert row["optdigits32"] == "98.78%" and row["uji held-out writers"] == "trained on"
+    assert row["MNIST test"].endswith("%")
+    at.selectbox(key="models_pick").select("flat").run()
+    _open(at, "models_realworld_one")
+    detail = at.dataframe[-1].value
+    assert list(detail["source"]) == ["optdigits32", "uji held-out writers"]
+    assert detail.iloc[0]["commonest errors"] == "1->9 x6" and detail.iloc[0]["refused"] == "0.1%"
