@@ -1,10 +1,10 @@
-"""Inspect: where the active model goes wrong on the test set, and what it looks at."""
+"""Inspect: where the active model goes wrong on the test set, what it looks at, and its layers."""
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from mnist_core.analysis import evaluate, explain
+from mnist_core.analysis import evaluate, explain, layers
 from mnist_core.models import store
 from studio_ui import charts, pictures, routing, state
 
@@ -141,6 +141,17 @@ def look_inside() -> None:
     st.subheader("Look inside")
     x, label = _pick_input()
     model = state.require_model("inspect")
+    reason = model.why_no_graph()
+    if reason:  # an imported ONNX or LiteRT file: its predictions, and plainly what cannot be shown
+        st.info(f"No saliency map, feature maps or filters: {reason}. Its operator graph is on the Layers tab.",
+                icon=":material/info:")
+        probs = model.predict_proba(x)[0]
+        said = names[int(probs.argmax())]
+        c1, c2 = st.columns(2)
+        c1.plotly_chart(charts.image(x[..., 0], title=f"The input: {label}", height=320))
+        c2.plotly_chart(charts.probabilities(probs, title=f"Prediction {said} ({probs.max():.0%})", height=320,
+                                             names=names, noun=noun))
+        return
     try:
         sal = explain.saliency(model, x)
     except explain.ExplainError as exc:
@@ -205,14 +216,51 @@ def first_filters(model) -> None:
                    "so they are not drawn; their effect shows in the feature maps above.")
 
 
+def layers_view() -> None:
+    """Every layer's type, output shape, parameters and multiply-adds: model.summary(), readable."""
+    model = state.require_model("inspect")
+    rows = layers.layer_table(model)
+    members = getattr(model, "members", None)
+    if members:
+        st.caption(f"'{model.name}' is an ensemble of {len(members)} models; these are the layers of its first "
+                   f"member, '{members[0].name}'.")
+        model = members[0]
+    if not rows:
+        st.info(f"No layer table for '{model.name}'.")
+        return
+    total, macs = sum(r["params"] for r in rows), layers.total_macs(rows)
+    what = "operator graph's nodes" if model.backend in ("onnx", "litert") else "layers"
+    st.markdown(f"**{len(rows)}** {what} of **{model.name}**: **{total:,}** parameters"
+                + (f", **{macs:,}** multiply-adds per image" if macs is not None else "") + ".")
+    frame = pd.DataFrame([{"layer": r["layer"], "type": r["type"], "output shape": r["output_shape"],
+                           "parameters": r["params"], "share": r["share"] * 100, "multiply-adds": r["macs"],
+                           "Look inside": r["conv"] or ""} for r in rows])
+    if not any(r["conv"] for r in rows):
+        frame = frame.drop(columns="Look inside")
+    st.dataframe(frame, hide_index=True, key="insp_layers", width="stretch", column_config={
+        "parameters": st.column_config.NumberColumn(format="localized"),
+        "share": st.column_config.ProgressColumn("share of parameters", format="%.1f%%", min_value=0, max_value=100),
+        "multiply-adds": st.column_config.NumberColumn(format="localized", help="Per image, for dense and "
+                                                       "convolution layers (0 for layers without weights)."),
+        "Look inside": st.column_config.TextColumn(help="The name this layer's feature maps have on the Look "
+                                                   "inside tab.")})
+    convs = [r["conv"] for r in rows if r["conv"]]
+    if convs:
+        st.caption("Convolution layers' feature maps and the first layer's filters are on the Look inside tab, "
+                   "under the names in the last column.")
+
+
 # Lazy tabs: only the open one runs and is drawn. Look inside needs the model and TensorFlow (seconds on a
 # server's first visit) and draws five charts; the test-set view needs neither. After a drawing of this
 # task, the page opens on Look inside, where the drawing is explained.
-test_tab, look_tab = st.tabs(["Test set", "Look inside"], key="insp_view", on_change="rerun",
-                             default="Look inside" if _drawn() else "Test set")
+test_tab, look_tab, layers_tab = st.tabs(["Test set", "Look inside", "Layers"], key="insp_view", on_change="rerun",
+                                         default="Look inside" if _drawn() else "Test set")
 if test_tab.open:
     with test_tab:
         test_set_view()
 if look_tab.open:
     with look_tab:
         look_inside()
+if layers_tab.open:
+    with layers_tab:
+        layers_view()

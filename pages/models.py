@@ -1,4 +1,4 @@
-"""Models: compare saved models, overlay their learning curves, download or delete them."""
+"""Models: compare saved models, overlay their learning curves, download or delete them, import one from elsewhere."""
 
 import json
 
@@ -9,8 +9,8 @@ from mnist_core.analysis import leaderboard
 from mnist_core.analysis import report as html_report
 
 from mnist_core import tasks as tasks_mod
-from mnist_core.models import store
-from studio_ui import charts, exports, gate, promote_panel, routing, state
+from mnist_core.models import convention, importing, loading, store
+from studio_ui import charts, exports, gate, import_panel, promote_panel, routing, state
 
 routing.ensure_router()
 
@@ -20,6 +20,8 @@ flash = st.session_state.pop("models_flash", None)
 if flash:
     st.success(flash)
 promote_panel.show_flash()
+import_panel.show_flash()
+import_panel.import_box(task)
 
 try:
     cards = store.list_models()
@@ -177,8 +179,19 @@ if card:
         c1.warning("The model file is missing.")
     c2.download_button("Download model card (JSON)", json.dumps(card, indent=1), file_name=f"{name}-card.json",
                        mime="application/json", icon=":material/description:", key="dl_card")
-    st.markdown("**Export**, checked on 1,000 MNIST test images through the format's own runtime")
-    exports.export_buttons(name)
+    if card.get("imported"):
+        src = card.get("source") or {}
+        reads = "; ".join(importing.describe(convention.Convention.from_dict(card["convention"]),
+                                             card.get("detection") or {})[i][1] for i in range(4)) \
+            if isinstance(card.get("convention"), dict) else "its convention is not recorded"
+        st.caption(f"Imported from `{src.get('file')}` (sha256 {str(src.get('sha256'))[:12]}...); it reads {reads}. "
+                   "Its test accuracy was measured on import.")
+    if card.get("backend") in loading.RUNTIME_BACKENDS:
+        st.caption(f"No export: '{name}' is {loading.RUNTIME_WORDS[card['backend']]}, which runs it but cannot "
+                   "convert it to another format; the model file above is the imported file itself.")
+    else:
+        st.markdown("**Export**, checked on 1,000 MNIST test images through the format's own runtime")
+        exports.export_buttons(name)
 
 if not gate.is_editor():
     st.stop()  # a visitor looks; the core refuses a visitor's delete, promote and restore in any case

@@ -17,7 +17,7 @@ import streamlit as st
 
 from mnist_core import access
 from mnist_core.handwriting import personal
-from mnist_core.models import store
+from mnist_core.models import loading, store
 from mnist_core.training import finetune as ft
 from mnist_core.training import finetune_runs as ftr
 from mnist_core.training import queue, rundir, runview
@@ -186,7 +186,9 @@ def _teach_form(model, uploads: list, key: str) -> None:
         st.info("Visitors cannot start fine-tuning runs.")
         return
     if getattr(model, "backend", None) != "keras":
-        st.info(f"Fine-tuning needs a Keras model; **{model.name}** is "
+        why = model.why_no_graph() if model.backend in loading.RUNTIME_BACKENDS else None
+        st.info(f"Fine-tuning needs a Keras model: {why}." if why else
+                f"Fine-tuning needs a Keras model; **{model.name}** is "
                 f"{'an ensemble: fine-tune one of its members' if model.backend == 'ensemble' else 'a NumPy net'}.")
         return
     with st.form(f"teach_{key}", border=True):

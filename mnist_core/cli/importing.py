@@ -32,8 +32,10 @@ def cmd_import(args) -> int:
     if len(rows) > 1:
         print(f"  candidates scored on {detection['probe']}:")
         for r in rows:
-            print(f"    {r['input']:<8} {r['scale']:<11} {'inverted' if r['inverted'] else 'as MNIST':<9} "
-                  f"accuracy {r['accuracy']:.1%}  log loss {r['log loss']:.3f}")
+            polarity = "inverted" if r["inverted"] else "as MNIST"
+            print(f"  {'->' if r['chosen'] else '  '}{r['input']:<8} {r['scale']:<11} {polarity:<9} "
+                  f"accuracy {r['accuracy']:.1%}  log loss "
+                  + (f"{r['log loss']:.3f}" if r["log loss"] is not None else "- (NaN scores)"))
     for note in card.get("import_notes") or []:
         print(f"  note: {note}")
     for warning in detection["warnings"]:

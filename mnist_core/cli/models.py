@@ -21,8 +21,10 @@ def cmd_models(args) -> int:
         if "error" in c:
             print(f"{c['name']:<24} unreadable: {c['error']}")
         else:
+            seconds = c.get("train_seconds")  # None for an imported model: not trained here
+            trained = f"{seconds:>8.1f}s" if isinstance(seconds, (int, float)) else f"{'-':>9}"
             print(f"{c['name']:<24} {c.get('kind', '?'):<14} acc {c.get('test_accuracy', 0):.4f}  "
-                  f"{c.get('params', 0):>9,} params  {c.get('train_seconds', 0):>8.1f}s  {c.get('created', '')}")
+                  f"{c.get('params', 0):>9,} params  {trained}  {c.get('created', '')}")
     return 0
 
 

@@ -161,7 +161,8 @@ def what_it_is(data: bytes) -> str:
     """A guess at what bytes are, from their first bytes, for refusal messages."""
     head = data[:16]
     for magic, words in ((b"\x89PNG", "a PNG image"), (b"\xff\xd8\xff", "a JPEG image"), (b"GIF8", "a GIF image"),
-                         (b"%PDF", "a PDF document"), (HDF5_SIGNATURE, "an HDF5 file"), (b"PK\x03\x04", "a ZIP archive"),
+                         (b"%PDF", "a PDF document"), (HDF5_SIGNATURE, "an HDF5 file"),
+                         (b"PK\x03\x04", "a ZIP archive"),
                          (b"\x80", "a Python pickle")):
         if head.startswith(magic):
             return words
@@ -280,7 +281,8 @@ def _open_saved_model_zip(data: bytes, source: dict) -> Opened:
             raise ImportRefused(f"cannot import '{shown}': it holds {len(members):,} files; a SavedModel has a few")
         total = sum(m.file_size for m in members)
         _check_size(f"{shown} (unpacked)", total)
-        roots = [PurePosixPath(m.filename).parent for m in members if PurePosixPath(m.filename).name == "saved_model.pb"]
+        paths = [PurePosixPath(m.filename) for m in members]
+        roots = [p.parent for p in paths if p.name == "saved_model.pb"]
         if len(roots) != 1:
             raise ImportRefused(f"cannot import '{shown}': a SavedModel ZIP holds one saved_model.pb (at its top or in "
                                 f"one folder), this one holds {len(roots)}")
@@ -292,7 +294,8 @@ def _open_saved_model_zip(data: bytes, source: dict) -> Opened:
             except ValueError:
                 continue  # beside the SavedModel: not needed
             if rel.is_absolute() or ".." in rel.parts or not inside.parts:
-                raise ImportRefused(f"cannot import '{shown}': it holds a file named {m.filename!r} outside the archive")
+                raise ImportRefused(f"cannot import '{shown}': it holds a file named {m.filename!r} outside the "
+                                    "archive")
             target = out.joinpath(*inside.parts)  # never the archive's own path: a clean one under our folder
             target.parent.mkdir(parents=True, exist_ok=True)
             with archive.open(m) as src, open(target, "wb") as dst:
@@ -365,7 +368,6 @@ def detect(opened: Opened, task: str = "digits", input: str | None = None, scale
             raise ImportRefused(f"--input {input} does not fit '{shown}', whose input is shaped {found} "
                                 f"(it allows {', '.join(layouts)})")
         layouts = [input]
-    _check_declared_outputs(opened, names, task)
     x, y, where = probe if probe is not None else validation_probe(task)
     x, y = np.asarray(x, np.float32).reshape(-1, 28, 28, 1), np.asarray(y)
     rows = []
@@ -406,21 +408,10 @@ def detect(opened: Opened, task: str = "digits", input: str | None = None, scale
                         f"against {chosen['accuracy']:.1%} (log loss {chosen['loss']:.3f}); set the flags to be sure")
     if outputs == "probs" and not probs_like:
         warnings.append(f"--outputs probs, but its rows are not probabilities ({evidence})")
+    for r in rows:  # JSON has no infinity: a candidate under which the model returned NaN has no loss
+        r["loss"] = r["loss"] if np.isfinite(r["loss"]) else None
     return Detection(convention, rows, chosen_by, margin, where, evidence, warnings,
                      runner_up=dict(runner) if runner else None)
-
-
-def _check_declared_outputs(opened: Opened, names, task: str) -> None:
-    dims = [d for d in opened.output_dims if isinstance(d, (int, np.integer)) and d > 0]
-    known = len(dims) == len(opened.output_dims)
-    if known and int(np.prod(dims or [1])) != len(names):
-        _refuse_outputs(opened, conv_mod.shape_text(opened.output_dims), names, task)
-
-
-def _refuse_outputs(opened: Opened, found: str, names, task: str) -> None:
-    raise ImportRefused(f"cannot import '{opened.source['file']}': its output is shaped {found}; a {task} model "
-                        f"gives {len(names)} class scores per image, (batch, {len(names)}), in the order "
-                        f"{', '.join(names)}")
 
 
 def _score(raw: np.ndarray, y: np.ndarray, candidate: Convention, names, task: str, shown: str) -> dict:
@@ -428,7 +419,8 @@ def _score(raw: np.ndarray, y: np.ndarray, candidate: Convention, names, task: s
     if raw.ndim < 1 or len(raw) != len(y) or raw.size != len(y) * len(names):
         found = "(batch, " + ", ".join(str(d) for d in raw.shape[1:]) + ")" if raw.ndim else "a scalar"
         raise ImportRefused(f"cannot import '{shown}': its output is shaped {found}; a {task} model gives "
-                            f"{len(names)} class scores per image, (batch, {len(names)})")
+                            f"{len(names)} class scores per image, (batch, {len(names)}), in the order "
+                            f"{', '.join(names)}")
     raw = raw.reshape(len(y), len(names))
     probs_like, evidence = conv_mod.looks_like_probabilities(raw)
     p = raw if probs_like else conv_mod.softmax(raw)
@@ -530,7 +522,8 @@ def describe(conv: Convention, detection: dict) -> list[tuple[str, str, str]]:
     scored = "scored" if not chosen else (
         f"scored best: {chosen['accuracy']:.1%}, log loss {chosen['loss']:.3f}" + (
             f"; next {_words(runner)}: {runner['accuracy']:.1%} ({margin * 100:+.1f} points), log loss "
-            f"{runner['loss']:.3f}" if runner and margin is not None else ""))
+            + (f"{runner['loss']:.3f}" if runner["loss"] is not None else "none (NaN scores)")
+            if runner and margin is not None else ""))
     how = {"flag": "set by flag", "input shape": "from the input shape", "outputs": detection.get("outputs_evidence")}
     return [("input", words["input"], how.get(chosen_by.get("input"), scored)),
             ("scale", words["scale"], how.get(chosen_by.get("scale"), scored)),
@@ -541,8 +534,15 @@ def describe(conv: Convention, detection: dict) -> list[tuple[str, str, str]]:
 
 
 def candidate_rows(detection: dict) -> list[dict]:
-    """The scored candidates, best first, for a table."""
-    rows = sorted(detection.get("candidates") or [], key=lambda r: (-r["accuracy"], r["loss"]))
-    return [{"input": r["input"], "scale": r["scale"], "inverted": r["invert"], "accuracy": r["accuracy"],
-             "log loss": r["loss"]} for r in rows]
+    """The scored candidates for a table: the chosen one first, then the others by accuracy."""
+    c = detection.get("convention") or {}
+    picked = (c.get("input"), c.get("scale"), c.get("invert"))
+
+    def chosen(r: dict) -> bool:
+        return (r["input"], r["scale"], r["invert"]) == picked
+
+    rows = sorted(detection.get("candidates") or [],
+                  key=lambda r: (not chosen(r), -r["accuracy"], float("inf") if r["loss"] is None else r["loss"]))
+    return [{"chosen": chosen(r), "input": r["input"], "scale": r["scale"], "inverted": r["invert"],
+             "accuracy": r["accuracy"], "log loss": r["loss"]} for r in rows]
 
