@@ -81,7 +81,8 @@ class OnnxNet(RuntimeNet):
             raise RuntimeNetError(f"it is not a readable ONNX model ({type(exc).__name__}: {exc})") from None
         external = [t.name for t in self.proto.graph.initializer if t.data_location == onnx.TensorProto.EXTERNAL]
         if external:
-            raise RuntimeNetError(f"its weights live in separate files ({', '.join(external[:3])}...), which the studio "
+            raise RuntimeNetError(f"its weights live in separate files ({', '.join(external[:3])}...), which the "
+                                  "studio "
                                   "does not read; save the model as one file (onnx.save with "
                                   "save_as_external_data=False)")
         options = onnxruntime.SessionOptions()
