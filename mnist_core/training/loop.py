@@ -193,13 +193,15 @@ def _build(config: TrainConfig, precision: str | None = None):
 
 
 def _as_float32(net, config: TrainConfig, precision: str):
-    """A float32 twin of a mixed-precision net (its variables are float32 already).
+    """A fresh float32 twin of a trained net (a mixed-precision net's variables are float32 already).
 
     Saved models stay float32 so they load and predict at full speed on any
     CPU, including ones without native bfloat16.
     """
-    if precision == "float32" or zoo.MODELS[config.model].backend != "keras":
+    if zoo.MODELS[config.model].backend != "keras":
         return net
+    # Always a twin, in float32 too: the trained net carries its optimizer's state (Adam's moments, the
+    # EMA copies), which model.save would ship: 5.2 MB for `best` against 1.4 MB for its weights alone.
     twin = zoo.build(config)
     twin.set_weights(net.get_weights())
     return twin

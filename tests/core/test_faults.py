@@ -31,7 +31,8 @@ PHASES = {"build": ("start", 0.4), "fit": ("plan", 0.6), "evaluate": ("epoch", 0
 
 def cli_train(run_dir: Path, models: Path, name: str, extra_env=None, preexec=None, **popen):
     cmd = [sys.executable, "-m", "mnist_core", "train", "--model", "numpy_mlp", "--epochs", "1",
-           "--train-subset", "3000", "--name", name, "--run-dir", str(run_dir), "--now", "--quiet"]
+           "--train-subset", "3000", "--name", name, "--run-dir", str(run_dir), "--now", "--quiet",
+           "--replace"]  # every run overwrites "victim" on purpose: the name rule asks for it to be said
     env = {**os.environ, "MNIST_STUDIO_MODELS": str(models), "MNIST_STUDIO_RUNS": str(run_dir.parent),
            **(extra_env or {})}
     return subprocess.Popen(cmd, cwd=REPO, env=env, preexec_fn=preexec, **popen)
