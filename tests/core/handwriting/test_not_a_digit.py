@@ -104,9 +104,9 @@ def test_drawn_digits_are_read(model, width):
 def test_mnist_test_digits_are_rarely_refused():
     from mnist_core.data.mnist import load_splits
 
-    x = load_splits().x_test[:2000]
+    x = load_splits().x_test
     refused = sum(r is not None for r in nad.check(x))
-    assert refused <= 0.005 * len(x) + 2, refused  # bench/not_a_digit.py measures all 10,000
+    assert refused <= 0.005 * len(x), refused  # the target bench/not_a_digit.py reports: at most 0.5%
 
 
 def test_generated_non_digits_are_mostly_refused():
