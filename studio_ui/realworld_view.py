@@ -43,7 +43,9 @@ def model_section(name: str) -> None:
     if not section.open:
         return
     with section:
-        st.dataframe(pd.DataFrame(realworld.table_rows(data["sources"])), hide_index=True, width="stretch")
+        frame = pd.DataFrame(realworld.table_rows(data["sources"]))
+        frame["images"] = frame["images"].map(lambda v: "" if v is None or pd.isna(v) else f"{int(v):,}")  # no "None"
+        st.dataframe(frame, hide_index=True, width="stretch")
         other = data.get("other_refused")
         if other:
             st.caption(f"Real drawings that are none of the shapes (HDS 'other': cubes, arrows, letters, scribbles) "

@@ -31,3 +31,4 @@ def test_measured_figures_appear_beside_mnist_and_in_the_model_section(store):
     detail = at.dataframe[-1].value
     assert list(detail["source"]) == ["optdigits32", "uji held-out writers"]
     assert detail.iloc[0]["commonest errors"] == "1->9 x6" and detail.iloc[0]["refused"] == "0.1%"
+    assert list(detail["images"]) == ["2,880", ""]  # a source not scored shows no count, never "None"
