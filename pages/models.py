@@ -10,7 +10,7 @@ from mnist_core.analysis import report as html_report
 
 from mnist_core import tasks as tasks_mod
 from mnist_core.models import convention, importing, loading, store
-from studio_ui import charts, exports, gate, import_panel, promote_panel, routing, state
+from studio_ui import charts, exports, gate, import_panel, promote_panel, realworld_view, routing, state
 
 routing.ensure_router()
 
@@ -72,7 +72,8 @@ def _shown(frame: pd.DataFrame, columns) -> pd.DataFrame:
 
 # Lazy tabs and expanders: only what is open runs and is drawn, so the page opens without plotly's
 # script (about a second per page in the browser here); the curves pay for it when their tab is opened.
-table_tab, curves_tab = st.tabs(["Table", "Learning curves"], key="models_view", on_change="rerun")
+table_tab, curves_tab, real_tab = st.tabs(["Table", "Learning curves", "Real world"], key="models_view",
+                                          on_change="rerun")
 if table_tab.open:
     with table_tab:
         st.dataframe(_shown(good, SHORT), hide_index=True, key="models_table", width="stretch",
@@ -123,6 +124,9 @@ def learning_curves() -> None:
 if curves_tab.open:
     with curves_tab:
         learning_curves()
+if real_tab.open:
+    with real_tab:
+        realworld_view.summary([by_name[n] for n in good["name"]])
 shown_cards = [c for c in cards if c.get("name") in set(table["name"])]
 exports.report_button("models_report", [(c.get("name"), c.get("created"), c.get("exports")) for c in shown_cards],
                       lambda: html_report.comparison_html(shown_cards),
@@ -165,6 +169,7 @@ if card:
         with card_section:
             st.json(card, expanded=1)
     _by_class(card)
+    realworld_view.model_section(name)
     c1, c2 = st.columns(2)
     try:
         model_file = store.model_file(name)
