@@ -1,4 +1,4 @@
-"""Inspect: where the active model goes wrong on the test set, what it looks at, and its layers."""
+"""Inspect: where the active model goes wrong on the test set, what it looks at, its layers and its map."""
 
 import numpy as np
 import pandas as pd
@@ -6,7 +6,7 @@ import streamlit as st
 
 from mnist_core.analysis import evaluate, explain, layers
 from mnist_core.models import store
-from studio_ui import charts, pictures, routing, state
+from studio_ui import charts, embedding_view, pictures, routing, state
 
 routing.ensure_router()
 
@@ -253,8 +253,8 @@ def layers_view() -> None:
 # Lazy tabs: only the open one runs and is drawn. Look inside needs the model and TensorFlow (seconds on a
 # server's first visit) and draws five charts; the test-set view needs neither. After a drawing of this
 # task, the page opens on Look inside, where the drawing is explained.
-test_tab, look_tab, layers_tab = st.tabs(["Test set", "Look inside", "Layers"], key="insp_view", on_change="rerun",
-                                         default="Look inside" if _drawn() else "Test set")
+test_tab, look_tab, layers_tab, map_tab = st.tabs(["Test set", "Look inside", "Layers", "Map"], key="insp_view",
+                                                   on_change="rerun", default="Look inside" if _drawn() else "Test set")
 if test_tab.open:
     with test_tab:
         test_set_view()
@@ -264,3 +264,6 @@ if look_tab.open:
 if layers_tab.open:
     with layers_tab:
         layers_view()
+if map_tab.open:
+    with map_tab:
+        embedding_view.show(state.require_model("inspect"), data, names, noun)

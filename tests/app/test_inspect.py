@@ -12,7 +12,7 @@ def test_inspect_a_conv_model(store):
     at = open_page("inspect")
     body = texts(at)
     assert "Model **default** (lenet5)" in body
-    assert [t.label for t in at.tabs] == ["Test set", "Look inside", "Layers"]
+    assert [t.label for t in at.tabs] == ["Test set", "Look inside", "Layers", "Map"]
     assert len(at.get("plotly_chart")) == 2  # confusion matrix, per-class bars; Look inside is not drawn yet
     assert "Feature maps" not in body and not at.get("select_slider")
     per_class = frame_with(at, "recall")

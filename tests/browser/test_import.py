@@ -57,5 +57,21 @@ def test_import_an_onnx_file_and_inspect_it(browser, own_server, tmp_path):
         page.get_by_text("operator graph's nodes of").wait_for()
         wait_idle(page)
         assert problems(page) == []
+
+        page.get_by_role("tab", name="Map").click()  # a click on a point shows that test image
+        page.locator(".js-plotly-plot").first.wait_for()
+        wait_idle(page)
+        x, y, row = page.evaluate("""() => {
+            const g = document.querySelector('.js-plotly-plot'), L = g._fullLayout, r = g.getBoundingClientRect();
+            const t = g._fullData[3], i = 0;  // the first point labelled 3
+            return [r.left + L.xaxis._offset + L.xaxis.l2p(t.x[i]), r.top + L.yaxis._offset + L.yaxis.l2p(t.y[i]),
+                    t.customdata[i][0]];
+        }""")
+        page.mouse.click(x, y)
+        page.get_by_text("1 chosen on the map").wait_for()
+        wait_idle(page)
+        caption = page.locator("[data-testid=stImageCaption]").all_inner_texts()
+        assert len(caption) == 1 and caption[0].startswith(f"#{row} · 3 →")
+        assert problems(page) == []
     finally:
         context.close()

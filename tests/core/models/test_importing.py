@@ -338,3 +338,14 @@ def test_layer_table_of_studio_models(tiny_splits):
     flat = numpy_nets.NumpyNet((784, 32, 10))
     rows = layers.layer_table(loading.LoadedModel("flat", {}, flat, "numpy"))
     assert sum(r["params"] for r in rows) == flat.count_params()
+
+
+def test_the_embedding_map_of_an_onnx_import_uses_its_log_probabilities(files, store_root, tiny_splits):
+    from mnist_core.analysis import embedding
+
+    importing.import_model(files["torch_like.onnx"], "m", root=store_root)
+    model = loading.load("m", store_root)
+    x = tiny_splits.x_test
+    np.testing.assert_allclose(embedding.features(model, x[:4]), np.log(np.clip(model.predict_proba(x[:4]), 1e-7, 1)),
+                               rtol=1e-5)
+    assert "log-probabilities" in embedding.source_of(model)
