@@ -18,7 +18,7 @@ import numpy as np
 from mnist_core.handwriting import not_a_digit
 
 REASON = "not a shape"
-REJECT_BUDGET = 0.005
+REJECT_BUDGET = 0.01  # 0.005 let a drawn zigzag through as a star and refused 67% of real "other" drawings; 0.01: 74%
 ARRAYS = ("w1", "b1", "w2", "b2", "mean", "std")
 
 
