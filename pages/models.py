@@ -126,7 +126,7 @@ if curves_tab.open:
         learning_curves()
 if real_tab.open:
     with real_tab:
-        realworld_view.summary([by_name[n] for n in good["name"]])
+        realworld_view.summary([by_name[n] for n in good["name"]], task)
 shown_cards = [c for c in cards if c.get("name") in set(table["name"])]
 exports.report_button("models_report", [(c.get("name"), c.get("created"), c.get("exports")) for c in shown_cards],
                       lambda: html_report.comparison_html(shown_cards),

@@ -7,20 +7,26 @@ import streamlit as st
 
 from mnist_core.analysis import realworld
 
-HOW = ("Real handwriting from people the models never trained on (../shared/data/real, split by person): "
-       "scanned forms at 32, 16 and 8 px (optdigits, 30 writers), tablet digits of the UJI writers held out of "
-       "training, and the 100 shared photos under six conditions. A refusal (\"not a digit\") counts as wrong. "
-       "A source a model learned from and that has no writer ids to hold out says *trained on* and is not scored. "
-       "Measured with `python bench/realworld.py --save`.")
+HOW = {
+    "digits": ("Real handwriting from people the models never trained on (../shared/data/real, split by person): "
+               "scanned forms at 32, 16 and 8 px (optdigits, 30 writers), tablet digits of the UJI writers held "
+               "out of training, and the 100 shared photos under six conditions. A refusal (\"not a digit\") "
+               "counts as wrong. A source a model learned from and that has no writer ids to hold out says "
+               "*trained on* and is not scored. Measured with `python bench/realworld.py --save`."),
+    "shapes": ("Real drawings of ellipses, rectangles and triangles by the 6 HDS people held out of training "
+               "(../shared/data/real); \"not a shape\" counts as wrong. The test column is the generated test "
+               "split. Measured with `python bench/realworld.py --models NAME --save`."),
+}
+TEST_LABEL = {"digits": "MNIST test", "shapes": "generated test"}
 
 
 def _percent(v):
     return f"{v:.2%}" if isinstance(v, float) else v if isinstance(v, str) else "-"
 
 
-def summary(cards: list) -> None:
+def summary(cards: list, task: str = "digits") -> None:
     """A table of every measured model of the list, or a note saying how to measure them."""
-    rows = realworld.summary_rows(cards)
+    rows = realworld.summary_rows(cards, test_label=TEST_LABEL.get(task, "test"))
     if not rows:
         st.info("No model here has been measured on real handwriting yet. Run `python bench/realworld.py "
                 "--models NAME --save` to measure one; its figures then appear here.")
@@ -30,7 +36,7 @@ def summary(cards: list) -> None:
         if column not in ("model", "measured"):
             frame[column] = frame[column].map(_percent)
     st.dataframe(frame, hide_index=True, width="stretch", key="models_realworld")
-    st.caption(HOW)
+    st.caption(HOW.get(task, HOW["digits"]))
 
 
 def model_section(name: str) -> None:

@@ -195,15 +195,16 @@ def table_rows(scores: list) -> list:
     return rows
 
 
-def summary_rows(cards: list, root: Path | None = None) -> list:
-    """One row per measured model: MNIST test accuracy beside each real source's accuracy (None: not
-    measured; "trained on": not scored). Models never measured are left out."""
+def summary_rows(cards: list, root: Path | None = None, test_label: str = "MNIST test") -> list:
+    """One row per measured model: its test accuracy (MNIST's, or the generated shapes' for a shapes model:
+    `test_label` names it) beside each real source's accuracy (None: not measured; "trained on": not
+    scored). Models never measured are left out."""
     rows = []
     for card in cards:
         data = load(card.get("name", ""), root)
         if not data:
             continue
-        row = {"model": card["name"], "MNIST test": card.get("test_accuracy")}
+        row = {"model": card["name"], test_label: card.get("test_accuracy")}
         for s in data["sources"]:
             row[s.source] = "trained on" if s.trained_on else s.accuracy
         row["measured"] = data.get("measured")

@@ -32,3 +32,17 @@ def test_measured_figures_appear_beside_mnist_and_in_the_model_section(store):
     assert list(detail["source"]) == ["optdigits32", "uji held-out writers"]
     assert detail.iloc[0]["commonest errors"] == "1->9 x6" and detail.iloc[0]["refused"] == "0.1%"
     assert list(detail["images"]) == ["2,880", ""]  # a source not scored shows no count, never "None"
+
+
+def test_a_shapes_model_is_shown_beside_its_generated_test_not_mnist():
+    from mnist_core.analysis.realworld import SourceScore, summary_rows
+    from studio_ui.realworld_view import TEST_LABEL
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        (Path(tmp) / "s").mkdir()
+        realworld.save("s", [SourceScore("hds held-out people", "n", 10, 9, 0.9, (0.6, 0.98), 0, [])], root=Path(tmp))
+        rows = summary_rows([{"name": "s", "test_accuracy": 0.98}], root=Path(tmp), test_label=TEST_LABEL["shapes"])
+    assert rows == [{"model": "s", "generated test": 0.98, "hds held-out people": 0.9,
+                     "measured": rows[0]["measured"]}]
