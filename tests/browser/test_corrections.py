@@ -18,7 +18,7 @@ def test_a_correction_is_saved_listed_and_usable(page):
 
     correction = page.locator(".st-key-draw_correction")
     correction.get_by_role("radio", name="7", exact=True).click()
-    page.get_by_text("Saved as a 7").wait_for()
+    correction.get_by_text("Saved as a 7").wait_for()  # the box's own line (a toast says it too, for a moment)
     wait_idle(page)
     assert problems(page) == []
 
