@@ -120,16 +120,12 @@ def trained_on(card: dict) -> set:
     return {d.get("source") for d in card.get("data_sources", [])}
 
 
-def _upload(source: real.Source) -> list:
-    return [(f"{source.labels[i]}_{i:05d}.png", real.png_bytes(im)) for i, im in enumerate(source.images)]
-
-
 def score(model, name: str, source: real.Source, top: int = 5) -> SourceScore:
     """One model on one source, through evaluate_images (the Batch page's path)."""
     from mnist_core.handwriting.collection import Limits
     from mnist_core.handwriting.reading import evaluate_images
 
-    report = evaluate_images(model, _upload(source), limits=Limits(max_files=10**6, max_total_bytes=2**34))
+    report = evaluate_images(model, real.as_upload(source), limits=Limits(max_files=10**6, max_total_bytes=2**34))
     rows = [r for r in report["predictions"] if r["label"] is not None]
     n = len(rows) + len(report["skipped"])  # every file is labelled: one skipped found no digit in it
     correct = sum(bool(r["correct"]) for r in rows)
