@@ -48,9 +48,10 @@ def scan(digit: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     crop = d[ys.min():ys.max() + 1, xs.min():xs.max() + 1]
     h, w = crop.shape
     height = int(rng.integers(24, 33))
-    aspect = rng.uniform(0.5, 0.85) if rng.random() < 0.65 else w / h  # the box-filling stretch, or none
+    stretched = rng.random() < 0.65  # the box-filling stretch, or the digit's own aspect
+    aspect = rng.uniform(0.5, 0.85) if stretched else w / h
     width = int(np.clip(round(height * aspect), 2, 32))
-    if w > h and aspect == w / h:  # a wide digit keeps its width within the cell
+    if w > h and not stretched:  # a wide digit keeps its width within the cell
         width, height = 32, int(np.clip(round(32 * h / w), 2, 32))
     cell = np.zeros((32, 32), np.float32)
     big = np.asarray(Image.fromarray(crop).resize((width, height), Image.Resampling.BILINEAR), np.float32)
