@@ -12,7 +12,7 @@ from mnist_core.training.config import ConfigError, TrainConfig
 from studio_ui import gate, promote_panel, routing, sweep_charts
 
 routing.ensure_router()
-gate.guard_page(editor_only=True)
+gate.guard_page(__file__)
 
 POLL_S = 2.0
 MODES = ("fixed", "list", "range", "log range")

@@ -11,7 +11,7 @@ from mnist_core.training.config import ConfigError, TrainConfig
 from studio_ui import gate, routing, runs_panel
 
 routing.ensure_router()
-gate.guard_page(editor_only=True)  # visitors' navigation has no Train page; this holds on any other way in
+gate.guard_page(__file__)  # visitors' navigation has no Train page; this holds on any other way in
 
 RECENT_FINISHED = 8
 MAX_LIVE_CHARTS = 4  # beyond this many simultaneous runs, show progress bars only

@@ -22,15 +22,16 @@ import ipaddress
 import os
 import time
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
 import streamlit as st
 
 from mnist_core import access
+from studio_ui import registry
 
 TOKEN_ENV = "MNIST_STUDIO_TOKEN"
 VISITOR_TOKEN_ENV = "MNIST_STUDIO_VISITOR_TOKEN"
 REQUIRE_ENV = "MNIST_STUDIO_REQUIRE_TOKEN"  # the gate on loopback too (tests, a shared login machine)
-EDITOR_PAGES = frozenset({"train", "sweeps", "finetune"})  # url paths a visitor's navigation leaves out
 WRONG_TOKEN_DELAY_S = 1.0
 _AUTH = "_studio_auth"  # session_state: (role, sha256 of the token that signed in)
 _FLASH = "_studio_gate_flash"
@@ -194,14 +195,19 @@ def for_role(pages: dict[str, list], role: str) -> dict[str, list]:
     """The navigation a role gets: a visitor's leaves out the pages that change things."""
     if role == access.EDITOR:
         return pages
-    kept = {name: [p for p in section if p.url_path not in EDITOR_PAGES] for name, section in pages.items()}
+    editor_only = registry.editor_only_paths()
+    kept = {name: [p for p in section if p.url_path not in editor_only] for name, section in pages.items()}
     return {name: section for name, section in kept.items() if section}
 
 
 def can_open(path: str) -> bool:
     """Whether this session's navigation has the page at pages/<name>.py (for st.page_link)."""
-    name = path.rsplit("/", 1)[-1].removesuffix(".py")
-    return name not in EDITOR_PAGES or is_editor()
+    return not _editor_only(path) or is_editor()
+
+
+def _editor_only(path: str) -> bool:
+    """What the registry says of the page script at `path` (relative, or a page's own __file__)."""
+    return PurePosixPath(path).stem in registry.editor_only_paths()
 
 
 def is_editor() -> bool:
@@ -224,8 +230,9 @@ def sidebar(role: str) -> None:
                 st.rerun()
 
 
-def guard_page(editor_only: bool = False) -> None:
-    """A page's own check, for any way it might be run without app.py's gate: nothing unless signed in."""
+def guard_page(script: str | None = None) -> None:
+    """A page's own check, for any way it might be run without app.py's gate: nothing unless signed in, and
+    nothing but for an editor when the registry marks the page `script` (its __file__) editor-only."""
     role = session_role()
-    if role is None or (editor_only and role != access.EDITOR):
+    if role is None or (script is not None and _editor_only(script) and role != access.EDITOR):
         st.stop()

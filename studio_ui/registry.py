@@ -15,6 +15,7 @@ class PageInfo:
     title: str
     icon: str
     blurb: str  # one line for the Home page
+    editor_only: bool = False  # a visitor's navigation leaves it out, and the page stops when opened otherwise
 
     @property
     def url_path(self) -> str:
@@ -31,9 +32,10 @@ SECTIONS: dict[str, tuple[PageInfo, ...]] = {
                  "MNIST samples, class balance, mean digits, augmentation."),
     ),
     "Models": (
-        PageInfo("pages/train.py", "Train", ":material/model_training:", "Train a model and watch it learn, live."),
+        PageInfo("pages/train.py", "Train", ":material/model_training:", "Train a model and watch it learn, live.",
+                 editor_only=True),
         PageInfo("pages/sweeps.py", "Sweeps", ":material/tune:",
-                 "Search hyperparameters on Ray, stop losers early, keep the winners."),
+                 "Search hyperparameters on Ray, stop losers early, keep the winners.", editor_only=True),
         PageInfo("pages/models.py", "Models", ":material/leaderboard:",
                  "Compare saved models, their curves; download or delete."),
         PageInfo("pages/inspect.py", "Inspect", ":material/troubleshoot:",
@@ -49,3 +51,7 @@ SECTIONS: dict[str, tuple[PageInfo, ...]] = {
 
 def all_pages() -> list[PageInfo]:
     return [page for section in SECTIONS.values() for page in section]
+
+
+def editor_only_paths() -> frozenset[str]:
+    return frozenset(p.url_path for p in all_pages() if p.editor_only)
