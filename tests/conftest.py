@@ -55,6 +55,12 @@ def runs_root(tmp_path, monkeypatch):
 
 
 CHROMIUM = Path("/usr/bin/chromium")
+REQUIRE_BROWSER = "MNIST_STUDIO_REQUIRE_BROWSER"
+
+
+def browser_required() -> bool:
+    """MNIST_STUDIO_REQUIRE_BROWSER=1 (or true, yes, on; CI): a missing Chromium fails instead of skipping."""
+    return os.environ.get(REQUIRE_BROWSER, "").strip().lower() in ("1", "true", "yes", "on")
 
 # `make test` runs the suite in two parts: two pytest-xdist workers for everything that can share the machine,
 # then, one at a time, the `serial` tests: every `browser` one (a real server and Chromium each, and figures
@@ -82,7 +88,7 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.serial)
     if CHROMIUM.exists():
         return
-    if os.environ.get("MNIST_STUDIO_REQUIRE_BROWSER"):
+    if browser_required():
         raise pytest.UsageError(f"{CHROMIUM} is missing: install Debian's chromium package (make browser)")
     skip = pytest.mark.skip(reason=f"{CHROMIUM} not installed (run `make browser`)")
     for item in items:

@@ -2,7 +2,7 @@
 
 The server gets its own temporary model store (a one-epoch LeNet-5 named
 `default`) and runs folder. Without /usr/bin/chromium the tests are skipped,
-unless MNIST_STUDIO_REQUIRE_BROWSER=1 (CI), where that is a failure.
+unless MNIST_STUDIO_REQUIRE_BROWSER is set (CI; tests.conftest.browser_required), where that is a failure.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import CHROMIUM, browser_required
+
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 SERVER_START_S = 60
@@ -80,7 +81,7 @@ def stop_server(proc: subprocess.Popen) -> None:
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
     if not CHROMIUM.exists():
-        if os.environ.get("MNIST_STUDIO_REQUIRE_BROWSER") == "1":
+        if browser_required():
             pytest.fail(f"{CHROMIUM} is missing (install Debian's chromium package)")
         pytest.skip(f"{CHROMIUM} is not installed")
     return str(CHROMIUM)
