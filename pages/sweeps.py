@@ -97,7 +97,7 @@ sweep_id = st.selectbox("Sweep", ids, index=ids.index(selected) if selected in i
 
 def trials_table(view: dict) -> pd.DataFrame:
     knobs = list((view["config"].get("space") or {}).keys())
-    rows = [{"trial": t["number"], "state": t["state"], **{k: t["params"].get(k) for k in knobs},
+    rows = [{"trial": t["label"], "state": t["state"], **{k: t["params"].get(k) for k in knobs},
              "epoch": t["epoch"], "val accuracy": t["last_val_accuracy"], "stopped early": t["stopped_early"],
              "model": t["model"] or "", "error": t["error"] or ""} for t in view["trials"]]
     return pd.DataFrame(rows)
@@ -118,6 +118,10 @@ def draw(view: dict) -> None:
     space = view["config"].get("space") or {}
     knobs = [k for k, spec in space.items() if spec.get("kind") != "fixed"]
     epochs = (view["config"].get("base") or {}).get("epochs")
+    if not sweep_results.rank(view["trials"]):
+        st.info("The charts appear when the first trial reports its validation accuracy, after its first epoch.",
+                icon=":material/hourglass_top:")
+        return
     left, right = st.columns(2)
     left.plotly_chart(sweep_charts.parallel_coordinates(view["trials"], knobs), key=f"sw_par_{view['id']}")
     right.plotly_chart(sweep_charts.epoch_curves(view["trials"], epochs), key=f"sw_curves_{view['id']}")

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import math
 
 import numpy as np
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-DIGITS = [str(d) for d in range(10)]
-COLORS = ("#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#ff9da6", "#9d755d", "#bab0ac",
-          "#eeca3b")
+from mnist_core.analysis import figures
+from mnist_core.analysis.figures import COLORS, DIGITS
 
 
 def _compact(fig: go.Figure, height: int, title: str | None = None) -> go.Figure:
@@ -81,36 +79,9 @@ def probabilities(probs: np.ndarray, title: str | None = None, height: int = 260
 
 def confusion(cm: np.ndarray, selected: tuple[int, int] | None = None, title: str | None = None, names=None,
               noun: str = "digit", columns=None) -> go.Figure:
-    """Rows true, columns predicted, log colour so the off-diagonal errors show; axes named by class.
-
-    columns: the column labels when there are more columns than classes (a batch's last column counts
-    the images refused as "not a digit"). Plotly heatmaps emit no selection events, so an invisible
-    marker sits on every cell: clicking a cell selects that marker (curve 1), whose x and y are the
-    cell's labels.
-    """
-    cm = np.asarray(cm)
-    k, c = cm.shape
-    labels = [str(n) for n in names] if names is not None else DIGITS[:k]
-    across = [str(n) for n in columns] if columns is not None else labels
-    fig = go.Figure(go.Heatmap(z=np.log10(cm + 1), x=across, y=labels, text=cm, texttemplate="%{text}",
-                               colorscale="Blues", showscale=False, hoverinfo="skip"))
-    t, p = np.meshgrid(range(k), range(c), indexing="ij")
-    fig.add_trace(go.Scatter(
-        x=[across[i] for i in p.ravel()], y=[labels[i] for i in t.ravel()], mode="markers",
-        marker=dict(size=28, opacity=0.01, symbol="square", color="#000"), customdata=cm.ravel(),
-        hovertemplate="true %{y}, predicted %{x}: %{customdata} images<extra></extra>",
-        selected=dict(marker=dict(opacity=0.01)), unselected=dict(marker=dict(opacity=0.01)), showlegend=False))
-    if selected is not None:
-        fig.add_shape(type="rect", x0=selected[1] - 0.5, x1=selected[1] + 0.5, y0=selected[0] - 0.5,
-                      y1=selected[0] + 0.5, line=dict(color="#e45756", width=3))
-    fig.update_yaxes(autorange="reversed", title=f"true {noun}", type="category")
-    fig.update_xaxes(title=f"predicted {noun}" if c == k else f"answer ({across[-1]}: refused)", side="top",
-                     type="category")
-    if c > k:  # the refusals' label on two short lines, so a phone's narrow columns need not tilt it
-        fig.update_xaxes(tickvals=across, ticktext=across[:k] + [across[-1].replace(" ", "<br>", 1)
-                                                                 .replace(" ", "&nbsp;")])
-    fig.update_layout(clickmode="event+select", dragmode=False)
-    return _compact(fig, 460 if k <= 10 else 40 * k + 60, title)
+    """The shared confusion matrix (analysis.figures), clickable, in the pages' compact frame."""
+    fig = figures.confusion(cm, selected, names=names, noun=noun, columns=columns)
+    return _compact(fig, fig.layout.height, title)
 
 
 def metric_lines(series: dict[str, dict[str, list[float]]], x_key: str, metric: str, title: str,
@@ -125,50 +96,9 @@ def metric_lines(series: dict[str, dict[str, list[float]]], x_key: str, metric: 
     return _compact(fig, height, title)
 
 
-def train_vs_val(curves: dict[str, list[float]], height: int = 320) -> go.Figure:
-    """Loss and accuracy per epoch, train solid and validation dashed."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("loss per epoch", "accuracy per epoch"),
-                        horizontal_spacing=0.12)
-    for col, metric in ((1, "loss"), (2, "accuracy")):
-        for prefix, dash, color in (("", "solid", "#4c78a8"), ("val_", "dash", "#f58518")):
-            y = curves.get(prefix + metric) or []
-            if not any(not math.isnan(v) for v in y):
-                continue
-            fig.add_trace(go.Scatter(x=curves["epoch"], y=y, mode="lines+markers", name=("validation" if prefix else "train"),
-                                     line=dict(dash=dash, color=color), showlegend=col == 1,
-                                     legendgroup=prefix or "train"), 1, col)
-    fig.update_xaxes(title="epoch", dtick=1 if len(curves.get("epoch", [])) <= 20 else None)
-    fig.update_yaxes(tickformat=".1%", row=1, col=2)
-    fig = _compact(fig, height)
-    fig.update_layout(margin=dict(t=40, b=10), legend=dict(orientation="h", y=-0.3, x=0.5, xanchor="center",
-                                                          yanchor="top"))
-    return fig
-
-
-def batch_curves(batches: dict[str, list[float]], height: int = 300) -> go.Figure:
-    """Per-batch loss and accuracy against fractional epochs (a live run's chart)."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=("loss per batch", "accuracy per batch"),
-                        horizontal_spacing=0.12)
-    fig.add_trace(go.Scatter(x=batches["x"], y=batches["loss"], mode="lines", name="loss",
-                             line=dict(color="#4c78a8"), showlegend=False), 1, 1)
-    fig.add_trace(go.Scatter(x=batches["x"], y=batches["accuracy"], mode="lines", name="accuracy",
-                             line=dict(color="#54a24b"), showlegend=False), 1, 2)
-    fig.update_xaxes(title="epoch")
-    fig.update_yaxes(tickformat=".0%", row=1, col=2)
-    fig = _compact(fig, height)
-    fig.update_layout(margin=dict(t=40))
-    return fig
-
-
 def per_class(rows: list[dict], names=None, noun: str = "digit") -> go.Figure:
-    """Precision, recall and F1 per class (evaluate.per_class rows) as grouped bars, classes named by `names`."""
-    labels = [str(names[r["digit"]]) if names is not None else str(r["digit"]) for r in rows]
-    fig = go.Figure([go.Bar(name=m, x=labels, y=[r[m] for r in rows]) for m in ("precision", "recall", "f1")])
-    low = min((min(r["precision"], r["recall"], r["f1"]) for r in rows), default=0.0)
-    fig.update_yaxes(range=[max(0.0, low - 0.05), 1.0], tickformat=".0%")
-    fig.update_xaxes(title=noun, type="category")
-    fig.update_layout(barmode="group")
-    return _compact(fig, 300)
+    """Precision, recall and F1 per class (analysis.figures), in the pages' compact frame."""
+    return _compact(figures.per_class(rows, names, noun), 300)
 
 
 def saliency(img: np.ndarray, heat: np.ndarray, height: int = 320) -> go.Figure:

@@ -12,10 +12,10 @@ import hashlib
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from mnist_core import access
+from mnist_core.analysis import figures
 from mnist_core.handwriting import personal
 from mnist_core.models import loading, store
 from mnist_core.training import finetune as ft
@@ -270,22 +270,12 @@ def results(card: dict, held: dict | None) -> None:
     st.caption(f"Split: {split['method']}, {split['adapt_n']} image(s) to adapt ({split['val_n']} of them decide "
                f"early stopping), {split['heldout_n']} held out; {f['epochs_trained']} epoch(s), "
                f"{f['replay_n']} MNIST replay images.")
-    st.plotly_chart(per_class_chart(f["heldout_per_class"]), key=f"ft-classes-{card['name']}")
+    st.plotly_chart(figures.before_after(f["heldout_per_class"]), key=f"ft-classes-{card['name']}")
     _changed(f, held)
     if st.button(f"Make '{card['name']}' the active model", key=f"ft-activate-{card['name']}",
                  icon=":material/check_circle:", type="primary" if f["success"] else "secondary"):
         st.session_state[state.ACTIVE] = card["name"]
         st.rerun(scope="app")
-
-
-def per_class_chart(per_class: dict) -> go.Figure:
-    digits = sorted(per_class, key=int)
-    fig = go.Figure([go.Bar(name=when, x=[str(d) for d in digits], y=[per_class[d][when] for d in digits],
-                            text=[f"{per_class[d][when]:.0%}" for d in digits])
-                     for when in ("before", "after")])
-    fig.update_layout(barmode="group", height=260, margin=dict(l=10, r=10, t=30, b=10), yaxis_tickformat=".0%",
-                      title="Held-out accuracy per digit", xaxis_title="digit")
-    return fig
 
 
 def _changed(f: dict, held: dict | None) -> None:

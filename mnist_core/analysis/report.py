@@ -21,9 +21,8 @@ from pathlib import Path
 import numpy as np
 
 from mnist_core.analysis import leaderboard
+from mnist_core.analysis.figures import COLORS, confusion, per_class
 
-COLORS = ("#4c78a8", "#f58518", "#54a24b", "#e45756", "#72b7b2", "#b279a2", "#ff9da6", "#9d755d", "#bab0ac",
-          "#eeca3b")
 STYLE = """
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:2rem auto;max-width:1100px;padding:0 1rem;
 color:#222}
@@ -113,28 +112,13 @@ def write(html: str, path: str | Path) -> Path:
 
 # -- figures (plotly only: the core never imports streamlit) ------------------------------
 def confusion_figure(cm: np.ndarray, names=None, columns=None):
-    """Rows true, columns predicted; `columns` labels the columns when a last one counts the refusals."""
-    import plotly.graph_objects as go
-
-    labels = [str(n) for n in names] if names is not None else [str(k) for k in range(len(cm))]
-    across = [str(c) for c in columns] if columns is not None else labels
-    fig = go.Figure(go.Heatmap(z=np.log10(cm + 1), x=across, y=labels, text=cm, texttemplate="%{text}",
-                               colorscale="Blues", showscale=False, customdata=cm,
-                               hovertemplate="true %{y}, answered %{x}: %{customdata} images<extra></extra>"))
-    fig.update_yaxes(autorange="reversed", title="true class", type="category")
-    fig.update_xaxes(title="predicted class" if len(across) == len(labels) else
-                     f"answer ({across[-1]}: refused)", side="top", type="category")
+    """The pages' confusion matrix (analysis.figures), without the click targets a file has no use for."""
+    fig = confusion(cm, names=names, noun="class", columns=columns, clickable=False)
     return _layout(fig, "Confusion matrix", 460)
 
 
 def per_class_figure(rows: list[dict]):
-    import plotly.graph_objects as go
-
-    fig = go.Figure([go.Bar(name=m, x=[str(r.get("class_name", r.get("digit"))) for r in rows], y=[r[m] for r in rows],
-                            marker_color=COLORS[i]) for i, m in enumerate(("precision", "recall", "f1"))])
-    fig.update_yaxes(range=[0, 1], tickformat=".0%")
-    fig.update_xaxes(title="class", type="category")
-    fig.update_layout(barmode="group")
+    fig = per_class(rows, noun="class")
     return _layout(fig, "Precision, recall and F1 per class", 460)
 
 

@@ -49,9 +49,15 @@ def trials_from_events(events: list[dict], sweep_state: str) -> list[dict]:
         r["epoch"] = r["epochs"][-1] if r["epochs"] else 0
         r["last_val_accuracy"] = r["val_accuracy"][-1] if r["val_accuracy"] else None
         r["last_val_loss"] = r["val_loss"][-1] if r["val_loss"] else None
+        r["label"] = trial_label(r["number"])
         if ended and r["state"] in ("pending", "running"):  # the driver ended before this trial did
             r["state"] = "cancelled" if sweep_state == "cancelled" else "interrupted"
     return sorted(trials.values(), key=lambda r: r["number"])
+
+
+def trial_label(number: int) -> str:
+    """What charts and tables call a trial: Ray's trial ids are 40 characters of noise to a reader."""
+    return f"t{number:02d}"
 
 
 def rank(trials: list[dict]) -> list[dict]:
@@ -96,7 +102,7 @@ def headline(view: dict) -> str:
             f"{c['failed']} failed")
     best = view["best"]
     if best:
-        line += f" · best val accuracy {best['last_val_accuracy']:.2%} (trial {best['number']})"
+        line += f" · best val accuracy {best['last_val_accuracy']:.2%} ({best['label']})"
     if view["state"] == "queued":
         return "starting: Ray, TensorFlow and MNIST"
     if view["state"] in ("failed", "interrupted"):
