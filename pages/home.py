@@ -2,7 +2,6 @@
 
 from pathlib import Path
 
-import pandas as pd
 import streamlit as st
 
 from mnist_core.data import mnist as mnist_data
@@ -49,13 +48,17 @@ except OSError as exc:
 if rows:
     # Digits models are scored on MNIST's test set, shapes models on the generated shapes: say which.
     task_of = {c.get("name"): tasks.card_task(c) for c in cards if "error" not in c}
-    table = pd.DataFrame([{**r, "task": task_of.get(r["name"])} for r in rows])
-    table = table[["name", "task", "kind", "test_accuracy", "params", "train_seconds", "epochs", "created"]]
-    st.dataframe(table.head(10), hide_index=True, column_config={
-        "test_accuracy": st.column_config.NumberColumn("test accuracy", format="percent"),
+    shown = leaderboard.top(rows, 10, keep=store.protected_names())
+    table = leaderboard.display(shown, ("name", "kind", "test_accuracy", "params", "train_seconds", "epochs",
+                                        "created"))
+    table.insert(1, "task", [task_of.get(n) for n in table["name"]])
+    st.dataframe(table, hide_index=True, column_config={
+        "test_accuracy": st.column_config.NumberColumn("test accuracy", format="%.2f%%"),
         "params": st.column_config.NumberColumn("parameters", format="localized"),
         "train_seconds": st.column_config.NumberColumn("training s", format="%.0f"),
     })
+    if len(shown) > 10:
+        st.caption("The ten best, and below them the shipped models every page reads with.")
 else:
     st.info("No saved models yet. Start one on the Train page; it appears here when it finishes.")
 
@@ -78,7 +81,9 @@ active_runs()
 
 st.subheader("Pages")
 links = [page for page in registry.all_pages() if page is not registry.HOME and gate.can_open(page.path)]
-for col, page in zip(st.columns(3) * 2, links):  # a visitor has no Train page
-    with col.container(border=True, height=112):
+for i, page in enumerate(links):  # rows of three, as many as the registry's pages need (a visitor has fewer)
+    if i % 3 == 0:
+        row = st.columns(3)
+    with row[i % 3].container(border=True, height=112):
         st.page_link(page.path, label=page.title, icon=page.icon)
         st.caption(page.blurb)

@@ -208,23 +208,10 @@ def mnist() -> mnist_data.Mnist:
     return mnist_data.load_mnist()
 
 
-@st.cache_resource(show_spinner="Preparing MNIST splits...")
-def splits() -> mnist_data.Splits:
-    return mnist_data.load_splits()
-
-
 def require_mnist() -> mnist_data.Mnist:
     try:
         return mnist()
     except mnist_data.MnistLoadError as exc:
-        st.error(f"MNIST is not available, so this page cannot show it.\n\n{exc}")
-        st.stop()
-
-
-def require_splits() -> mnist_data.Splits:
-    try:
-        return splits()
-    except (mnist_data.MnistLoadError, ValueError) as exc:
         st.error(f"MNIST is not available, so this page cannot show it.\n\n{exc}")
         st.stop()
 
@@ -264,10 +251,6 @@ def test_probs(root: str, name: str, modified: float, task: str = "digits") -> n
     computed once."""
     data = test_set(task)
     return predictions.test_probs(name, data.x, data.sha256, Path(root), load=lambda: _load(root, name, modified))
-
-
-def active_test_probs(model: loading.LoadedModel) -> np.ndarray:
-    return test_probs(str(paths.models_dir()), model.name, store.modified(model.name), model.task)
 
 
 def test_probs_of(name: str, task: str = "digits") -> np.ndarray:

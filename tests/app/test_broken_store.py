@@ -3,11 +3,22 @@
 import pytest
 
 from mnist_core.training import rundir
+from studio_ui import registry
 from tests.core.test_faults import break_models, broken_runs
 
 from .conftest import open_page, texts
 
-PAGES = ["home", "data", "draw", "batch", "inspect", "models", "train"]
+# What each page shows over the broken store: its working part, never only "nothing raised".
+SHOWS = {
+    "home": "No training runs are in progress.",
+    "data": "Class balance",
+    "train": "status.json cannot be read",
+    "sweeps": "No sweeps yet.",
+    "models": "Model 'badcard' cannot be read",
+    "inspect": "Model **default** (lenet5): test accuracy",
+    "draw": "The active model, **default**, reads the drawing",
+    "batch": "The active model **default** will read the images.",
+}
 
 
 @pytest.fixture
@@ -16,10 +27,25 @@ def broken(store, tmp_path):
     return broken_runs(tmp_path / "runs")
 
 
-@pytest.mark.parametrize("page", PAGES)
-def test_every_page_opens(broken, page):
-    at = open_page(page)
-    assert not at.exception
+def test_every_registered_page_has_an_expectation():
+    assert set(SHOWS) == {page.url_path for page in registry.all_pages()}
+
+
+@pytest.mark.parametrize("page", registry.all_pages(), ids=lambda page: page.url_path)
+def test_every_page_opens_and_shows_its_working_part(broken, page):
+    at = open_page(page.url_path)
+    shown = "\n".join([texts(at), *(e.label for e in at.expander), *(h.value for h in at.subheader),
+                       *(t.label for t in at.tabs)])
+    assert [t.value for t in at.title] == [page.title if page is not registry.HOME else "MNIST Studio"]
+    assert SHOWS[page.url_path] in shown, shown
+    assert not at.error, [e.value for e in at.error]
+
+
+def test_home_links_every_other_page_and_lists_the_readable_models(broken):
+    at = open_page("home")
+    shown = texts(at)
+    assert all(page.blurb in shown for page in registry.all_pages() if page is not registry.HOME)
+    assert {"default", "flat"} <= set(at.dataframe[0].value["name"]) and "badcard" not in shown
 
 
 def test_models_page_names_the_broken_ones(broken):

@@ -19,10 +19,7 @@ from mnist_core.models import store
 from mnist_core.training import loop, rundir
 from mnist_core.training.config import TrainConfig
 
-try:
-    from mnist_core.models.loading import load
-except ImportError:  # before the store/loading split
-    from mnist_core.models.store import load
+from mnist_core.models.loading import load
 
 REPO = Path(__file__).resolve().parents[2]
 # Kill moments: after the event that opens each phase, plus a random delay that lands inside it.
