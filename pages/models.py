@@ -46,6 +46,7 @@ if not rows:
 table = pd.DataFrame(rows)
 broken = table[table["error"].notna()] if "error" in table else table.iloc[0:0]
 good = table[table["error"].isna()] if "error" in table else table
+good_rows = [r for r in rows if not r.get("error")]
 by_name = {c["name"]: c for c in cards}
 # The columns that fit the page's width; the rest are one click away.
 SHORT = ("name", "kind", "test_accuracy", "params", "train_seconds", "inference_ms", "epochs")
@@ -58,16 +59,9 @@ COLUMN_CONFIG = {
     "train_seconds": st.column_config.NumberColumn("train s", format="%.0f", width="small"),
     "inference_ms": st.column_config.NumberColumn("ms/img", format="%.2f", width="small",
                                                   help="Median time to classify one image."),
-    "epochs": st.column_config.NumberColumn("epochs", width="small"),
+    "epochs": st.column_config.TextColumn("epochs", width="small"),
     "train_size": st.column_config.NumberColumn("train images", format="localized"),
 }
-
-
-def _shown(frame: pd.DataFrame, columns) -> pd.DataFrame:
-    frame = frame[[c for c in columns if c in frame]].copy()
-    if "test_accuracy" in frame:
-        frame["test_accuracy"] = frame["test_accuracy"] * 100  # '99.71%' with two decimals
-    return frame
 
 
 # Lazy tabs and expanders: only what is open runs and is drawn, so the page opens without plotly's
@@ -76,7 +70,7 @@ table_tab, curves_tab, real_tab = st.tabs(["Table", "Learning curves", "Real wor
                                           on_change="rerun")
 if table_tab.open:
     with table_tab:
-        st.dataframe(_shown(good, SHORT), hide_index=True, key="models_table", width="stretch",
+        st.dataframe(leaderboard.display(good_rows, SHORT), hide_index=True, key="models_table", width="stretch",
                      column_config=COLUMN_CONFIG)
         notes = [f"**{n}**: {by_name[n]['stopped_early']['note']}" for n in good["name"]
                  if isinstance(by_name.get(n, {}).get("stopped_early"), dict)]
@@ -85,10 +79,14 @@ if table_tab.open:
         everything_else = st.expander("All columns", key="models_all_columns", on_change="rerun")
         if everything_else.open:
             with everything_else:
-                st.dataframe(_shown(good, leaderboard.COLUMNS), hide_index=True, width="stretch",
+                st.dataframe(leaderboard.display(good_rows, leaderboard.COLUMNS), hide_index=True, width="stretch",
                              column_config=COLUMN_CONFIG)
 for _, bad in broken.iterrows():
     st.warning(f"Model '{bad['name']}' cannot be read: {bad['error']}. Delete it below.")
+
+
+def _has(curve: dict, metric: str) -> bool:
+    return any(v == v for v in curve.get(metric) or [])  # NaN != NaN: a model without that metric
 
 
 def learning_curves() -> None:
@@ -104,7 +102,8 @@ def learning_curves() -> None:
     scale = c2.segmented_control("Scale", charts.SCALES, default=charts.SCALES[0], key="models_scale") \
         or charts.SCALES[0]
     prefix = "val_" if split == "validation" else ""
-    curves = {n: c for n, c in series.items() if c["epoch"]}
+    curves = {n: c for n, c in series.items() if c["epoch"] and _has(c, prefix + "accuracy")}
+    blank = [n for n, c in series.items() if c["epoch"] and n not in curves]
     # No epochs (an ensemble averages trained models): a level line at its final test accuracy.
     finals = {n: by_name[n]["test_accuracy"] for n, c in series.items()
               if not c["epoch"] and by_name[n].get("test_accuracy") is not None}
@@ -116,6 +115,10 @@ def learning_curves() -> None:
         st.caption(f"Dotted: {', '.join(finals)} — " + ("an ensemble" if len(finals) == 1 else "ensembles")
                    + " averaging trained models, with no epochs of its own, drawn at its final **test** "
                    "accuracy for reference (the curves are per-epoch " + split + " accuracy).")
+    if blank:
+        st.caption(f"No {split} curve for {', '.join(blank)}: "
+                   + ("trained on all 60,000 training images, so nothing was held out to validate on."
+                      if split == "validation" else "its card keeps no per-epoch training figures."))
     if scale == charts.SCALES[0]:
         st.caption("Error rate = 1 - accuracy, on a log scale: 0.31% and 0.26% lie as far apart as 31% and 26%, "
                    "so the first epochs no longer flatten the rest.")

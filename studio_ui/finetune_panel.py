@@ -16,6 +16,7 @@ import streamlit as st
 
 from mnist_core import access
 from mnist_core.analysis import figures
+from mnist_core.errors import UserError
 from mnist_core.handwriting import personal
 from mnist_core.models import loading, store
 from mnist_core.training import finetune as ft
@@ -85,7 +86,7 @@ def _label_drawing(drawing, digest: str, said) -> None:
             file = f"{path.parent.name}/{path.name}"
             note = f" (the model read {said})" if said is not None and str(said) != label else ""
             message = f"Saved as a {label}{note}: {file}"
-    except (ValueError, OSError, access.AccessDenied) as exc:
+    except (UserError, OSError) as exc:
         st.session_state[LABEL_KEY] = saved["label"] if saved else None
         st.toast(f"Not saved: {exc}", icon=":material/error:")
         return
@@ -100,7 +101,7 @@ def _undo_label() -> None:
         return
     try:
         personal.remove(saved["file"])
-    except (ValueError, OSError, access.AccessDenied) as exc:
+    except (UserError, OSError) as exc:
         st.toast(f"Not removed: {exc}", icon=":material/error:")
         return
     st.toast(f"Removed {saved['file']} from your collection", icon=":material/undo:")
@@ -141,7 +142,7 @@ def _collection_pictures(found: list[dict]) -> None:
     for i, r in enumerate(shown, start=1):
         try:
             pictures_.append(np.pad(personal.thumbnail(r["file"]), 3, constant_values=128))  # a frame between them
-        except (OSError, ValueError):  # unreadable or removed meanwhile: say so instead of a picture
+        except (UserError, OSError):  # unreadable or removed meanwhile: say so instead of a picture
             pictures_.append(np.full((62, 62), 128, np.uint8))
         captions.append(f"#{i} · {r['label']}")
     st.image(pictures_, caption=captions, width=64)
@@ -158,7 +159,7 @@ def _collection_pictures(found: list[dict]) -> None:
         for file in chosen:
             try:
                 personal.remove(file)
-            except (ValueError, OSError, access.AccessDenied) as exc:
+            except (UserError, OSError) as exc:
                 errors.append(str(exc))
         if errors:
             st.error("Not deleted: " + "; ".join(errors))
@@ -245,8 +246,10 @@ def _follow(run_id: str) -> None:
         return
     name = status.get("model_name")
     try:
-        card = store.read_card(name)
-    except (store.StoreError, TypeError):
+        card = store.read_card(name) if name else None
+    except store.StoreError:
+        card = None
+    if card is None:
         st.warning(f"The model this run saved ('{name}') is no longer in the store.")
         return
     results(card, ftr.heldout_arrays(run))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pandas as pd
 
 COLUMNS = ("name", "kind", "test_accuracy", "test_loss", "params", "train_seconds", "inference_ms",
            "epochs", "augment", "train_size", "created")
@@ -33,6 +34,25 @@ def rows(cards: list[dict]) -> list[dict]:
     """Rows for every card, best test accuracy first, unreadable models last."""
     out = [row(c) for c in cards]
     return sorted(out, key=lambda r: (r.get("test_accuracy") is None, -(r.get("test_accuracy") or 0), r["name"] or ""))
+
+
+def top(rows: list[dict], n: int, keep=()) -> list[dict]:
+    """The best n rows and, below them, every row named in `keep` that did not make it (the shipped
+    `default` every page reads with stays listed, even after a weaker model was promoted to it)."""
+    head = rows[:n]
+    return head + [r for r in rows[n:] if r.get("name") in keep]
+
+
+def display(rows: list[dict], columns) -> pd.DataFrame:
+    """Rows as the pages show them: accuracy in percent with two decimals (99.70 beside 99.71, never
+    99.7), whole epochs, and "—" where a model has none (an ensemble) instead of "None"."""
+    frame = pd.DataFrame([{c: r.get(c) for c in columns} for r in rows], columns=list(columns))
+    if "test_accuracy" in frame:
+        frame["test_accuracy"] = [round(100 * a, 2) if a is not None else None for a in frame["test_accuracy"]]
+    if "epochs" in frame:
+        frame["epochs"] = ["—" if e is None or (isinstance(e, float) and math.isnan(e)) else str(int(e))
+                           for e in frame["epochs"]]
+    return frame
 
 
 def curves(card: dict) -> dict[str, list[float]]:

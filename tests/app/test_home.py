@@ -47,3 +47,23 @@ def test_the_leaderboard_says_each_models_task(store):
     shutil.copytree(REPO / "models" / "shapes", store / "shapes", ignore=shutil.ignore_patterns("cache-*", ".cache-*"))
     board = open_page().dataframe[0].value
     assert dict(zip(board["name"], board["task"])) == {"default": "digits", "flat": "digits", "shapes": "shapes"}
+
+
+def test_leaderboard_keeps_default_after_a_weak_promote_and_uses_two_decimals(store):
+    import json
+    import shutil
+
+    for i in range(11):  # eleven better models push a weak default out of the top ten
+        shutil.copytree(store / "flat", store / f"flat{i}")
+        card = json.loads((store / f"flat{i}" / "card.json").read_text())
+        card.update(name=f"flat{i}", test_accuracy=0.99 - i / 1000)
+        (store / f"flat{i}" / "card.json").write_text(json.dumps(card))
+    card = json.loads((store / "default" / "card.json").read_text())
+    card["test_accuracy"] = 0.7059
+    (store / "default" / "card.json").write_text(json.dumps(card))
+    at = open_page()
+    board = at.dataframe[0].value
+    assert list(board["name"])[-1] == "default" and len(board) == 11
+    assert board["test_accuracy"].tolist()[:2] == [99.0, 98.9]
+    assert board["test_accuracy"].iloc[-1] == 70.59
+    assert "the shipped models every page reads with" in texts(at)

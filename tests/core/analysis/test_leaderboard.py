@@ -42,3 +42,20 @@ def test_datastats():
     assert picks.shape == (10, 2)
     assert set(picks[2]) <= {3, 4, 5} and picks[0].tolist()[1] == -1 and (picks[9] == -1).all()
     assert set(picks[1]) == {1, 2}
+
+
+def test_top_keeps_the_shipped_model_below_the_cut():
+    rows = [{"name": f"m{i}", "test_accuracy": 0.99 - i / 100} for i in range(5)] + [{"name": "default",
+                                                                                      "test_accuracy": 0.7}]
+    assert [r["name"] for r in leaderboard.top(rows, 3, keep=("default",))] == ["m0", "m1", "m2", "default"]
+    assert [r["name"] for r in leaderboard.top(rows, 3)] == ["m0", "m1", "m2"]
+
+
+def test_display_two_decimals_and_no_none():
+    rows = [{"name": "a", "test_accuracy": 0.997, "epochs": 3.0}, {"name": "ens", "test_accuracy": 0.99714,
+                                                                  "epochs": None},
+            {"name": "nan", "test_accuracy": None, "epochs": float("nan")}]
+    frame = leaderboard.display(rows, ("name", "test_accuracy", "epochs"))
+    assert list(frame.columns) == ["name", "test_accuracy", "epochs"]
+    assert frame["test_accuracy"].tolist()[:2] == [99.7, 99.71] and math.isnan(frame["test_accuracy"][2])
+    assert frame["epochs"].tolist() == ["3", "—", "—"]
