@@ -87,3 +87,16 @@ def test_a_model_stopped_early_says_so(store):
     (store / "flat" / "card.json").write_text(json.dumps(card))
     at = open_page("models")
     assert "**flat**: stopped early at epoch 1 of 3" in texts(at)
+
+
+def test_a_model_without_a_validation_curve_says_why(store):
+    card = json.loads((store / "flat" / "card.json").read_text())
+    card["history"] = {k: v for k, v in card["history"].items() if not k.startswith("val_")}  # trained on all 60,000
+    (store / "flat" / "card.json").write_text(json.dumps(card))
+    at = _open(open_page("models"), "models_view", "Learning curves")
+    names = [t.get("name") for t in json.loads(at.get("plotly_chart")[0].proto.spec)["data"]]
+    assert "default" in names and "flat" not in names
+    assert "No validation curve for flat: trained on all 60,000 training images" in texts(at)
+    at.segmented_control(key="models_split").set_value("train").run()
+    names = [t.get("name") for t in json.loads(at.get("plotly_chart")[0].proto.spec)["data"]]
+    assert "flat" in names and "No train curve" not in texts(at)
