@@ -1,5 +1,7 @@
 """Inspect: where the active model goes wrong on the test set, what it looks at, its layers and its map."""
 
+import hashlib
+
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -14,6 +16,12 @@ MISTAKES_SHOWN = 30
 PAIR_SHOWN = 30
 DEEP_CHANNELS = 16  # a deep layer's most active maps for this image; all of its kernels would be thousands
 PER_ROW = 2  # two charts a row: tiles stay large enough to see
+METHOD_NAMES = {"evidence": "Evidence in the ink", "smoothgrad": "SmoothGrad", "gradient": "Gradient"}
+METHOD_NOTES = {
+    "evidence": "Empty paper is never lit: it shows which strokes made the model say so.",
+    "smoothgrad": "Lit pixels may be empty paper: ink added there would change the answer.",
+    "gradient": "Noisy, and lit on empty paper too: ink added there would change the answer.",
+}
 
 
 def in_rows(items: list, per_row: int = PER_ROW):
@@ -122,11 +130,15 @@ def _pick_input():
     digits = _drawn()
     drawn = ([f"digit {i + 1} of your drawing" for i in range(len(digits))] if len(digits) > 1
              else ["the latest canvas drawing"] if digits else [])
+    drawing = hashlib.sha1(np.asarray(digits, np.float32).tobytes()).hexdigest() if digits else None
+    if drawn and st.session_state.get("insp_seen_drawing") != drawing:  # a new drawing: explain it first
+        st.session_state["insp_source"] = drawn[0]
+        st.session_state["insp_seen_drawing"] = drawing
     source = st.radio("Explain", ["a test image", *drawn], horizontal=True, key="insp_source")
     if source != "a test image" and source in drawn:
         i = drawn.index(source)
         which = f"digit {i + 1} of your drawing" if len(digits) > 1 else "your latest drawing"
-        return np.asarray(digits[i], np.float32).reshape(28, 28, 1), f"{which} (as the model sees it)"
+        return np.asarray(digits[i], np.float32).reshape(28, 28, 1), f"{which}, as the model sees it"
     c1, c2, _ = st.columns([1, 1, 2])
     if c2.button("A random mistake", icon=":material/shuffle:", disabled=not len(report["mistakes"])):
         st.session_state["insp_index"] = int(np.random.default_rng().choice(np.flatnonzero(pred != y_test)))
@@ -152,19 +164,23 @@ def look_inside() -> None:
         c2.plotly_chart(charts.probabilities(probs, title=f"Prediction {said} ({probs.max():.0%})", height=320,
                                              names=names, noun=noun))
         return
+    method = st.segmented_control("Saliency", list(explain.SALIENCY_METHODS), default="evidence",
+                                  format_func=METHOD_NAMES.__getitem__, key="insp_saliency") or "evidence"
     try:
-        sal = explain.saliency(model, x)
+        sal = explain.saliency(model, x, method)
     except explain.ExplainError as exc:
         st.info(f"No saliency map for this model: {exc}.")
         return
+    st.caption(f"The input: {label}.")
     c1, c2, c3 = st.columns(3)
-    c1.plotly_chart(charts.image(x[..., 0], title=f"The input: {label}", height=320))
+    c1.plotly_chart(charts.image(x[..., 0], title="Input", height=320))
     said = names[sal["prediction"]]
     c2.plotly_chart(charts.saliency_map(sal["map"], x, title=f"Saliency for '{said}'", height=320))
     c3.plotly_chart(charts.probabilities(sal["probs"], title=f"Prediction {said} ({sal['confidence']:.0%})",
                                          height=320, names=names, noun=noun))
-    c2.caption(f"Bright pixels are those whose change moves the score of '{said}' most "
-               f"(gradient magnitude, scaled to the brightest); the blue line is the {noun}'s outline.")
+    what = explain.SALIENCY_METHODS[method]
+    c2.caption(f"{what[0].upper() + what[1:]} (scaled to the brightest pixel); the blue line is "
+               f"the {noun}'s outline. " + METHOD_NOTES[method])
     members = getattr(model, "members", None)
     if members:
         st.caption(f"'{model.name}' is an ensemble of {len(members)} models; its saliency map averages their "
@@ -190,8 +206,10 @@ def feature_maps(model, x: np.ndarray) -> None:
     view = explain.layer_view(layer, DEEP_CHANNELS)
     left, right = st.columns(PER_ROW)
     if view["kind"] == "bars":
-        left.plotly_chart(charts.bars(view["values"], [f"#{c}" for c in view["channels"]], view["title"],
-                                      value_title="mean activation"))
+        left.plotly_chart(charts.bars(view["values"], [f"ch {c}" for c in view["channels"]], view["title"],
+                                      value_title="mean activation", label_title="channel, most active first"))
+        left.caption(f"Each bar is one of this layer's {view['total']} channels (numbered as in the layer), "
+                     "its map too small to draw, so its mean activation for this image instead.")
     else:
         left.plotly_chart(charts.image(explain.maps_grid(layer["maps"], channels=view["channels"]),
                                        title=view["title"], colorscale="Viridis", height=420, showscale=True,

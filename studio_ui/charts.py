@@ -155,11 +155,12 @@ def curve(x: list[float], lines: dict[str, list[float]], title: str, percent: bo
     return fig
 
 
-def bars(values: np.ndarray, labels: list[str], title: str, height: int = 320, value_title: str = "") -> go.Figure:
+def bars(values: np.ndarray, labels: list[str], title: str, height: int = 320, value_title: str = "",
+         label_title: str = "") -> go.Figure:
     """A value per labelled item (e.g. a tiny feature map's mean activation per channel)."""
     fig = go.Figure(go.Bar(x=labels, y=np.asarray(values, dtype=float), marker_color="#4c78a8",
                            hovertemplate="%{x}: %{y:.3f}<extra></extra>"))
-    fig.update_xaxes(type="category")
+    fig.update_xaxes(type="category", title=label_title)
     fig.update_yaxes(title=value_title)
     return _compact(fig, height, title)
 

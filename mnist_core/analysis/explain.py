@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from mnist_core.errors import UserError
+
 # Layers that still belong to a conv block: its feature maps are read after them.
 _BLOCK_TAIL = ("BatchNormalization", "Activation", "ReLU", "LeakyReLU")
 
 
-class ExplainError(ValueError):
+class ExplainError(UserError, ValueError):
     """The model cannot be explained this way; the message says why."""
 
 
@@ -232,23 +234,24 @@ def _keras_gradient(net, x: np.ndarray, target: int) -> np.ndarray:
     xt = tf.convert_to_tensor(x)
     with tf.GradientTape() as tape:
         tape.watch(xt)
-        score = score_fn(xt)[0, target]
-    return np.asarray(tape.gradient(score, xt))[0, :, :, 0]
+        score = tf.reduce_sum(score_fn(xt)[:, target])  # each image's score depends on that image alone
+    return np.asarray(tape.gradient(score, xt))[:, :, :, 0]
 
 
 def _numpy_gradient(net, x: np.ndarray, target: int) -> np.ndarray:
     """d logit_target / d x by backprop through the ReLU layers."""
     _, activations = net.forward(x)
-    delta = np.zeros((1, net.sizes[-1]), np.float32)
-    delta[0, target] = 1.0
+    delta = np.zeros((len(x), net.sizes[-1]), np.float32)
+    delta[:, target] = 1.0
     for i in range(len(net.weights) - 1, -1, -1):
         delta = delta @ net.weights[i].T
         if i > 0:  # activations[i] is layer i's ReLU output; zero where it was off
             delta = delta * (activations[i] > 0)
-    return delta.reshape(28, 28)
+    return delta.reshape(-1, 28, 28)
 
 
 def _gradient(net, x: np.ndarray, target: int) -> np.ndarray:
+    """d score_target / d x for a batch of images (n, 28, 28, 1) -> (n, 28, 28)."""
     if _is_keras(net):
         return _keras_gradient(net, x, target)
     if hasattr(net, "forward") and hasattr(net, "weights"):
@@ -262,25 +265,44 @@ def _probs(model, x: np.ndarray) -> np.ndarray:
     return np.asarray(model(x, training=False))[0]  # a bare Keras model
 
 
-def saliency(model, x: np.ndarray) -> dict:
-    """Gradient of the predicted class score with respect to the input pixels.
+# How a saliency map is made. The plain gradient is large on empty paper too (ink added there would
+# change the answer), which reads as "the model looks at the background"; gradient x input keeps only
+# the ink that raised the score; SmoothGrad averages the gradient over noisy copies, which calms the
+# pixel-to-pixel noise of a ReLU net's gradient.
+SALIENCY_METHODS = {
+    "evidence": "gradient × input: the ink that raised the score",
+    "smoothgrad": "SmoothGrad: where a change would move the score, averaged over noisy copies",
+    "gradient": "gradient: where a change would move the score",
+}
+SMOOTH_COPIES, SMOOTH_NOISE = 24, 0.15
 
-    Returns {prediction, confidence, probs (10,), gradient (28, 28) signed,
-    map (28, 28) |gradient| scaled to [0, 1]}. The class score is the logit
-    (before softmax) when the model exposes it, because the softmax
-    probability of a confident prediction is flat and its gradient vanishes.
-    For an ensemble (a model with `members`) it is the members' mean gradient
-    of the ensemble's predicted class.
+
+def saliency(model, x: np.ndarray, method: str = "evidence", seed: int = 0) -> dict:
+    """Which pixels the predicted class's score depends on (SALIENCY_METHODS).
+
+    Returns {prediction, confidence, probs, method, gradient (28, 28) signed (the plain gradient),
+    map (28, 28) in [0, 1] scaled to its brightest pixel}. The class score is the logit (before
+    softmax) when the model exposes it, because the softmax probability of a confident prediction is
+    flat and its gradient vanishes. An ensemble (a model with `members`) uses its members' mean
+    gradient of the ensemble's predicted class.
     """
+    if method not in SALIENCY_METHODS:
+        raise ExplainError(f"unknown saliency method {method!r}; choose one of {', '.join(SALIENCY_METHODS)}")
     x = _image(x)
     probs = _probs(model, x)
     target = int(probs.argmax())
     nets = [_net(m) for m in getattr(model, "members", None) or [model]]
-    grad = np.mean([_gradient(net, x, target) for net in nets], axis=0)
-    magnitude = np.abs(grad)
-    top = float(magnitude.max())
-    return {"prediction": int(probs.argmax()), "confidence": float(probs.max()), "probs": probs,
-            "gradient": grad.astype(np.float32), "map": (magnitude / top if top > 0 else magnitude).astype(np.float32)}
+    grad = np.mean([_gradient(net, x, target)[0] for net in nets], axis=0)
+    if method == "evidence":
+        heat = np.maximum(grad * x[0, :, :, 0], 0)
+    elif method == "smoothgrad":
+        noisy = x + np.random.default_rng(seed).normal(0, SMOOTH_NOISE, (SMOOTH_COPIES, 28, 28, 1)).astype(np.float32)
+        heat = np.abs(np.mean([_gradient(net, noisy, target).mean(axis=0) for net in nets], axis=0))
+    else:
+        heat = np.abs(grad)
+    top = float(heat.max())
+    return {"prediction": target, "confidence": float(probs.max()), "probs": probs, "method": method,
+            "gradient": grad.astype(np.float32), "map": (heat / top if top > 0 else heat).astype(np.float32)}
 
 
 def confusion_examples(y_true: np.ndarray, y_pred: np.ndarray, true: int, pred: int,

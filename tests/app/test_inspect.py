@@ -37,7 +37,8 @@ def test_choosing_a_confusion_cell_shows_its_images(store):
 def test_explain_another_test_image(store):
     at = look_inside(open_page("inspect"))
     at.number_input(key="insp_index").set_value(0).run()
-    assert any("test image #0, labelled 7" in str(getattr(c, "proto", "")) for c in at.get("plotly_chart"))
+    assert "The input: test image #0, labelled 7." in texts(at)
+    assert "Input" in _chart_titles(at).split(" | ")  # a short title: the long one was cut off in a third
 
 
 def test_inspect_a_model_without_convolutions(store):
@@ -63,7 +64,7 @@ def test_inspect_speaks_to_students(store):
     assert at.select_slider(key="insp_layer").options == ["conv 1: 6 filters 5x5", "conv 2: 16 filters 5x5"]
     at.select_slider(key="insp_layer").set_value("conv 2: 16 filters 5x5").run()
     assert "conv 2: 16 filters 5x5 · all 16 maps" in _chart_titles(at)
-    assert "Saliency for" in titles and "The input: test image" in titles
+    assert "Saliency for" in titles and "The input: test image" in body
     mistakes = int(body.split(" mistakes out of ")[0].rsplit("**", 1)[-1].replace(",", "").split()[-1])
     assert mistakes > 30 and f"showing 30 of {mistakes:,} mistakes" in mistakes_line
 
@@ -86,5 +87,29 @@ def test_each_digit_of_a_drawn_number_can_be_explained(store):
     open_page("inspect", at)  # opens on Look inside: there is a drawing to explain
     assert at.radio(key="insp_source").options == ["a test image", "digit 1 of your drawing",
                                                    "digit 2 of your drawing"]
+    assert at.radio(key="insp_source").value == "digit 1 of your drawing"  # not test image #N
     at.radio(key="insp_source").set_value("digit 2 of your drawing").run()
-    assert "digit 2 of your drawing" in _chart_titles(at)
+    assert "The input: digit 2 of your drawing, as the model sees it." in texts(at)
+
+
+def test_a_new_drawing_is_explained_first_even_after_choosing_a_test_image(store):
+    import numpy as np
+
+    at = open_page()
+    at.session_state["draw_input"] = np.full((28, 28, 1), 0.3, np.float32)
+    open_page("inspect", at)
+    at.radio(key="insp_source").set_value("a test image").run()
+    at.run()
+    assert at.radio(key="insp_source").value == "a test image"  # the same drawing: the user's choice holds
+    at.session_state["draw_input"] = np.full((28, 28, 1), 0.6, np.float32)  # drawn again on Draw
+    at.run()
+    assert at.radio(key="insp_source").value == "the latest canvas drawing"
+    assert "The input: your latest drawing, as the model sees it." in texts(at)
+
+
+def test_saliency_says_what_it_shows_and_offers_the_other_methods(store):
+    at = look_inside(open_page("inspect"))
+    assert at.segmented_control(key="insp_saliency").value == "evidence"
+    assert "Empty paper is never lit" in texts(at)
+    at.segmented_control(key="insp_saliency").set_value("smoothgrad").run()
+    assert "SmoothGrad: where a change would move the score" in texts(at) and "may be empty paper" in texts(at)

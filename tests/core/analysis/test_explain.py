@@ -146,6 +146,35 @@ def test_saliency_of_a_conv_net_uses_the_logit(conv_net, image):
     np.testing.assert_allclose([result["gradient"][r, c] for r, c in pixels], numeric, rtol=0.05, atol=1e-4)
 
 
+def test_evidence_is_the_ink_that_raised_the_score(dense_net):
+    image = np.zeros((28, 28, 1), np.float32)
+    image[6:22, 12:16] = 0.8  # a stroke on empty paper
+    result = explain.saliency(dense_net, image)
+    assert result["method"] == "evidence"
+    w = np.asarray(dense_net.layers[-1].kernel)[:, result["prediction"]].reshape(28, 28)
+    heat = np.maximum(w * image[..., 0], 0)
+    np.testing.assert_allclose(result["map"], heat / heat.max(), rtol=1e-4, atol=1e-6)
+    assert not result["map"][image[..., 0] == 0].any(), "empty paper is never evidence"
+    plain = explain.saliency(dense_net, image, method="gradient")
+    assert plain["map"][image[..., 0] == 0].max() > 0.1  # what users saw: the gradient lights the background
+
+
+def test_smoothgrad_of_a_linear_model_is_its_weights_and_is_seeded(image):
+    net = NumpyNet((784, 10), seed=3)
+    result = explain.saliency(net, image, method="smoothgrad")
+    w = np.abs(net.weights[0][:, result["prediction"]]).reshape(28, 28)
+    np.testing.assert_allclose(result["map"], w / w.max(), rtol=1e-4)  # noise does not move a linear gradient
+    mlp = NumpyNet((784, 32, 10), seed=4)
+    a, b = (explain.saliency(mlp, image, method="smoothgrad", seed=s)["map"] for s in (0, 0))
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, explain.saliency(mlp, image, method="gradient")["map"], atol=1e-3)
+
+
+def test_unknown_saliency_method_is_refused(dense_net, image):
+    with pytest.raises(explain.ExplainError, match="evidence, smoothgrad, gradient"):
+        explain.saliency(dense_net, image, method="lime")
+
+
 def test_saliency_rejects_wrong_shapes(dense_net):
     with pytest.raises(explain.ExplainError, match="28x28"):
         explain.saliency(dense_net, np.zeros((10, 10)))
