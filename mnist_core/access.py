@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
+from mnist_core.errors import UserError
+
 VISITOR, EDITOR = "visitor", "editor"
 ROLES = (VISITOR, EDITOR)
 READONLY_ENV = "MNIST_STUDIO_READONLY"
@@ -33,7 +35,7 @@ _role: ContextVar[str | None] = ContextVar("mnist_studio_role", default=None)
 _session_resolver: Callable[[], str | None] | None = None
 
 
-class AccessDenied(PermissionError):
+class AccessDenied(UserError, PermissionError):
     """A write refused for the caller's role; the message is meant for the user."""
 
 

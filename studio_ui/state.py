@@ -3,17 +3,17 @@
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 import streamlit as st
 
-from mnist_core.data import mnist as mnist_data
-
 from mnist_core import paths
 from mnist_core import tasks as tasks_mod
-
 from mnist_core.analysis import predictions, testset
+from mnist_core.data import mnist as mnist_data
+from mnist_core.errors import UserError
 from mnist_core.models import loading, store
 from studio_ui import gate
 
@@ -25,6 +25,18 @@ DEFAULT = "default"
 DRAW_KEY = "draw_input"  # the Draw page leaves its latest preprocessed 28x28 digit here for Inspect
 DRAW_DIGITS = "draw_digits"  # ... and every digit of a drawn number, left to right
 DRAW_TASK = "draw_input_task"  # ... and the task it was read as (Inspect offers it to models of that task)
+
+
+@contextmanager
+def user_errors(before: str = "", stop: bool = False):
+    """The one way a page shows what a user got wrong: one st.error with the message (after `before`), then
+    the page goes on, or stops with `stop`. Anything that is not a UserError is a bug and keeps its traceback."""
+    try:
+        yield
+    except UserError as exc:
+        st.error(f"{before}{exc}", icon=":material/error:")
+        if stop:
+            st.stop()
 
 
 def model_names() -> list[str]:
@@ -239,7 +251,7 @@ def test_set(task: str) -> testset.HeldOutSet:
 def require_test_set(task: str) -> testset.HeldOutSet:
     try:
         return test_set(task)
-    except (mnist_data.MnistLoadError, ValueError) as exc:
+    except UserError as exc:
         st.error(f"The test set of this model's task ({task}) is not available, so this page cannot show it."
                  f"\n\n{exc}")
         st.stop()

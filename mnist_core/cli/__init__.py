@@ -6,7 +6,6 @@ import argparse
 import os
 import sys
 
-from mnist_core.access import AccessDenied
 from mnist_core.cli import export as export_cmds
 from mnist_core.cli import finetune as finetune_cmds
 from mnist_core.cli import importing as import_cmds
@@ -15,16 +14,14 @@ from mnist_core.cli import reading as reading_cmds
 from mnist_core.cli import sheets as sheets_cmds
 from mnist_core.cli import sweeps as sweeps_cmds
 from mnist_core.cli import training as training_cmds
-from mnist_core.cli.common import UserError
 from mnist_core.cli.quiet import native_stderr_silenced
-from mnist_core.data.mnist import MnistLoadError
-from mnist_core.models import store
-from mnist_core.training.config import ConfigError
+from mnist_core.errors import UserError
 
 # Each module adds its subcommands; a new group of commands is a new module listed here.
 COMMAND_GROUPS = (training_cmds, reading_cmds, models_cmds, sweeps_cmds, export_cmds, finetune_cmds, sheets_cmds,
                   import_cmds)
-USER_ERRORS = (UserError, ConfigError, store.StoreError, MnistLoadError, FileNotFoundError, AccessDenied)
+# Everything a user can get wrong is a UserError; a file the user named that is not there, the OS's own.
+USER_ERRORS = (UserError, FileNotFoundError)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -1,5 +1,5 @@
 """What every command module shares."""
 
+from mnist_core.errors import UserError  # the commands' own refusals; main() prints every UserError as one line
 
-class UserError(Exception):
-    """Printed as 'error: ...' with exit status 2, never as a traceback."""
+__all__ = ["UserError"]

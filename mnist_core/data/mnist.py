@@ -17,6 +17,8 @@ from pathlib import Path
 import numpy as np
 
 from mnist_core import paths
+from mnist_core.errors import UserError
+from mnist_core.tasks import DIGITS
 
 VALIDATION_SIZE = 5000
 IDX_NAMES = {
@@ -27,7 +29,7 @@ IDX_NAMES = {
 }
 
 
-class MnistLoadError(RuntimeError):
+class MnistLoadError(UserError, RuntimeError):
     """No usable MNIST found; the message lists every place tried."""
 
 
@@ -45,7 +47,8 @@ class Mnist:
 
 @dataclass(frozen=True)
 class Splits:
-    """Model-ready float32 [0, 1] arrays of shape (N, 28, 28, 1)."""
+    """Model-ready float32 [0, 1] arrays of shape (N, 28, 28, 1), of MNIST or of the generated shapes
+    (data.shapes.load_splits); a card records class_names and, for generated data, its generator_version."""
 
     x_train: np.ndarray
     y_train: np.ndarray
@@ -54,6 +57,8 @@ class Splits:
     x_test: np.ndarray
     y_test: np.ndarray
     sha256: str
+    class_names: tuple = DIGITS
+    generator_version: int | None = None  # None: not generated (MNIST)
 
 
 def read_idx(path: Path) -> np.ndarray:

@@ -29,13 +29,14 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from mnist_core import paths
+from mnist_core.errors import UserError
 
 SHAPE_LABELS = ("ellipse", "rectangle", "triangle")  # HDS classes the shapes task knows; "other" is not a shape
 UJI_PENS = (0.04, 0.08, 0.14)  # pen width as a share of the digit's height: fine, ballpoint, marker
 UJI_SIZES = (64, 200)  # canvas side in pixels: a small crop and a phone-sized drawing
 
 
-class RealDataMissing(FileNotFoundError):
+class RealDataMissing(UserError, FileNotFoundError):
     """The shared development data is not beside the repository."""
 
 

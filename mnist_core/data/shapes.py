@@ -27,18 +27,23 @@ import hashlib
 import math
 import os
 import secrets
-from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageDraw
 
 from mnist_core import paths
+from mnist_core.data.mnist import Splits
+from mnist_core.errors import UserError
 
 GENERATOR_VERSION = 3  # 2: corners rounded less; 3: pens up to a quarter of the size, thinner triangles
 CLASSES = ("ellipse", "rectangle", "triangle", "star", "line", "arrow", "heart", "cross", "pentagon")
 SPLIT_SEEDS = {"train": 1301, "validation": 1302, "test": 1303}
 SPLIT_SIZES = {"train": 800, "validation": 100, "test": 150}  # drawings per class
+
+
+class ShapesSizesError(UserError, ValueError):
+    """MNIST_STUDIO_SHAPES_SIZES that cannot be read; the message shows the form it takes."""
 
 
 def sizes_from_env() -> dict:
@@ -49,9 +54,9 @@ def sizes_from_env() -> dict:
     try:
         sizes = {k.strip(): int(v) for k, v in (part.split("=") for part in text.split(","))}
     except ValueError:
-        raise ValueError(f"MNIST_STUDIO_SHAPES_SIZES must look like 'train=20,validation=5,test=5', got {text!r}") from None
+        raise ShapesSizesError(f"MNIST_STUDIO_SHAPES_SIZES must look like 'train=20,validation=5,test=5', got {text!r}") from None
     if not set(sizes) <= set(SPLIT_SIZES) or min(sizes.values()) < 1:
-        raise ValueError(f"MNIST_STUDIO_SHAPES_SIZES: splits are {', '.join(SPLIT_SIZES)}, each at least 1; got {text!r}")
+        raise ShapesSizesError(f"MNIST_STUDIO_SHAPES_SIZES: splits are {', '.join(SPLIT_SIZES)}, each at least 1; got {text!r}")
     return sizes
 
 
@@ -359,26 +364,11 @@ def checksum(*arrays) -> str:
     return h.hexdigest()
 
 
-@dataclass(frozen=True)
-class ShapeSplits:
-    """Like data.mnist.Splits (same fields, so training takes either), plus what a card records."""
-
-    x_train: np.ndarray
-    y_train: np.ndarray
-    x_val: np.ndarray
-    y_val: np.ndarray
-    x_test: np.ndarray
-    y_test: np.ndarray
-    sha256: str
-    class_names: tuple = CLASSES
-    generator_version: int = GENERATOR_VERSION
-
-
-def load_splits(sizes: dict | None = None, cache: Path | None = None) -> ShapeSplits:
+def load_splits(sizes: dict | None = None, cache: Path | None = None) -> Splits:
     """The fixed train/validation/test splits (drawings per class in `sizes`), cached on disk as .npz."""
     sizes = {**SPLIT_SIZES, **(sizes_from_env() if sizes is None else sizes)}
     arrays = [a for s in ("train", "validation", "test") for a in load_split(s, int(sizes[s]), cache)]
-    return ShapeSplits(*arrays, sha256=checksum(*arrays))
+    return Splits(*arrays, sha256=checksum(*arrays), class_names=CLASSES, generator_version=GENERATOR_VERSION)
 
 
 def load_split(split: str, per_class: int | None = None, cache: Path | None = None) -> tuple:

@@ -13,6 +13,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from mnist_core.errors import UserError
+
 MAX_PIXELS = 40_000_000
 MAX_FILE_BYTES = 200 * 2**20
 FORMATS = ("PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP", "PPM")  # JPEG also opens phone MPO files
@@ -33,7 +35,7 @@ def plain_decode_error(exc: Exception) -> str:
     return f"{what}; {ACCEPTED} (the decoder said: {text or type(exc).__name__})"
 
 
-class ImageError(ValueError):
+class ImageError(UserError, ValueError):
     """An image that cannot be used; the message says why and what is accepted."""
 
 

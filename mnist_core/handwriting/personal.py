@@ -21,8 +21,13 @@ import numpy as np
 from PIL import Image
 
 from mnist_core import access, paths
+from mnist_core.errors import UserError
 
 NAME_RE = re.compile(r"^draw-[0-9]{8}-[0-9]{6}-[0-9a-f]{6}\.png$")
+
+
+class CorrectionError(UserError, ValueError):
+    """A drawing that cannot be kept or found in the collection; the message says why."""
 
 
 def root() -> Path:
@@ -35,7 +40,7 @@ def add(image, label: int, folder: Path | None = None) -> Path:
     label = _check_label(label)
     im = image if isinstance(image, Image.Image) else Image.fromarray(_uint8(np.asarray(image)))
     if im.width < 1 or im.height < 1:
-        raise ValueError("the drawing is empty")
+        raise CorrectionError("the drawing is empty")
     target = (folder or root()) / str(int(label))
     target.mkdir(parents=True, exist_ok=True)
     path = target / f"draw-{time.strftime('%Y%m%d-%H%M%S')}-{secrets.token_hex(3)}.png"
@@ -72,13 +77,13 @@ def _path(file: str, folder: Path | None = None) -> Path:
     """The path of a correction named as items() names it (label/name); anything else is a ValueError."""
     label, _, name = file.partition("/") if isinstance(file, str) else ("", "", "")
     if not re.fullmatch(r"[0-9]", label) or not NAME_RE.match(name):
-        raise ValueError(f"not a correction in the collection: {file!r}")
+        raise CorrectionError(f"not a correction in the collection: {file!r}")
     return (folder or root()) / label / name
 
 
 def _check_label(label) -> int:
     if isinstance(label, bool) or not isinstance(label, (int, np.integer)) or not 0 <= int(label) <= 9:
-        raise ValueError(f"a correction's label is one digit 0-9, got {label!r}")
+        raise CorrectionError(f"a correction's label is one digit 0-9, got {label!r}")
     return int(label)
 
 

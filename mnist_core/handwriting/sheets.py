@@ -28,6 +28,7 @@ from pathlib import Path, PurePosixPath
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from mnist_core.errors import UserError
 from mnist_core.handwriting.collection import Limits, read_collection
 from mnist_core.handwriting.decode import ImageError, load_image
 
@@ -61,7 +62,7 @@ MISSING_HELP = ("photograph the whole page, flat, with its four corner squares i
                 "focus")
 
 
-class SheetError(ValueError):
+class SheetError(UserError, ValueError):
     """Options that make no sheet (too many rows for the page, an unknown prompt)."""
 
 

@@ -22,6 +22,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from mnist_core.errors import UserError
+
 # Layout names (what --input accepts) -> the shape of one image, without the batch dimension.
 LAYOUTS = {"28x28x1": (28, 28, 1), "1x28x28": (1, 28, 28), "28x28": (28, 28), "784": (784,)}
 LAYOUT_WORDS = {"28x28x1": "28x28x1 (channels last, as Keras)", "1x28x28": "1x28x28 (channels first, as PyTorch)",
@@ -34,7 +36,7 @@ SCALE_WORDS = {"0-1": "pixels 0-1", "0-255": "pixels 0-255",
 OUTPUTS = ("probs", "logits")
 
 
-class ConventionError(ValueError):
+class ConventionError(UserError, ValueError):
     """A convention that names an unknown layout, scale or output kind."""
 
 

@@ -18,12 +18,13 @@ from importlib import metadata
 
 import numpy as np
 
+from mnist_core.errors import UserError
 from mnist_core.models.convention import Convention
 
 FLOAT_TYPES = {"tensor(float)": np.float32, "tensor(double)": np.float64, "tensor(float16)": np.float16}
 
 
-class RuntimeNetError(ValueError):
+class RuntimeNetError(UserError, ValueError):
     """The file cannot be run by its runtime; the message says why."""
 
 

@@ -23,6 +23,7 @@ from pathlib import Path
 import numpy as np
 
 from mnist_core import access, paths
+from mnist_core.errors import UserError
 from mnist_core.tasks import SHIPPED
 
 NAME_RE = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
@@ -38,7 +39,7 @@ CACHE_PREFIX = "cache-"  # derived files kept beside a card (attach); never part
 CACHE_RE = re.compile(r"^cache-[a-z0-9_.-]{1,64}$")
 
 
-class StoreError(ValueError):
+class StoreError(UserError, ValueError):
     """Base class: the message is meant for the user."""
 
 

@@ -6,6 +6,7 @@ import json
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
+from mnist_core.errors import UserError
 from mnist_core.tasks import TASKS, class_names  # noqa: F401 - class_names: the config's public API too
 
 OPTIMIZERS = ("adam", "sgd", "rmsprop", "adamw")
@@ -13,7 +14,7 @@ SCHEDULES = ("constant", "onecycle", "cosine", "exponential")
 PRECISIONS = ("float32", "mixed_bfloat16")  # bfloat16 compute with float32 weights; saved models are float32
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError, ValueError):
     """A TrainConfig value is out of range; the message says what is accepted."""
 
 

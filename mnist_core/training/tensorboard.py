@@ -22,6 +22,7 @@ import secrets
 import shutil
 from pathlib import Path
 
+from mnist_core.errors import UserError
 from mnist_core.training.rundir import RunDir, get_run, list_runs
 
 TB_DIR = "tensorboard"
@@ -36,7 +37,7 @@ def write_runs(run_ids: list[str] | None = None, logdir: str | Path | None = Non
     return [write_run(run, destination(run, logdir)) for run in runs]
 
 
-class TensorBoardError(ValueError):
+class TensorBoardError(UserError, ValueError):
     """A destination that would overwrite something that is not a TensorBoard snapshot."""
 
 

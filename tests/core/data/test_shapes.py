@@ -4,6 +4,8 @@ import numpy as np
 import pytest
 
 from mnist_core.data import shapes
+from mnist_core.data.mnist import Splits
+from mnist_core.errors import UserError
 
 
 def test_same_seed_same_drawings_other_seed_others():
@@ -38,6 +40,13 @@ def test_splits_cached_and_reloaded_identically(tmp_path):
     assert not np.array_equal(first.x_val, first.x_test[:len(first.x_val)])  # splits come from different seeds
 
 
+def test_shape_splits_are_the_one_splits_type_with_their_classes(tmp_path, tiny_splits):
+    drawn = shapes.load_splits({"train": 1, "validation": 1, "test": 1}, cache=tmp_path)
+    assert type(drawn) is Splits and type(tiny_splits) is Splits
+    assert drawn.class_names == shapes.CLASSES and drawn.generator_version == shapes.GENERATOR_VERSION
+    assert tiny_splits.class_names == tuple("0123456789") and tiny_splits.generator_version is None
+
+
 def test_broken_cache_file_is_regenerated(tmp_path):
     sizes = {"train": 1, "validation": 1, "test": 1}
     good = shapes.load_splits(sizes, cache=tmp_path)
@@ -50,7 +59,7 @@ def test_sizes_from_env(monkeypatch):
     monkeypatch.setenv("MNIST_STUDIO_SHAPES_SIZES", "train=3, test=2")
     assert shapes.sizes_from_env() == {"train": 3, "test": 2}
     monkeypatch.setenv("MNIST_STUDIO_SHAPES_SIZES", "train=x")
-    with pytest.raises(ValueError, match="must look like"):
+    with pytest.raises(UserError, match="must look like"):
         shapes.sizes_from_env()
 
 
