@@ -70,8 +70,7 @@ def active_runs() -> None:
         st.caption("No training runs are in progress.")
         return
     for view in views:
-        st.progress(view["progress"], text=f"**{view['name'] or view['model']}** ({view['model']}): "
-                                          f"{view['headline']}")
+        st.progress(view.progress, text=f"**{view.name or view.model}** ({view.model}): {view.headline}")
     if gate.can_open("pages/train.py"):
         st.page_link("pages/train.py", label="Watch them on the Train page", icon=":material/monitoring:")
 

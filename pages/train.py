@@ -139,8 +139,8 @@ st.subheader("Finished")
 if not finished:
     st.caption("Finished, failed and cancelled runs will be listed here.")
 for i, view in enumerate(runs_panel.views(finished[:RECENT_FINISHED])):
-    recent = view["ended"] is not None and time.time() - float(view["ended"]) < 120
-    runs_panel.finished_panel(view, expanded=(i == 0 and recent) or view["id"] == st.session_state.get("tr_last_run"),
+    recent = view.ended is not None and time.time() - float(view.ended) < 120
+    runs_panel.finished_panel(view, expanded=(i == 0 and recent) or view.id == st.session_state.get("tr_last_run"),
                               smoothing=smoothing)
 if finished:
     every_run = st.expander(f"All {len(finished)} finished runs", key="tr_all_finished", on_change="rerun")

@@ -231,15 +231,12 @@ def runs_section() -> None:
 
 @st.fragment(run_every=runs_panel.POLL_S)
 def _follow(run_id: str) -> None:
+    """Reads only: a waiting run is started by its own process's turn in the queue, not by this poll."""
     run = rundir.RunDir(rundir.paths.runs_dir() / run_id)
     status = run.status()
     if status.get("state") in rundir.ACTIVE:
-        queue.dispatch()
-        view = runview.run_view(run, queue.positions().get(run_id))
-        runs_panel.live_panel(view)
-        if status.get("state") == "running" and not run.keep_requested():
-            if st.button("Stop and keep", key=f"ft-keep-{run_id}", icon=":material/save:"):
-                run.request_stop(keep=True)
+        # One panel, one pair of buttons (Stop and keep, Cancel): the same as a training run's.
+        runs_panel.live_panel(runview.run_view(run, queue.positions().get(run_id)))
         return
     if status.get("state") != "completed":
         st.error(f"Fine-tuning run {run_id} is **{status.get('state')}**: {status.get('error') or 'no reason'}")
@@ -259,6 +256,8 @@ def results(card: dict, held: dict | None) -> None:
     """Before and after side by side: held-out and MNIST with intervals, per digit, the images that changed."""
     f = card["finetune"]
     (st.success if f["success"] else st.warning)(("Success: " if f["success"] else "Not a success: ") + f["note"])
+    if f.get("advice"):  # the held-out part held none of the base model's mistakes
+        st.info(f["advice"])
     before, after = st.columns(2)
     for col, when, model in ((before, "before", f["base"]), (after, "after", card["name"])):
         with col.container(border=True):

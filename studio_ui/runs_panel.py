@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import math
 import time
+from pathlib import Path
 
 import pandas as pd
 import streamlit as st
 
-from mnist_core.training import queue, runview, rundir
-
+from mnist_core import access
 from mnist_core.models import zoo
+from mnist_core.training import queue, runview, rundir
 from studio_ui import charts
 
 POLL_S = 1.5
@@ -30,24 +31,19 @@ def list_runs() -> list[rundir.RunDir]:
 
 
 def active_runs() -> list[rundir.RunDir]:
-    """Runs in line or running, oldest first, after starting any queued run that has a free place.
+    """Runs in line or running, oldest first. Only reads: starting queued runs is the dispatcher's job
+    (training/queue.py), never a side effect of a page's poll.
 
-    The queue lives in the runs folder, so this poll is also what starts runs
-    queued before a dashboard restart. The order is by creation and never
-    changes while they run, so a button stays under the run it belongs to.
+    The order is by creation and never changes while they run, so a button
+    stays under the run it belongs to.
     """
-    try:
-        queue.dispatch()
-    except (queue.QueueError, OSError) as exc:
-        st.error(f"The run queue cannot start waiting runs: {exc}")
     active = [r for r in list_runs() if r.status().get("state") in rundir.ACTIVE]
     return list(reversed(active))  # list_runs is newest first, by creation
 
 
-def _title(view: dict) -> str:
-    icon = STATE_ICONS.get(view["state"], ":material/help:")
-    name = view["name"] or "(auto-named)"
-    return f"{icon} **{name}** · {view['model']} · run `{view['id']}`"
+def _title(view: runview.RunView) -> str:
+    icon = STATE_ICONS.get(view.state, ":material/help:")
+    return f"{icon} **{view.name or '(auto-named)'}** · {view.model} · run `{view.id}`"
 
 
 def smoothing_control(key: str = "tr_smoothing") -> float:
@@ -66,9 +62,9 @@ def _thin(series: dict, limit: int = MAX_POINTS) -> dict:
     return {k: v[::step] if isinstance(v, list) else v for k, v in series.items()}
 
 
-def batch_charts(view: dict, smoothing: float, key: str) -> None:
+def batch_charts(view: runview.RunView, smoothing: float, key: str) -> None:
     """Per-batch loss and accuracy, one chart each, two a row; the axis fits the latest part of the run."""
-    batches = view["batches"]
+    batches = view.batches
     if not batches["x"]:
         st.caption("Per-batch loss and accuracy appear here once the first batch is done.")
         return
@@ -82,14 +78,14 @@ def batch_charts(view: dict, smoothing: float, key: str) -> None:
                                                                                    percent=percent),
                                       raw={f"{metric} per batch": thin["raw"]} if smoothing else None),
                          key=f"{key}-batch-{metric}")
-    if view["config"].get("model") in KERAS_KINDS:
+    if view.config.get("model") in KERAS_KINDS:
         st.caption("Keras reports each batch as the running mean over the epoch so far. The axis fits the "
                    "latest 70% of the run; earlier points run off the chart (drag to zoom, double-click to reset).")
 
 
-def epoch_charts(view: dict, key: str) -> None:
+def epoch_charts(view: runview.RunView, key: str) -> None:
     """Train and validation loss and accuracy per epoch, one chart each, two a row."""
-    epochs = view["epoch_metrics"]
+    epochs = view.epoch_metrics
     if not epochs["epoch"]:
         st.caption("Train and validation curves appear here after the first epoch.")
         return
@@ -104,76 +100,91 @@ def epoch_charts(view: dict, key: str) -> None:
                                       dashes={"validation": "dash"}), key=f"{key}-epoch-{metric}")
 
 
-def live_panel(view: dict, charts_on: bool = True, smoothing: float = 0.6) -> None:
+def _stop(path: str, keep: bool) -> None:
+    """A button's on_click: runs before the rerun, so the panel drawn next already shows the request."""
+    run = rundir.RunDir(Path(path))
+    try:
+        run.request_stop(keep=keep)
+        if not keep:
+            queue.dispatch(run.path.parent)  # a run still in line is cancelled at once
+    except (access.AccessDenied, queue.QueueError, OSError) as exc:
+        st.toast(f"Not stopped: {exc}", icon=":material/error:")
+        return
+    st.toast(f"Run {run.id} stops at its next batch and saves its model." if run.keep_requested() else
+             f"Run {run.id} is cancelled at its next batch; nothing is saved.")
+
+
+def stop_buttons(view: runview.RunView, keep_col, cancel_col) -> None:
+    """Stop and keep (a running run) and Cancel; both act at the next batch."""
+    stopping = view.stop_requested or view.keep_requested
+    keep_col.button("Stop and keep", key=f"keep-{view.id}", icon=":material/save:",
+                    disabled=stopping or view.state != "running", width="stretch", on_click=_stop,
+                    args=(view.path, True), help="Stop at the next batch and save the model as it stands.")
+    cancel_col.button("Cancel", key=f"cancel-{view.id}", icon=":material/stop_circle:",
+                      disabled=view.stop_requested, width="stretch", on_click=_stop, args=(view.path, False),
+                      help="Stop at the next batch; nothing is saved.")
+
+
+def live_panel(view: runview.RunView, charts_on: bool = True, smoothing: float = 0.6) -> None:
     """An active run: progress, live charts, Cancel and Stop and keep."""
-    with st.container(border=True, key=f"run-{view['id']}"):
+    with st.container(border=True, key=f"run-{view.id}"):
         head, keep_col, cancel_col = st.columns([4, 1, 1], vertical_alignment="center")
         head.markdown(_title(view))
-        run = rundir.RunDir(rundir.paths.runs_dir() / view["id"])
-        stopping = run.stop_requested() or run.keep_requested()
-        started = view["state"] == "running"
-        if keep_col.button("Stop and keep", key=f"keep-{view['id']}", icon=":material/save:",
-                           disabled=stopping or not started, width="stretch",
-                           help="Stop after the current epoch and save the model as it stands."):
-            run.request_stop(keep=True)
-            st.toast(f"Run {view['id']} stops after this epoch and saves its model.")
-        if cancel_col.button("Cancel", key=f"cancel-{view['id']}", icon=":material/stop_circle:",
-                             disabled=run.stop_requested(), width="stretch",
-                             help="Stop at the next batch; nothing is saved."):
-            run.request_stop()
-            queue.dispatch()  # a run still in line is cancelled at once
-            st.toast(f"Asked run {view['id']} to stop at its next batch.")
-        text = view["headline"]
-        if view.get("images_per_s"):
-            text += f" · {view['images_per_s']:,.0f} images/s"
-        if run.stop_requested():
-            text += " · cancelling..."
-        elif run.keep_requested():
-            text += " · stopping after this epoch, the model will be saved"
-        st.progress(view["progress"], text=text)
+        stop_buttons(view, keep_col, cancel_col)
+        text = view.headline
+        if view.images_per_s:
+            text += f" · {view.images_per_s:,.0f} images/s"
+        if view.stop_requested:
+            text += " · cancelling at the next batch..."
+        elif view.keep_requested:
+            text += " · stopping at the next batch, the model will be saved"
+        st.progress(view.progress, text=text)
         if charts_on:
-            batch_charts(view, smoothing, f"live-{view['id']}")
-            epoch_charts(view, f"live-{view['id']}")
+            batch_charts(view, smoothing, f"live-{view.id}")
+            epoch_charts(view, f"live-{view.id}")
 
 
-def finished_panel(view: dict, expanded: bool = False, smoothing: float = 0.6) -> None:
+def finished_panel(view: runview.RunView, expanded: bool = False, smoothing: float = 0.6) -> None:
     """A finished run: result or reason, its batch and epoch curves (on demand), link to the model."""
     # A lazy expander: a closed one sends and draws only its title, so a page of many runs stays light.
     # Its first state is kept for the session: a changed `expanded` would make it a new widget, closed.
-    expanded = st.session_state.setdefault(f"run-first-open-{view['id']}", expanded)
-    panel = st.expander(f"{_title(view)} · {view['headline']}", expanded=expanded, key=f"run-{view['id']}",
+    expanded = st.session_state.setdefault(f"run-first-open-{view.id}", expanded)
+    panel = st.expander(f"{_title(view)} · {view.headline}", expanded=expanded, key=f"run-{view.id}",
                         on_change="rerun")
     if not panel.open:
         return
     with panel:
-        state = view["state"]
-        if state == "completed":
-            cols = st.columns(3)
-            acc = view["test_accuracy"]
-            cols[0].metric("Test accuracy", f"{acc:.2%}" if acc is not None else "?")
-            early = view.get("stopped_early")
-            cols[1].metric("Epochs", f"{early['epoch']} of {early['epochs']}" if early else view["epochs_done"])
-            cols[2].metric("Train images", f"{view['train_size']:,}" if view["train_size"] else "?")
-            if early:
-                st.info(f"Stopped early at epoch {early['epoch']} of {early['epochs']} at the user's request; "
-                        "the model was saved as it stood.")
-            if view["saved"] and view["name"]:
-                st.page_link("pages/inspect.py", label=f"Inspect model '{view['name']}'",
-                             icon=":material/troubleshoot:", query_params={"model": view["name"]})
-        elif state == "cancelled":
-            st.warning("Cancelled at the user's request; the partly trained model was not saved.")
-        else:
-            st.error(f"This run is **{state}**: {view['error'] or 'no reason was recorded'}.")
-            tail = rundir.RunDir(rundir.paths.runs_dir() / view["id"]).log_tail(30)
-            if tail:
-                st.caption("Last lines of the run's log:")
-                st.code(tail, language="text")
-        if not (view["batches"]["x"] or view["epoch_metrics"]["epoch"]):
+        _outcome(view)
+        if not (view.batches["x"] or view.epoch_metrics["epoch"]):
             return
         # Drawn on demand: a page listing many finished runs must not build four charts for each.
-        if st.toggle("Show its curves", value=expanded, key=f"curves-{view['id']}"):
-            batch_charts(view, smoothing, f"final-{view['id']}")
-            epoch_charts(view, f"final-{view['id']}")
+        if st.toggle("Show its curves", value=expanded, key=f"curves-{view.id}"):
+            batch_charts(view, smoothing, f"final-{view.id}")
+            epoch_charts(view, f"final-{view.id}")
+
+
+def _outcome(view: runview.RunView) -> None:
+    """How a finished run ended: its figures, or why it did not complete (with the log's last lines)."""
+    if view.state == "completed":
+        cols = st.columns(3)
+        acc, early = view.test_accuracy, view.stopped_early
+        cols[0].metric("Test accuracy", f"{acc:.2%}" if acc is not None else "?")
+        cols[1].metric("Epochs", f"{early['epoch']} of {early['epochs']}" if early else view.epochs_done)
+        cols[2].metric("Train images", f"{view.train_size:,}" if view.train_size else "?")
+        if early:
+            st.info(f"Stopped early at epoch {early['epoch']} of {early['epochs']} at the user's request; "
+                    "the model was saved as it stood.")
+        if view.saved and view.name:
+            st.page_link("pages/inspect.py", label=f"Inspect model '{view.name}'",
+                         icon=":material/troubleshoot:", query_params={"model": view.name})
+    elif view.state == "cancelled":
+        st.warning("Cancelled at the user's request; the partly trained model was not saved.")
+    else:
+        st.error(f"This run is **{view.state}**: {view.error or 'no reason was recorded'}.")
+        tail = rundir.RunDir(Path(view.path)).log_tail(30)
+        if tail:
+            st.caption("Last lines of the run's log:")
+            st.code(tail, language="text")
 
 
 def runs_table(summaries: list[dict]) -> pd.DataFrame:
@@ -193,6 +204,6 @@ def summaries(run_dirs: list[rundir.RunDir]) -> list[dict]:
     return [runview.summary(r) for r in run_dirs]
 
 
-def views(run_dirs: list[rundir.RunDir]) -> list[dict]:
+def views(run_dirs: list[rundir.RunDir]) -> list[runview.RunView]:
     places = queue.positions() if any(r.status().get("state") == "queued" for r in run_dirs) else {}
     return [runview.run_view(r, places.get(r.id)) for r in run_dirs]

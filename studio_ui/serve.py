@@ -5,6 +5,11 @@ needs a token: MNIST_STUDIO_TOKEN from the environment or .streamlit/secrets.tom
 or else a fresh one made here. A fresh token is printed once, as a ready-to-open
 URL, and handed to the server through its environment (never on its command
 line, where `ps` would show it). `make run HOST=0.0.0.0` calls this.
+
+The server runs in this process, beside one small background thread: the run
+queue's dispatcher (training/queue.py). Pages only read the runs folder; this
+thread starts what waited in line before a restart and frees the places of
+runs that died without a final status.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import os
 import secrets
 import socket
 import sys
+import threading
 import tomllib
 from pathlib import Path
 
@@ -61,6 +67,35 @@ def plan(host: str, port: int, env: dict[str, str], extra: list[str]) -> tuple[l
     return argv, env, "\n".join(lines)
 
 
+DISPATCH_EVERY_S = 5.0  # a place freed by a run that died unseen is taken again within this long
+
+
+def start_dispatcher(every_s: float = DISPATCH_EVERY_S, stop: threading.Event | None = None) -> threading.Thread:
+    """The server's one background dispatcher thread: dispatch now (what waited before a restart), then
+    every `every_s` until `stop` is set. Launches, cancels and ending runs dispatch on their own."""
+    from mnist_core.training import queue, rundir
+
+    stop = stop or threading.Event()
+
+    def dispatch_forever() -> None:
+        said = None
+        while True:
+            try:
+                queue.dispatch()
+                said = None
+            except (queue.QueueError, OSError) as exc:  # say it once, keep trying: the setting may be fixed
+                if str(exc) != said:
+                    print(f"the run queue cannot start waiting runs: {exc}", file=sys.stderr, flush=True)
+                said = str(exc)
+            rundir.reap()
+            if stop.wait(every_s):
+                return
+
+    thread = threading.Thread(target=dispatch_forever, name="run-dispatcher", daemon=True)
+    thread.start()
+    return thread
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m studio_ui.serve", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every interface)")
@@ -69,7 +104,12 @@ def main(argv: list[str] | None = None) -> None:
     command, env, banner = plan(args.host.strip(), args.port, dict(os.environ), extra)
     print(banner, flush=True)
     os.chdir(REPO)  # .streamlit/config.toml is read from the working folder
-    os.execve(sys.executable, command, env)
+    os.environ.update(env)  # the token, if made here: in this process's environment, never on a command line
+    start_dispatcher()
+    from streamlit.web import cli as streamlit_cli
+
+    sys.argv = ["streamlit", *command[3:]]  # command is `python -m streamlit run app.py ...`: the same, in-process
+    streamlit_cli.main(prog_name="streamlit")
 
 
 if __name__ == "__main__":

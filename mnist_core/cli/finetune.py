@@ -57,24 +57,19 @@ def cmd_finetune(args) -> int:
 
 def _finetune_and_report(prepared, run: rundir.RunDir, args, t0: float) -> int:
     from mnist_core.cli.training import TerminalProgress
-    from mnist_core.training.loop import Cancelled
+    from mnist_core.training.rundir import Cancelled
 
     config = prepared.config if isinstance(prepared, ft.Plan) else prepared
     the_plan = prepared if isinstance(prepared, ft.Plan) else None
     if not args.json and not args.quiet:
         print(f"fine-tuning '{config.base}' (reading the images, measuring before: MNIST's 10,000 test images "
               "and the held-out part)...", file=sys.stderr)
-    try:
+    try:  # the run's lifecycle (in ft.finetune) records every ending, an input problem's reason included
         card = ft.finetune(config, run, progress=None if (args.quiet or args.json) else TerminalProgress(),
                            prepared=the_plan)
     except Cancelled:
         print("cancelled: the run was asked to stop; nothing was saved", file=sys.stderr)
         return 3
-    except Exception as exc:  # an input problem found before training starts: the run says why too
-        if run._raw_status().get("state") in rundir.ACTIVE:
-            run.append_event("end", state="failed", error=str(exc))
-            run.write_status("failed", ended=time.time(), error=str(exc))
-        raise
     out = {**summary(card), "seconds": round(time.time() - t0, 3), "run_dir": str(run.path)}
     if args.json:
         print(json.dumps(out))
@@ -90,6 +85,8 @@ def _finetune_and_report(prepared, run: rundir.RunDir, args, t0: float) -> int:
     print(f"MNIST test: {f['mnist_before']:.2%} -> {f['mnist_after']:.2%} ({f['mnist_change'] * 100:+.2f} points, "
           f"limit -{f['mnist_limit'] * 100:.1f})")
     print(("success: " if f["success"] else "NOT a success: ") + f["note"])
+    if f.get("advice"):
+        print(f["advice"])
     return 0
 
 

@@ -95,6 +95,9 @@ def cmd_sweep(args) -> int:
         run = RunDir(Path(args.run_dir))
         if not sweeps.is_sweep(run):
             raise UserError(f"{args.run_dir} is not a sweep directory (no {sweeps.SWEEP_FILE})")
+        from mnist_core.training import queue
+
+        queue.sync(run.path.parent)  # launch() records our pid under the lock first
     else:
         run = sweeps.create(_sweep_config(args))
     return run_and_report(run, args)

@@ -97,7 +97,7 @@ def _run_dir(args, config: TrainConfig) -> rundir.RunDir:
         config.save(run.path / "config.json")
     queue.sync(run.path.parent)  # the dispatcher that spawned us records our pid first
     with queue.locked(run.path.parent):
-        run.write_status("queued", pid=os.getpid(), created=run._raw_status().get("created") or time.time(),
+        run.write_status("queued", pid=os.getpid(), created=run.raw_status().get("created") or time.time(),
                          **({"admitted": time.time()} if args.now else {}))
     return run
 
@@ -140,15 +140,15 @@ def _name_refused(config: TrainConfig, run: rundir.RunDir, args) -> int | None:
     try:
         store.check_new_name(config.name, replace=bool(args.replace or run.status().get("replace")))
     except store.StoreError as exc:
-        run.append_event("end", state="failed", error=str(exc))
-        run.write_status("failed", ended=time.time(), error=str(exc))
+        run.finish("failed", str(exc))  # refused before it ran: no lifecycle, the same ending
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return None
 
 
 def _train_and_report(config: TrainConfig, run: rundir.RunDir, args) -> int:
-    from mnist_core.training.loop import Cancelled, train  # TensorFlow: only once admitted, not while in line
+    from mnist_core.training.loop import train  # TensorFlow: only once admitted, not while in line
+    from mnist_core.training.rundir import Cancelled
 
     try:
         card = train(config, run, progress=None if args.quiet else TerminalProgress())
@@ -172,6 +172,8 @@ def _train_and_report(config: TrainConfig, run: rundir.RunDir, args) -> int:
 
 
 def cmd_runs(args) -> int:
+    if args.run_id:
+        return _show_run(args)
     rows = [r.summary() for r in rundir.list_runs()]
     places = queue.positions()
     for r in rows:
@@ -190,16 +192,28 @@ def cmd_runs(args) -> int:
     return 0
 
 
+def _show_run(args) -> int:
+    """One run as the dashboard sees it: its headline, or with --json its whole RunView."""
+    from mnist_core.training import runview
+
+    try:
+        run = rundir.get_run(args.run_id)
+    except FileNotFoundError as exc:
+        raise UserError(f"{exc}; `runs` lists them") from None
+    view = runview.run_view(run, queue.positions(run.path.parent).get(run.id))
+    print(json.dumps(view.to_json()) if args.json else f"{view.id}  {view.headline}")
+    return 0
+
+
 def cmd_stop(args) -> int:
     run = rundir.get_run(args.run_id)
     run.request_stop(keep=args.keep)
     queue.dispatch(run.path.parent)  # a run still in line is cancelled at once
     if run.keep_requested():
-        print(f"asked run {args.run_id} to stop after its current epoch and save the model as it stands")
+        print(f"asked run {args.run_id} to stop at its next batch and save the model as it stands")
     else:
         print(f"asked run {args.run_id} to stop at its next batch; nothing will be saved")
     return 0
-
 
 
 def register(sub) -> None:
@@ -233,12 +247,13 @@ def register(sub) -> None:
     p.add_argument("--address", help="with --seeds: Ray cluster (auto or HOST:PORT; default local)")
     p.set_defaults(func=cmd_train)
 
-    p = sub.add_parser("runs", help="list training runs and their state")
+    p = sub.add_parser("runs", help="list training runs and their state (or one run's view)")
+    p.add_argument("run_id", nargs="?", help="show this run as the dashboard does (with --json: every field)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(func=cmd_runs)
 
     p = sub.add_parser("stop", help="ask a running training run to stop")
     p.add_argument("run_id")
     p.add_argument("--keep", action="store_true",
-                   help="stop after the current epoch and save the model as it stands (default: cancel, save nothing)")
+                   help="stop at the next batch and save the model as it stands (default: cancel, save nothing)")
     p.set_defaults(func=cmd_stop)

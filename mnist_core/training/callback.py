@@ -8,15 +8,16 @@ from __future__ import annotations
 
 import keras
 
-from mnist_core.training.observers import Broadcast
+from mnist_core.training.observers import CANCEL, KEEP, Broadcast
 
 
 class ProgressCallback(keras.callbacks.Callback):
     """Reports every batch and epoch of model.fit to a Broadcast.
 
     A cancel request stops fit after the current batch (`cancelled` tells the
-    caller, which discards the model); an observer that has seen enough stops
-    it after the current epoch, and the model is kept.
+    caller, which discards the model); a stop-and-keep request stops it after
+    the current batch too, and the model is kept; an observer that has seen
+    enough at an epoch's end stops it there, and the model is kept.
     """
 
     def __init__(self, broadcast: Broadcast):
@@ -30,8 +31,9 @@ class ProgressCallback(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         logs = logs or {}
-        if self.broadcast.batch(self.epoch, batch + 1, logs.get("loss", 0.0), logs.get("accuracy", 0.0)):
-            self.cancelled = True
+        verdict = self.broadcast.batch(self.epoch, batch + 1, logs.get("loss", 0.0), logs.get("accuracy", 0.0))
+        if verdict in (CANCEL, KEEP):
+            self.cancelled = verdict == CANCEL
             self.model.stop_training = True
 
     def on_epoch_end(self, epoch, logs=None):

@@ -32,7 +32,7 @@ from mnist_core import access
 from mnist_core.training.config import ConfigError, TrainConfig
 from mnist_core.training.finetune_data import (FinetuneError, Samples, overlap, read_samples, stratified_split,
                                                validation_slice, writer_split)
-from mnist_core.training.rundir import RunDir, failure_reason
+from mnist_core.training.rundir import Cancelled, RunDir, lifecycle
 
 HELDOUT_FILE = "heldout.npz"
 MNIST_LIMIT = 0.001  # the MNIST test accuracy may fall by at most 0.1 points
@@ -228,44 +228,28 @@ def finetune(config: FinetuneConfig, run: RunDir | None = None, progress=None, s
              store_root: Path | None = None, images=None, holdout_images=None, prepared: Plan | None = None) -> dict:
     """Fine-tune config.base on its collection, measure before and after, save; returns the new card.
 
-    Every input problem raises FinetuneError (or a StoreError for the base) before anything is written.
+    Every input problem raises FinetuneError (or a StoreError for the base) before any training and before
+    anything is saved; with a run directory, the run ends failed and says why.
     """
     from mnist_core.models import store
 
     config.validate()
     name = config.name or default_name(config.base)
     access.require_editor(f"fine-tune model '{config.base}' into '{name}'")
-    base_card = check_base(config.base, store_root)
-    try:
-        store.check_new_name(name, root=store_root)  # the store's one rule for new names; a fine-tune never replaces
-    except store.StoreError as exc:
-        raise FinetuneError(str(exc)) from None
-    the_plan = prepared or plan(config, images, holdout_images)
-    if run:
-        run.write_status("running", pid=os.getpid(), started=time.time(), model_name=name)
-        run.append_event("start", config=config.to_dict(), name=name)
-    from mnist_core.training.loop import Cancelled
-
-    try:
+    # In the lifecycle: a problem with the base, the name or the images ends the run as failed, with the reason.
+    with lifecycle(run, name, {"config": config.to_dict()}) as life:
+        base_card = check_base(config.base, store_root)
+        try:
+            store.check_new_name(name, root=store_root)  # the store's one rule for new names; never replaces
+        except store.StoreError as exc:
+            raise FinetuneError(str(exc)) from None
+        the_plan = prepared or plan(config, images, holdout_images)
         card = _finetune(the_plan, base_card, name, run, progress, splits, store_root)
-    except Cancelled:
-        if run:
-            run.append_event("end", state="cancelled")
-            run.write_status("cancelled", ended=time.time(), error="cancelled at the user's request")
-        raise
-    except BaseException as exc:
-        if run:
-            message = failure_reason(exc)
-            run.append_event("end", state="failed", error=message)
-            run.write_status("failed", ended=time.time(), error=message)
-        raise
-    if run:
         ft = card["finetune"]
-        run.append_event("end", state="completed", test_accuracy=card["test_accuracy"], name=name,
-                         heldout_before=ft["heldout_before"], heldout_after=ft["heldout_after"])
-        run.write_status("completed", ended=time.time(), progress=1.0, test_accuracy=card["test_accuracy"],
-                         heldout_before=ft["heldout_before"], heldout_after=ft["heldout_after"],
-                         success=ft["success"])
+        life.end("completed", {"test_accuracy": card["test_accuracy"], "name": name,
+                               "heldout_before": ft["heldout_before"], "heldout_after": ft["heldout_after"]},
+                 progress=1.0, test_accuracy=card["test_accuracy"], heldout_before=ft["heldout_before"],
+                 heldout_after=ft["heldout_after"], success=ft["success"])
     return card
 
 
@@ -286,7 +270,7 @@ def _fit(net, plan_: Plan, cfg: TrainConfig, splits, broadcast_observers, base=N
     import keras
 
     from mnist_core.training.callback import ProgressCallback
-    from mnist_core.training.loop import Cancelled, _dataset
+    from mnist_core.training.loop import _dataset
     from mnist_core.training.observers import Broadcast
 
     config = plan_.config
@@ -398,6 +382,8 @@ def measure(plan_: Plan, held_before: np.ndarray, held_after: np.ndarray, mnist_
         note += f": NOT a success, MNIST fell {drop * 100:.2f} points, {(drop - MNIST_LIMIT) * 100:.2f} past the limit"
     elif not improved:
         note += ": NOT a success, the held-out accuracy did not rise"
+        if before["accuracy"] >= 1.0:
+            note += " (it could not: the base model already read every held-out image right)"
     else:
         note += f": MNIST held, {(MNIST_LIMIT - max(drop, 0)) * 100:.2f} points inside the limit"
     return {"heldout_n": int(len(y)), "heldout_before": before["accuracy"], "heldout_after": after["accuracy"],
@@ -407,4 +393,14 @@ def measure(plan_: Plan, held_before: np.ndarray, held_after: np.ndarray, mnist_
             "broken": sum(c["change"] == "broken" for c in changed),
             "mnist_before": float(mnist_before), "mnist_after": float(mnist_after),
             "mnist_change": float(-drop), "mnist_limit": MNIST_LIMIT, "mnist_held": bool(mnist_held),
-            "success": bool(mnist_held and improved), "note": note}
+            "success": bool(mnist_held and improved), "note": note,
+            "advice": nothing_to_show(before["accuracy"], len(y))}
+
+
+def nothing_to_show(heldout_before: float, n: int) -> str | None:
+    """What to do when the held-out part held none of the base model's mistakes, so no gain could show there."""
+    if heldout_before < 1.0:
+        return None
+    return (f"The held-out part ({n} image{'s' if n != 1 else ''}) held none of the base model's mistakes: it "
+            "read every one right before teaching, so no gain could show there. Hold out a larger part, or "
+            "teach with more images (more of the kind it gets wrong).")

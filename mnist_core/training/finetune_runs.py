@@ -10,8 +10,6 @@ from __future__ import annotations
 
 import os
 import secrets
-import subprocess
-import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -22,7 +20,7 @@ from mnist_core import access, paths
 from mnist_core.training.finetune import (HELDOUT_FILE, FinetuneConfig, base_train_config, check_base,
                                           default_name)
 from mnist_core.training.finetune_data import save_uploads
-from mnist_core.training.rundir import RunDir, list_runs
+from mnist_core.training.rundir import RunDir, list_runs, spawn
 
 FINETUNE_FILE = "finetune.json"
 KIND = "finetune"
@@ -53,9 +51,6 @@ def list_finetunes(root: Path | None = None) -> list[RunDir]:
     return [r for r in list_runs(root) if is_finetune(r)]
 
 
-_children: list[subprocess.Popen] = []
-
-
 def launch(config: FinetuneConfig, root: Path | None = None, uploads: list | None = None,
            holdout_uploads: list | None = None) -> RunDir:
     """Queue a fine-tuning run as its own process (`finetune --run-dir`) and return at once.
@@ -74,18 +69,8 @@ def launch(config: FinetuneConfig, root: Path | None = None, uploads: list | Non
     if holdout_uploads is not None:
         config.holdout_images = str(save_uploads(run.path / "holdout", holdout_uploads))
     config.save(run.path / FINETUNE_FILE)
-    log = open(run.path / "log.txt", "ab")
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
-    argv = [sys.executable, "-m", "mnist_core", "finetune", "--run-dir", str(run.path), "--quiet"]
     with queue.locked(root):  # the child records itself only after we have
-        try:
-            proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                    cwd=str(paths.REPO_ROOT), env=env, start_new_session=True)
-        finally:
-            log.close()
-        run.write_status("queued", pid=proc.pid)
-    _children.append(proc)
-    _children[:] = [p for p in _children if p.poll() is None]
+        spawn(run, ["finetune", "--run-dir", str(run.path), "--quiet"])
     return run
 
 

@@ -21,12 +21,11 @@ from mnist_core.analysis import evaluate
 from mnist_core.models import card as model_card, store, zoo
 from mnist_core.models.loading import LoadedModel
 from mnist_core.training.config import ConfigError, TrainConfig
-from mnist_core.training.observers import Broadcast, Progress, RunLogger
-from mnist_core.training.rundir import RunDir, failure_reason
+from mnist_core.training.observers import CANCEL, KEEP, Broadcast, Progress, RunLogger
+from mnist_core.training.rundir import Cancelled, RunDir, lifecycle
 from mnist_core.training.schedules import lr_at, lr_schedule
 
-class Cancelled(Exception):
-    pass
+__all__ = ["Cancelled", "train"]  # Cancelled lives in rundir (the lifecycle catches it); callers find it here too
 
 
 def _seed_everything(seed: int, deterministic: bool = True) -> None:
@@ -98,6 +97,19 @@ def _prebuild(model, x, y) -> None:
             model.optimizer.build(model.trainable_variables)
 
 
+CALLS_PER_EPOCH = 8  # at least this many progress reports (and chances to stop) an epoch
+
+
+def steps_per_call(wanted: int, steps: int) -> int:
+    """Batches per Keras step call: the recipe's, fewer on a short epoch.
+
+    Keras calls back (and can stop) only between step calls: `fast` runs 4 batches a call, so a
+    1,000-image epoch (4 batches) was one call, and Cancel or Stop and keep waited for the epoch's end.
+    Full-size runs (215 batches an epoch for `fast`) keep the recipe's value and its speed.
+    """
+    return max(1, min(int(wanted), steps // CALLS_PER_EPOCH))
+
+
 def _fit_keras(model, config: TrainConfig, splits, broadcast: Broadcast) -> dict:
     from mnist_core.training.callback import ProgressCallback
 
@@ -105,7 +117,7 @@ def _fit_keras(model, config: TrainConfig, splits, broadcast: Broadcast) -> dict
     steps = math.ceil(len(x) / config.batch_size)
     model.compile(optimizer=_optimizer(config, steps * config.epochs),
                   loss="sparse_categorical_crossentropy", metrics=["accuracy"],
-                  steps_per_execution=config.steps_per_execution,
+                  steps_per_execution=steps_per_call(config.steps_per_execution, steps),
                   jit_compile=config.extra.get("jit_compile", "auto"))  # auto: no XLA on a CPU-only machine
     _prebuild(model, x[:config.batch_size], y[:config.batch_size])
     callback = ProgressCallback(broadcast)
@@ -132,15 +144,18 @@ def _fit_numpy(net, config: TrainConfig, splits, broadcast: Broadcast) -> dict:
             loss, acc = net.train_step(x[idx], y[idx], lr)
             losses.append(loss)
             accs.append(acc)
-            if broadcast.batch(epoch, step + 1, loss, acc):
+            verdict = broadcast.batch(epoch, step + 1, loss, acc)
+            if verdict == CANCEL:
                 raise Cancelled()
+            if verdict == KEEP:
+                break
         logs = {"loss": float(np.mean(losses)), "accuracy": float(np.mean(accs)), "lr": lr}
         if len(splits.x_val):
             val = evaluate.summarize(net.predict_proba(splits.x_val), splits.y_val, 0)
             logs.update(val_loss=val["loss"], val_accuracy=val["accuracy"])
         for k, v in logs.items():
             history.setdefault(k, []).append(v)
-        if broadcast.epoch(epoch, logs, net):
+        if broadcast.epoch(epoch, logs, net) or broadcast.kept_at:
             break
     return history
 
@@ -227,42 +242,19 @@ def train(config: TrainConfig, run: RunDir | None = None, splits=None, store_roo
           progress: Progress | None = None, save: bool = True) -> dict:
     """Train, evaluate on the test set, save; returns the model card.
 
-    Status moves queued -> running -> completed | cancelled | failed and the
-    run directory records why. Exceptions other than a cancel propagate.
+    With a run directory, the run's lifecycle records queued -> running -> completed | cancelled | failed
+    and why. Exceptions other than a cancel propagate.
     """
     config.validate()
     name = default_name(config)
     if save:  # fail before the minutes of training, not at the save
         access.require_editor(f"train and save model '{name}'")
-    if run:
-        run.write_status("running", pid=os.getpid(), started=time.time(), model_name=name)
-        run.append_event("start", config=config.to_dict(), name=name)
-    try:
+    with lifecycle(run, name, {"config": config.to_dict()}) as life:
         card = _train(config, name, run, splits, store_root, progress, save)
-    except Cancelled:
-        if run:
-            run.append_event("end", state="cancelled")
-            run.write_status("cancelled", ended=time.time(), error="cancelled at the user's request")
-        raise
-    except BaseException as exc:
-        if run:
-            message = failure_reason(exc)
-            run.append_event("end", state="failed", error=message)
-            run.write_status("failed", ended=time.time(), error=message)
-        raise
-    if run:
         early = {"stopped_early": card["stopped_early"]} if card.get("stopped_early") else {}
-        run.append_event("end", state="completed", test_accuracy=card["test_accuracy"], name=name, **early)
-        run.write_status("completed", ended=time.time(), progress=1.0, test_accuracy=card["test_accuracy"], **early)
+        life.end("completed", {"test_accuracy": card["test_accuracy"], "name": name, **early},
+                 progress=1.0, test_accuracy=card["test_accuracy"], **early)
     return card
-
-
-def stopped_early(run: RunDir | None, done: int, planned: int) -> dict:
-    """{'stopped_early': {...}} for the card of a run stopped and kept before its last epoch, else {}."""
-    if run is None or done >= planned or not run.keep_requested():
-        return {}
-    return {"stopped_early": {"epoch": done, "epochs": planned,
-                              "note": f"stopped early at epoch {done} of {planned} at the user's request"}}
 
 
 def load_task_splits(config: TrainConfig):
@@ -335,7 +327,7 @@ def _train(config, name, run, splits, store_root, progress, save) -> dict:
         "name": name, "kind": config.model, "backend": spec.backend, "description": spec.description,
         "config": config.to_dict(), **fields,
         "history": history, "epochs_trained": len(next(iter(history.values()), [])),
-        **stopped_early(run, len(next(iter(history.values()), [])), config.epochs),
+        **broadcast.stopped_early(),
         "params": int(net.count_params()), "train_seconds": round(train_seconds, 3),
         "train_size": n_train, "precision": precision, "versions": versions(), "run_id": run.id if run else None,
         **task_fields(config, splits), **({"data_sources": data_sources} if data_sources else {}),

@@ -15,6 +15,7 @@ from mnist_core.training.rundir import RunDir
 
 BATCH_EVENT_INTERVAL_S = 0.25  # throttle: a few batch points a second is plenty for a chart
 HEARTBEAT_INTERVAL_S = 1.0
+CANCEL, KEEP = "cancel", "keep"  # what Broadcast.batch answers when an observer asks training to stop
 
 
 class Progress:
@@ -32,6 +33,10 @@ class Progress:
 
     def stop_requested(self) -> bool:
         """Checked after every batch; True cancels the run (nothing is saved)."""
+        return False
+
+    def keep_requested(self) -> bool:
+        """Checked after every batch; True stops training there and the model is kept (tested, saved)."""
         return False
 
 
@@ -59,8 +64,8 @@ class RunLogger(Progress):
     def stop_requested(self) -> bool:
         return self.run.stop_requested()
 
-    def epoch_model(self, epoch, net) -> bool:
-        return self.run.keep_requested()  # stop and keep: training ends here and the model is saved
+    def keep_requested(self) -> bool:
+        return self.run.keep_requested()  # stop and keep: training ends at this batch and the model is saved
 
 
 class Broadcast:
@@ -72,6 +77,7 @@ class Broadcast:
         self.epochs, self.steps, self.observers = epochs, steps, observers
         self.start = time.time()
         self.first: tuple[float, int] | None = None  # (time, global step) at the end of the first batch
+        self.kept_at: tuple[int, int] | None = None  # (epoch, step) where a stop-and-keep ended training
 
     def _eta(self, now: float, global_step: int) -> float | None:
         """Time left from the steps per second measured since the first batch (None until 2 s of that)."""
@@ -83,8 +89,8 @@ class Broadcast:
             return None
         return (self.steps * self.epochs - global_step) * span / steps
 
-    def batch(self, epoch: int, step: int, loss: float, accuracy: float) -> bool:
-        """Report one finished batch; returns True when an observer asks to cancel the run."""
+    def batch(self, epoch: int, step: int, loss: float, accuracy: float) -> str | None:
+        """Report one finished batch; returns CANCEL or KEEP when an observer asks training to stop, else None."""
         # From epoch and step, not a counter: with steps_per_execution > 1 Keras reports every Nth batch.
         step = min(step, self.steps)
         now = time.time()
@@ -93,7 +99,21 @@ class Broadcast:
         logs = {"loss": float(loss), "accuracy": float(accuracy), "elapsed": elapsed}
         for observer in self.observers:
             observer.update(epoch, self.epochs, step, self.steps, logs, eta)
-        return any(observer.stop_requested() for observer in self.observers)
+        if any(observer.stop_requested() for observer in self.observers):
+            return CANCEL
+        if any(observer.keep_requested() for observer in self.observers):
+            self.kept_at = self.kept_at or (epoch, step)
+            return KEEP
+        return None
+
+    def stopped_early(self) -> dict:
+        """{'stopped_early': {...}} for the card of a run stopped and kept before its last batch, else {}."""
+        if self.kept_at is None or self.kept_at >= (self.epochs, self.steps):
+            return {}
+        epoch, step = self.kept_at
+        return {"stopped_early": {"epoch": epoch, "epochs": self.epochs, "step": step, "steps": self.steps,
+                                  "note": f"stopped early at epoch {epoch} of {self.epochs} (batch {step} of "
+                                          f"{self.steps}) at the user's request"}}
 
     def epoch(self, epoch: int, logs: dict, net) -> bool:
         """Report a finished epoch; returns True when an observer has seen enough (training stops, normally)."""

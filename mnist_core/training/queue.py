@@ -8,6 +8,13 @@ processes (dashboards, CLI launches, trainings that just ended) may call it
 at once and still never admit more than N. Nothing lives in a server's
 memory: after a restart the next dispatch() starts what was waiting.
 
+Dispatch is an action, never a side effect of reading: it runs when a run is
+launched or cancelled, when a run's process ends (the CLI's `train` and
+`finetune` dispatch on their way out), while a process waits its turn, and
+in the server's one background dispatcher thread (studio_ui/serve.py), which
+also frees the places of runs that died without a word. Reading the queue
+(waiting, positions, the dashboard's polls) only reads.
+
 A waiting run is owned either by nobody (the dashboard queued it; the
 dispatcher spawns its training process when admitted) or by a waiting
 process whose pid it records (a CLI `train`, which then trains in-process).
@@ -91,7 +98,7 @@ def locked(root: Path):
 # --- entries: runs and slots, waiting or active -----------------------------
 
 def _run_entry(run: rundir.RunDir) -> dict | None:
-    raw = run._raw_status()
+    raw = run.raw_status()
     if raw.get("kind") == "sweep":
         return None  # a sweep's own process trains nothing: each of its local trials holds a slot()
     state = run.status().get("state")  # dead or silent ones read as interrupted: neither waiting nor active
@@ -164,8 +171,7 @@ def _dispatch(root: Path, limit: int) -> list[str]:
     admitted = []
     for entry in (e for e in entries if e["waiting"]):
         if entry["kind"] == "run" and entry["run"].stop_requested():
-            entry["run"].write_status("cancelled", ended=time.time(), error="cancelled while queued")
-            entry["run"].append_event("end", state="cancelled")
+            entry["run"].finish("cancelled", "cancelled while queued")
             continue
         if free <= 0:
             continue  # keep going: later waiting runs may have been cancelled
@@ -183,13 +189,16 @@ def _admit(entry: dict) -> None:
         return
     run = entry["run"]
     run.write_status("queued", admitted=now)
-    if entry["owner"] is None:  # nobody waits for it: start its training process
+    if entry["owner"] is None:  # nobody waits for it: start its training process (it waits for our lock)
         try:
-            proc = rundir.spawn(run)
+            rundir.spawn(run, train_argv(run))
         except OSError as exc:
-            run.write_status("failed", ended=time.time(), error=f"cannot start the training process: {exc}")
-            return
-        run.write_status("queued", pid=proc.pid)  # the child waits for our lock before its first write
+            run.finish("failed", f"cannot start the training process: {exc}")
+
+
+def train_argv(run: rundir.RunDir) -> list[str]:
+    """The command line of an admitted training run's process (`python -m mnist_core` ...)."""
+    return ["train", "--run-dir", str(run.path), "--now"]
 
 
 def _write_json(path: Path, data: dict) -> None:
@@ -215,7 +224,7 @@ def wait_turn(run: rundir.RunDir, on_wait=None, poll_s: float = POLL_S) -> bool:
     while True:
         with locked(root):
             _dispatch(root, limit)
-            raw = run._raw_status()
+            raw = run.raw_status()
             if raw.get("state") != "queued":
                 return False
             if raw.get("admitted"):
@@ -255,7 +264,7 @@ def slot(label: str = "sweep trial", root: Path | None = None, poll_s: float = P
 
 
 def launch(config: TrainConfig, root: Path | None = None, now: bool = False, replace: bool = False) -> rundir.RunDir:
-    """Queue a training run (dispatch starts it when a place is free) and return at once.
+    """Queue a training run, dispatch (it starts if a place is free) and return at once.
 
     now=True starts its process at once, outside the queue's limit. A config.name already saved is
     refused (store.check_new_name) unless replace=True, which the run records for its process.
@@ -270,9 +279,8 @@ def launch(config: TrainConfig, root: Path | None = None, now: bool = False, rep
     intent = {"replace": True} if replace else {}
     if now:
         run = rundir.RunDir.create(config, root, admitted=time.time(), **intent)
-        proc = rundir.spawn(run)
-        if run._raw_status().get("state") == "queued":  # the child may already be running
-            run.write_status("queued", pid=proc.pid)
+        with locked(run.path.parent):  # the child records itself only after we have
+            rundir.spawn(run, train_argv(run))
         return run
     run = rundir.RunDir.create(config, root, **intent)
     dispatch(run.path.parent, limit)

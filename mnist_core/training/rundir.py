@@ -4,6 +4,10 @@ A run lives in runs/<id>/ with config.json, events.jsonl (one JSON object per
 line), status.json and, when someone asks it to stop, a file named `stop`.
 Readers tolerate a torn last line, and a run whose process died without a
 final status reads as interrupted, never as running forever.
+
+Every kind of run (training, fine-tuning, sweep) moves through one
+`with run.lifecycle(): ...`, and every child process starts through one
+spawn(run, argv).
 """
 
 from __future__ import annotations
@@ -15,16 +19,22 @@ import secrets
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
 from mnist_core import access, paths
+from mnist_core.errors import UserError
 from mnist_core.training.config import TrainConfig
 
 ACTIVE = ("queued", "running")
 FINAL = ("completed", "failed", "cancelled", "interrupted")
 STALE_HEARTBEAT_S = 180.0  # a live run beats at least every few seconds
-KEEP_FILE = "stop-keep"  # stop after this epoch and save (the file `stop` cancels at the next batch)
+KEEP_FILE = "stop-keep"  # stop at the next batch and save (the file `stop` cancels at the next batch)
+
+
+class Cancelled(Exception):
+    """Raised inside a run's lifecycle when the user cancelled it: it ends `cancelled`, nothing saved."""
 
 
 def pid_alive(pid: int | None) -> bool:
@@ -81,21 +91,43 @@ class RunDir:
             fh.write(line.encode())
 
     def write_status(self, state: str, **fields) -> None:
-        current = self._raw_status() if (self.path / "status.json").exists() else {}
+        current = self.raw_status() if (self.path / "status.json").exists() else {}
         current.update(fields, state=state, heartbeat=time.time())
         _atomic_write(self.path / "status.json", json.dumps(current, default=float, indent=1))
 
     def heartbeat(self, **fields) -> None:
-        self.write_status(self._raw_status().get("state", "running"), **fields)
+        self.write_status(self.raw_status().get("state", "running"), **fields)
+
+    def finish(self, state: str, error: str | None = None, event: dict | None = None, **status) -> None:
+        """The one way a run ends: an `end` event, then the final status (with `error`, the reason, always
+        written: None on success). Best effort: a full disk must not hide the exception that ended the run."""
+        now = time.time()
+        for write in (lambda: self.append_event("end", state=state, **({"error": error} if error else {}),
+                                                **(event or {})),
+                      lambda: self.write_status(state, ended=now, error=error, **status)):
+            try:
+                write()
+            except OSError:
+                pass
+
+    def lifecycle(self, name: str | None = None, start: dict | None = None, **status) -> "Lifecycle":
+        """`with run.lifecycle(...) as life:` running -> completed | cancelled | failed | interrupted.
+
+        Entering writes `running` (this pid, the start time, `status`) and a `start` event (name, `start`).
+        The block ends the run: normally `completed` with what it passed to life.end(...) (or another final
+        state it names there); Cancelled as `cancelled`; Ctrl+C as `cancelled` from the keyboard; SystemExit as
+        `interrupted`; any other exception as `failed` with failure_reason(exc). The exception propagates.
+        """
+        return Lifecycle(self, name, start or {}, status)
 
     # -- control -------------------------------------------------------------
     def request_stop(self, keep: bool = False) -> None:
-        """Cancel at the next batch (nothing saved), or with keep=True stop after the current epoch and save.
+        """Cancel at the next batch (nothing saved), or with keep=True stop at the next batch and save.
 
         A run still waiting in line has trained nothing to keep: keep=True cancels it like a plain stop.
         """
         access.require_editor(f"stop run {self.id}")
-        raw = self._raw_status()
+        raw = self.raw_status()
         if keep and not (raw.get("state") == "queued" and not raw.get("admitted")):
             (self.path / KEEP_FILE).touch()
         else:
@@ -105,11 +137,12 @@ class RunDir:
         return (self.path / "stop").exists()
 
     def keep_requested(self) -> bool:
-        """Asked to stop after the current epoch and save the model as it stands."""
+        """Asked to stop at the next batch and save the model as it stands."""
         return (self.path / KEEP_FILE).exists()
 
     # -- reading (dashboard, CLI) -------------------------------------------
-    def _raw_status(self) -> dict:
+    def raw_status(self) -> dict:
+        """status.json as written ({} when missing or unreadable): no liveness judgement (see status())."""
         try:
             return json.loads((self.path / "status.json").read_text())
         except (OSError, ValueError):
@@ -117,7 +150,7 @@ class RunDir:
 
     def status(self) -> dict:
         """status.json, with a dead or silent 'running' run shown as interrupted, an unreadable one as broken."""
-        status = self._raw_status() or self._unreadable() or {"state": "unknown"}
+        status = self.raw_status() or self._unreadable() or {"state": "unknown"}
         if status.get("state") == "queued" and status.get("pid") is None and not status.get("admitted"):
             return status  # waiting in line (training/queue.py): nothing runs for it yet
         if status.get("state") in ACTIVE:
@@ -210,22 +243,82 @@ def failure_reason(exc: BaseException) -> str:
         where = f" while writing {Path(exc.filename).name}" if exc.filename else ""
         return (f"the disk is full or a file-size limit was reached{where} ({exc.strerror}); "
                 "the model was not saved and the model store is unchanged: free some space and train again")
+    if isinstance(exc, UserError):  # the user's mistake: its message says it all
+        return str(exc)
     return f"{type(exc).__name__}: {exc}"
 
 
-_children: list[subprocess.Popen] = []
+_children: list[subprocess.Popen] = []  # every child this process started, for every kind of run
 
 
-def spawn(run: RunDir) -> subprocess.Popen:
-    """Start `python -m mnist_core train --run-dir ... --now` for an admitted run."""
-    log = open(run.path / "log.txt", "ab")
+def spawn(run: RunDir, argv: list[str]) -> subprocess.Popen:
+    """Start `python -m mnist_core ARGV...` for `run` in its own session, its output in the run's log.txt,
+    and record its pid in the run's status.
+
+    Call it under queue.locked(): a child waits for that lock (queue.sync) before its first write, so the
+    pid written here never lands on top of the child's own `running`.
+    """
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    log = open(run.path / "log.txt", "ab")
     try:
-        proc = subprocess.Popen([sys.executable, "-m", "mnist_core", "train", "--run-dir", str(run.path), "--now"],
-                                stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                cwd=str(paths.REPO_ROOT), env=env, start_new_session=True)
+        proc = subprocess.Popen([sys.executable, "-m", "mnist_core", *argv], stdout=log, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, cwd=str(paths.REPO_ROOT), env=env, start_new_session=True)
     finally:
         log.close()
+    reap()
     _children.append(proc)
-    _children[:] = [p for p in _children if p.poll() is None]  # reap finished children
+    run.write_status(run.raw_status().get("state", "queued"), pid=proc.pid)
     return proc
+
+
+def reap() -> None:
+    """Collect the exit status of children that ended (else each lingers as a zombie until this process exits)."""
+    _children[:] = [p for p in _children if p.poll() is None]
+
+
+class Lifecycle:
+    """What RunDir.lifecycle returns: a context manager whose block is the run (see there)."""
+
+    def __init__(self, run: RunDir, name: str | None, start: dict, status: dict):
+        self.run, self.name, self.start, self.status = run, name, start, status
+        self.ending: tuple[str, dict, dict] = ("completed", {}, {})
+
+    def end(self, state: str = "completed", event: dict | None = None, **status) -> None:
+        """How the block ends when it returns: the final state, the end event's fields, the status's."""
+        self.ending = (state, event or {}, status)
+
+    def __enter__(self) -> "Lifecycle":
+        named = {"model_name": self.name} if self.name else {}
+        self.run.write_status("running", pid=os.getpid(), started=time.time(), **named, **self.status)
+        self.run.append_event("start", **({"name": self.name} if self.name else {}), **self.start)
+        return self
+
+    def __exit__(self, kind, exc, tb) -> bool:
+        if exc is None:
+            state, event, status = self.ending
+            self.run.finish(state, status.pop("error", None), event, **status)
+        elif isinstance(exc, Cancelled):
+            self.run.finish("cancelled", "cancelled at the user's request")
+        elif isinstance(exc, KeyboardInterrupt):  # Ctrl+C in the terminal: a cancel, not a failure
+            self.run.finish("cancelled", "interrupted from the keyboard")
+        elif isinstance(exc, SystemExit):
+            self.run.finish("interrupted", f"the process was asked to exit (status {exc.code})")
+        else:
+            self.run.finish("failed", failure_reason(exc))
+        return False
+
+
+def lifecycle(run: RunDir | None, name: str | None = None, start: dict | None = None, **status):
+    """run.lifecycle(...), or for no run a block that records nothing (training in a test or a sweep trial)."""
+    return run.lifecycle(name, start, **status) if run else _NoRun()
+
+
+class _NoRun:
+    def end(self, *args, **kwargs) -> None:
+        pass
+
+    def __enter__(self) -> "_NoRun":
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        return False

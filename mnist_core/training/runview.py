@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import time
+from dataclasses import asdict, dataclass, field
 
 from mnist_core.training.rundir import ACTIVE, RunDir
 
@@ -99,26 +100,68 @@ def eta_seconds(events: list[dict], total_steps: int, now: float, warmup_s: floa
     return max(0.0, left - max(0.0, now - rate["t"]))
 
 
-def headline(view: dict) -> str:
+@dataclass(frozen=True)
+class RunView:
+    """Everything the dashboard draws for one run, read once from its directory."""
+
+    id: str
+    path: str
+    state: str
+    active: bool
+    position: int | None  # place in the run queue while it waits (1 = next)
+    model: str | None  # the zoo kind
+    name: str | None  # the model name it saves under
+    config: dict
+    epochs: int | None
+    epoch: int
+    step: int
+    steps: int
+    train_size: int | None
+    params: int | None
+    progress: float  # 0..1
+    eta: float | None  # seconds left, once the speed is measured
+    images_per_s: float | None
+    test_accuracy: float | None
+    error: str | None
+    stopped_early: dict | None
+    stop_requested: bool  # Cancel was pressed
+    keep_requested: bool  # Stop and keep was pressed
+    started: float | None
+    ended: float | None
+    saved: bool
+    epochs_done: int
+    batches: dict = field(repr=False)  # batch_series(): x, global_step, loss, accuracy
+    epoch_metrics: dict = field(repr=False)  # epoch_series(): epoch and EPOCH_KEYS
+
+    @property
+    def headline(self) -> str:
+        return headline(self)
+
+    def to_json(self) -> dict:
+        """A JSON-ready dict of every field and the headline (the CLI's `runs RUN_ID --json`)."""
+        return {**asdict(self), "headline": self.headline}
+
+
+def headline(view: RunView) -> str:
     """One line for the run: where it is, or how it ended."""
-    state = view["state"]
-    if state == "queued" and view.get("position"):
-        return f"queued: number {view['position']} in line, waiting for a free place"
+    state = view.state
+    if state == "queued" and view.position:
+        return f"queued: number {view.position} in line, waiting for a free place"
     if state == "queued":
         return "starting: loading TensorFlow and MNIST"
     if state == "running":
-        if not view["steps"]:
+        if not view.steps:
             return "preparing the model and data"
-        eta = f"ETA {format_seconds(view['eta'])}" if view["eta"] is not None else "ETA: measuring speed"
-        return f"epoch {view['epoch']}/{view['epochs']} · batch {view['step']}/{view['steps']} · {eta}"
+        eta = f"ETA {format_seconds(view.eta)}" if view.eta is not None else "ETA: measuring speed"
+        return f"epoch {view.epoch}/{view.epochs} · batch {view.step}/{view.steps} · {eta}"
     if state == "completed":
-        acc = view["test_accuracy"]
-        early = view.get("stopped_early")
+        acc = view.test_accuracy
+        early = view.stopped_early
         done = f"stopped early at epoch {early['epoch']} of {early['epochs']}, model kept" if early else "completed"
         return f"{done} · test accuracy {acc:.2%}" if acc is not None else done
     if state == "cancelled":
-        return f"cancelled after {view['epochs_done']} of {view['epochs']} epochs; nothing was saved"
-    return f"{state}: {view['error'] or 'no reason recorded'}"
+        return f"cancelled after {view.epochs_done} of {view.epochs} epochs; nothing was saved"
+    return f"{state}: {view.error or 'no reason recorded'}"
 
 
 def _stamp(run: RunDir) -> tuple | None:
@@ -153,10 +196,10 @@ def summary(run: RunDir) -> dict:
     return out
 
 
-_FINISHED: dict[str, tuple[tuple, dict]] = {}  # run path -> (files' stamp, view): a finished run changes no more
+_FINISHED: dict[str, tuple[tuple, RunView]] = {}  # run path -> (files' stamp, view): a finished run changes no more
 
 
-def run_view(run: RunDir, position: int | None = None, now: float | None = None) -> dict:
+def run_view(run: RunDir, position: int | None = None, now: float | None = None) -> RunView:
     """Everything the dashboard draws for one run, read once from its directory.
 
     position: its place in the run queue (training/queue.positions()) while it waits.
@@ -168,12 +211,12 @@ def run_view(run: RunDir, position: int | None = None, now: float | None = None)
     if cached and stamp and cached[0] == stamp:
         return cached[1]
     view = _read_view(run, position, time.time() if now is None else now)
-    if stamp and not view["active"]:
+    if stamp and not view.active:
         _FINISHED[key] = (stamp, view)
     return view
 
 
-def _read_view(run: RunDir, position: int | None, now: float) -> dict:
+def _read_view(run: RunDir, position: int | None, now: float) -> RunView:
     status, events = run.status(), run.events()
     plan = next((e for e in events if e.get("type") == "plan"), {})
     try:
@@ -182,26 +225,22 @@ def _read_view(run: RunDir, position: int | None, now: float) -> dict:
         config = {}
     last_batch = next((e for e in reversed(events) if e.get("type") == "batch"), {})
     epochs = epoch_series(events)
-    view = {
-        "id": run.id, "state": status.get("state", "unknown"), "active": status.get("state") in ACTIVE,
-        "position": position,
-        "model": config.get("model"), "name": status.get("model_name") or config.get("name"),
-        "config": config, "epochs": plan.get("epochs") or config.get("epochs"),
-        "epoch": status.get("epoch") or last_batch.get("epoch") or 1,
-        "step": status.get("step") or last_batch.get("step") or 0,
-        "steps": status.get("steps") or plan.get("steps_per_epoch") or 0,
-        "train_size": plan.get("train_size"), "params": plan.get("params"),
-        "progress": min(1.0, max(0.0, float(status.get("progress") or 0.0))),
-        "eta": None, "test_accuracy": status.get("test_accuracy"), "error": status.get("error"),
-        "stopped_early": status.get("stopped_early"), "keep_requested": run.keep_requested(), "images_per_s": None,
-        "started": status.get("started"), "ended": status.get("ended"),
-        "saved": any(e.get("type") == "saved" for e in events),
-        "epochs_done": len(epochs["epoch"]),
-        "batches": batch_series(events, plan.get("steps_per_epoch")), "epoch_metrics": epochs,
-    }
-    if view["state"] == "running" and view["epochs"] and view["steps"]:
-        view["eta"] = eta_seconds(events, int(view["epochs"]) * int(view["steps"]), now)
+    state = status.get("state", "unknown")
+    total, steps = plan.get("epochs") or config.get("epochs"), status.get("steps") or plan.get("steps_per_epoch") or 0
+    eta = rate = None
+    if state == "running" and total and steps:
+        eta = eta_seconds(events, int(total) * int(steps), now)
         rate = throughput(events)
-        view["images_per_s"] = rate["rate"] * int(config.get("batch_size") or 0) if rate else None
-    view["headline"] = headline(view)
-    return view
+    return RunView(
+        id=run.id, path=str(run.path), state=state, active=state in ACTIVE, position=position,
+        model=config.get("model"), name=status.get("model_name") or config.get("name"), config=config,
+        epochs=total, epoch=status.get("epoch") or last_batch.get("epoch") or 1,
+        step=status.get("step") or last_batch.get("step") or 0, steps=steps,
+        train_size=plan.get("train_size"), params=plan.get("params"),
+        progress=min(1.0, max(0.0, float(status.get("progress") or 0.0))), eta=eta,
+        images_per_s=rate["rate"] * int(config.get("batch_size") or 0) if rate else None,
+        test_accuracy=status.get("test_accuracy"), error=status.get("error"),
+        stopped_early=status.get("stopped_early"), stop_requested=run.stop_requested(),
+        keep_requested=run.keep_requested(), started=status.get("started"), ended=status.get("ended"),
+        saved=any(e.get("type") == "saved" for e in events), epochs_done=len(epochs["epoch"]),
+        batches=batch_series(events, plan.get("steps_per_epoch")), epoch_metrics=epochs)

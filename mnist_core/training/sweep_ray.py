@@ -203,36 +203,15 @@ def run_sweep(run: RunDir, address: str | None = None, store_root=None, progress
     """Run the sweep in `run` to the end; returns the sweep's view (training/sweep_results.sweep_view)."""
     sweep = sweeps.load_config(run).validate()
     started = time.time()
-    run.write_status("running", pid=os.getpid(), started=started, kind="sweep", total=sweep.total_trials())
-    run.append_event("start", sweep=sweep.to_dict())
-    done = threading.Event()
     try:
-        import ray
-
-        info = connect(address)
-        run.write_status("running", address=info["address"], nodes=info["nodes"], ray_start_seconds=info["start_seconds"])
-        run.append_event("ray", **info)
-        recorder = Recorder(run, sweep, _inbox_class().options(**_on_this_node()).remote(), store_root, progress)
-        threading.Thread(target=_heartbeat, args=(recorder, done), daemon=True).start()
-        _fit(run, sweep, recorder)
-        ensemble = _ensemble(sweep, recorder, store_root)
-        state = "cancelled" if recorder.cancelled else "completed"
-        run.append_event("end", state=state, saved=recorder.kept_names(), ensemble=ensemble,
-                         seconds=time.time() - started, nodes=sorted(n for n in recorder.nodes if n))
-        with recorder.lock:
-            run.write_status(state, ended=time.time(), progress=1.0,
-                             error="cancelled at the user's request" if state == "cancelled" else None)
-    except KeyboardInterrupt:  # Ctrl+C in the terminal: a cancel, not a failure
-        run.append_event("end", state="cancelled")
-        run.write_status("cancelled", ended=time.time(), error="interrupted from the keyboard")
-        raise
-    except BaseException as exc:
-        message = f"{type(exc).__name__}: {exc}"
-        run.append_event("end", state="failed", error=message)
-        run.write_status("failed", ended=time.time(), error=message)
-        raise
+        with run.lifecycle(start={"sweep": sweep.to_dict()}, kind="sweep", total=sweep.total_trials()) as life:
+            recorder = _run(run, sweep, address, store_root, progress)
+            ensemble = _ensemble(sweep, recorder, store_root)
+            state = "cancelled" if recorder.cancelled else "completed"
+            life.end(state, {"saved": recorder.kept_names(), "ensemble": ensemble, "seconds": time.time() - started,
+                             "nodes": sorted(n for n in recorder.nodes if n)},
+                     progress=1.0, error="cancelled at the user's request" if state == "cancelled" else None)
     finally:
-        done.set()
         try:
             import ray
 
@@ -240,6 +219,23 @@ def run_sweep(run: RunDir, address: str | None = None, store_root=None, progress
         except Exception:  # noqa: BLE001 - shutting down is best effort
             pass
     return sweep_results.sweep_view(run)
+
+
+def _run(run: RunDir, sweep: sweeps.SweepConfig, address: str | None, store_root, progress) -> Recorder:
+    """Connect to Ray and run every trial, the heartbeat thread beside; it has stopped when this returns."""
+    info = connect(address)
+    run.write_status("running", address=info["address"], nodes=info["nodes"], ray_start_seconds=info["start_seconds"])
+    run.append_event("ray", **info)
+    recorder = Recorder(run, sweep, _inbox_class().options(**_on_this_node()).remote(), store_root, progress)
+    done = threading.Event()
+    beat = threading.Thread(target=_heartbeat, args=(recorder, done), daemon=True)
+    beat.start()
+    try:
+        _fit(run, sweep, recorder)
+    finally:  # before the lifecycle writes the final state: a late heartbeat would write `running` over it
+        done.set()
+        beat.join()
+    return recorder
 
 
 def _on_this_node() -> dict:

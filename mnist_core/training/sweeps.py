@@ -28,15 +28,13 @@ import math
 import os
 import re
 import secrets
-import subprocess
-import sys
 import time
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 
 from mnist_core import access, paths
 from mnist_core.training.config import ConfigError, TrainConfig
-from mnist_core.training.rundir import RunDir, list_runs
+from mnist_core.training.rundir import RunDir, list_runs, spawn
 
 SEARCHES = ("grid", "random", "tpe")
 METRIC = "val_accuracy"  # the only metric a sweep optimises: validation, never test
@@ -302,22 +300,12 @@ def get_sweep(sweep_id: str, root: Path | None = None) -> RunDir:
     return RunDir(root / sweep_id)
 
 
-_children: list[subprocess.Popen] = []
-
-
 def launch(sweep: SweepConfig, root: Path | None = None, address: str | None = None) -> RunDir:
     """Start `python -m mnist_core sweep --run-dir ...` as its own process and return at once."""
+    from mnist_core.training import queue
+
     run = create(sweep, root)
-    log = open(run.path / "log.txt", "ab")
-    env = {**os.environ, "PYTHONUNBUFFERED": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
-    argv = [sys.executable, "-m", "mnist_core", "sweep", "--run-dir", str(run.path), "--quiet"]
-    if address:
-        argv += ["--address", address]
-    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                            cwd=str(paths.REPO_ROOT), env=env, start_new_session=True)
-    log.close()
-    if run._raw_status().get("state") == "queued":
-        run.write_status("queued", pid=proc.pid)
-    _children.append(proc)
-    _children[:] = [p for p in _children if p.poll() is None]
+    argv = ["sweep", "--run-dir", str(run.path), "--quiet", *(["--address", address] if address else [])]
+    with queue.locked(run.path.parent):  # the child records itself only after we have
+        spawn(run, argv)
     return run

@@ -20,7 +20,7 @@ def test_fake_finished_runs_are_what_the_train_page_lists(tmp_path):
     runs = rundir.list_runs(tmp_path)
     assert len(runs) == 3 and all(r.status()["state"] == "completed" for r in runs)
     view = runview.run_view(runs[0])
-    assert view["epochs_done"] == 2 and len(view["batches"]["x"]) == 4 and view["test_accuracy"] == 0.985
+    assert view.epochs_done == 2 and len(view.batches["x"]) == 4 and view.test_accuracy == 0.985
 
 
 def test_report_names_the_pages_over_the_targets():

@@ -25,7 +25,7 @@ def waiter(root: Path, created: float, pid: int | None = None) -> rundir.RunDir:
 
 
 def states(runs):
-    return [r.status()["state"] + ("+" if r._raw_status().get("admitted") else "") for r in runs]
+    return [r.status()["state"] + ("+" if r.raw_status().get("admitted") else "") for r in runs]
 
 
 def test_default_fits_the_machine(monkeypatch):
@@ -43,7 +43,7 @@ def test_default_fits_the_machine(monkeypatch):
 def test_admits_the_oldest_n_and_the_next_when_one_ends(runs_root, monkeypatch):
     monkeypatch.setenv(queue.ENV, "2")
     runs = [waiter(runs_root, created=100 + i) for i in (3, 0, 4, 1, 2)]  # created out of order
-    by_age = sorted(runs, key=lambda r: r._raw_status()["created"])
+    by_age = sorted(runs, key=lambda r: r.raw_status()["created"])
     assert queue.dispatch(runs_root) == [by_age[0].id, by_age[1].id]
     assert queue.positions(runs_root) == {by_age[2].id: 1, by_age[3].id: 2, by_age[4].id: 3}
     assert queue.dispatch(runs_root) == []  # still full

@@ -217,6 +217,8 @@ def test_spawn_starts_the_training_command_detached_with_its_log(tmp_path, monke
     started = []
 
     class Proc:
+        pid = 4242
+
         def __init__(self, args, **kwargs):
             kwargs["stdout"].write(b"started\n")  # the log is open for appending in bytes
             started.append((args, kwargs))
@@ -226,9 +228,11 @@ def test_spawn_starts_the_training_command_detached_with_its_log(tmp_path, monke
 
     monkeypatch.setattr(subprocess, "Popen", Proc)
     (run.path / "log.txt").write_bytes(b"earlier\n")
-    proc = rundir.spawn(run)
+    state = run.raw_status()["state"]
+    proc = rundir.spawn(run, ["train", "--run-dir", str(run.path), "--now"])
     args, kwargs = started[0]
     assert args == [sys.executable, "-m", "mnist_core", "train", "--run-dir", str(run.path), "--now"]
+    assert run.raw_status()["pid"] == 4242 and run.raw_status()["state"] == state  # recorded, state kept
     assert kwargs["stderr"] == subprocess.STDOUT and kwargs["stdin"] == subprocess.DEVNULL
     assert kwargs["cwd"] == str(paths.REPO_ROOT) and kwargs["start_new_session"] is True
     assert kwargs["env"]["PYTHONUNBUFFERED"] == "1" and kwargs["env"]["TF_CPP_MIN_LOG_LEVEL"] == "2"

@@ -116,6 +116,8 @@ def test_spawn_sets_its_own_environment(tmp_path, monkeypatch):
     seen = {}
 
     class Proc:
+        pid = 4242
+
         def __init__(self, args, **kwargs):
             seen.update(kwargs["env"])
 
@@ -125,8 +127,9 @@ def test_spawn_sets_its_own_environment(tmp_path, monkeypatch):
     monkeypatch.delenv("PYTHONUNBUFFERED", raising=False)
     monkeypatch.delenv("TF_CPP_MIN_LOG_LEVEL", raising=False)
     monkeypatch.setattr(subprocess, "Popen", Proc)
-    proc = rundir.spawn(run)
+    proc = rundir.spawn(run, ["train", "--run-dir", str(run.path), "--now"])
     assert seen["PYTHONUNBUFFERED"] == "1" and seen["TF_CPP_MIN_LOG_LEVEL"] == "2"
+    rundir.reap()
     assert proc not in rundir._children  # a finished child is dropped from the list
 
 

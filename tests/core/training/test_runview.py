@@ -48,10 +48,10 @@ def test_view_of_a_running_run(tmp_path):
     run.append_event("batch", epoch=1, step=4, global_step=4, loss=2.1, accuracy=0.3)
     run.heartbeat(epoch=1, step=4, steps=10, progress=4 / 30, eta=75.0)
     view = runview.run_view(run)
-    assert view["active"] and view["state"] == "running"
-    assert view["headline"] == "epoch 1/3 · batch 4/10 · ETA: measuring speed"  # one batch: no rate yet
-    assert view["batches"]["x"] == [0.4]
-    assert view["epochs_done"] == 0 and view["train_size"] == 1000 and view["name"] == "quick"
+    assert view.active and view.state == "running"
+    assert view.headline == "epoch 1/3 · batch 4/10 · ETA: measuring speed"  # one batch: no rate yet
+    assert view.batches["x"] == [0.4]
+    assert view.epochs_done == 0 and view.train_size == 1000 and view.name == "quick"
 
 
 def test_view_of_finished_runs(tmp_path):
@@ -61,24 +61,24 @@ def test_view_of_finished_runs(tmp_path):
     done.append_event("saved", name="softmax-x")
     done.write_status("completed", test_accuracy=0.9123, progress=1.0, model_name="softmax-x")
     view = runview.run_view(done)
-    assert not view["active"] and view["saved"]
-    assert view["headline"] == "completed · test accuracy 91.23%"
+    assert not view.active and view.saved
+    assert view.headline == "completed · test accuracy 91.23%"
 
     failed = _run(tmp_path)
     failed.write_status("failed", error="MemoryError: out of memory")
-    assert runview.run_view(failed)["headline"] == "failed: MemoryError: out of memory"
+    assert runview.run_view(failed).headline == "failed: MemoryError: out of memory"
 
     cancelled = _run(tmp_path)
     cancelled.write_status("cancelled", error="cancelled at the user's request")
-    assert "cancelled after 0 of 3 epochs" in runview.run_view(cancelled)["headline"]
+    assert "cancelled after 0 of 3 epochs" in runview.run_view(cancelled).headline
 
 
 def test_a_dead_process_reads_as_interrupted(tmp_path):
     run = _run(tmp_path)
     run.write_status("running", pid=2**22 + 12345)  # no such process
     view = runview.run_view(run)
-    assert view["state"] == "interrupted" and not view["active"]
-    assert view["headline"].startswith("interrupted: the training process ended")
+    assert view.state == "interrupted" and not view.active
+    assert view.headline.startswith("interrupted: the training process ended")
 
 
 def _batches(times_and_steps):
@@ -110,8 +110,8 @@ def test_running_view_uses_the_measured_eta(tmp_path):
             fh.write(json.dumps({"type": "batch", "t": t, "epoch": 2, "step": g - 10, "global_step": g,
                                  "loss": 1.0, "accuracy": 0.5}) + "\n")
     view = runview.run_view(run, now=now)
-    assert view["eta"] == pytest.approx(17 / 2.0)  # 2 steps/s, 17 of 30 steps left
-    assert "ETA 8 s" in view["headline"] or "ETA 9 s" in view["headline"]
+    assert view.eta == pytest.approx(17 / 2.0)  # 2 steps/s, 17 of 30 steps left
+    assert "ETA 8 s" in view.headline or "ETA 9 s" in view.headline
 
 
 def test_list_runs_keeps_creation_order_while_statuses_change(tmp_path):

@@ -36,7 +36,7 @@ def test_stopped_after_epoch_1_of_3_is_saved_and_says_so(kind, tiny_splits, stor
     assert [e["epoch"] for e in run.events("epoch")] == [1]
     assert run.status()["state"] == "completed"
     view = runview.run_view(run)
-    assert view["headline"].startswith("stopped early at epoch 1 of 3, model kept")
+    assert view.headline.startswith("stopped early at epoch 1 of 3, model kept")
 
 
 def test_a_run_that_finishes_all_epochs_says_nothing_of_stopping(tiny_splits, store_root, runs_root):

@@ -129,3 +129,25 @@ def test_sweep_view_tolerates_a_torn_log(runs_root):
     view = sweep_results.sweep_view(run)
     assert view["best"]["trial"] == "b" and len(view["trials"]) == 4 and view["model"] == "numpy_softmax"
     assert "1 stopped early" in view["headline"]
+
+
+def test_a_failed_sweep_says_why_in_the_words_a_training_run_uses(runs_root, monkeypatch):
+    """The sweep driver ends through the same run lifecycle as a training: a full disk reads as one, not as
+    a bare `OSError: [Errno 28]` (issue 28 §1)."""
+    import errno
+
+    from mnist_core.training import sweep_ray
+
+    full = OSError(errno.ENOSPC, "No space left on device", "/tmp/ray/session_latest/logs/raylet.out")
+
+    def connect(address):
+        raise full  # Ray writes its session files first: where a full disk shows up
+
+    monkeypatch.setattr(sweep_ray, "connect", connect)
+    run = sweeps.create(_sweep("lr=0.1,0.5", search="grid"))
+    with pytest.raises(OSError):
+        sweep_ray.run_sweep(run)
+    status = run.status()
+    assert status["state"] == "failed" and status["error"] == rundir.failure_reason(full)
+    assert status["error"].startswith("the disk is full") and "raylet.out" in status["error"]
+    assert run.events("end")[-1]["error"] == status["error"] and status["pid"] == os.getpid()
