@@ -94,10 +94,11 @@ def analyse(image, keep_steps: bool = True) -> Analysis:
     small = grey.resize(_fit(grey.size, WORK), Image.Resampling.BOX, reducing_gap=3.0) \
         if max(grey.size) > WORK else grey
     g = grey_array(small)
+    levels = np.asarray(small) if small.mode == "L" else None  # g's 8-bit levels: cheap order statistics
     a = Analysis(grey, (grey.size[0] / small.size[0], grey.size[1] / small.size[1]), [] if keep_steps else None,
                  enlarged=enlarged)
     _step(a.steps, "grey" if enlarged[0] == 1 else f"grey, enlarged {enlarged[0]:g}x", lambda: _u8(g))
-    a.dark_ink, a.background = _lighting(g)
+    a.dark_ink, a.background = _lighting(g, levels)
     _step(a.steps, "ink made white" if a.dark_ink else "ink already white", lambda: _u8(1 - g if a.dark_ink else g))
     ink = _ink(g, a.background, a.dark_ink)
     _step(a.steps, "background removed", lambda: _u8(ink))
@@ -135,21 +136,21 @@ def _enlarge_tiny(grey: Image.Image) -> tuple:
     return big, (float(factor), float(margin))
 
 
-def _dark_ink(g: np.ndarray) -> bool:
+def _dark_ink(g: np.ndarray, levels: np.ndarray | None = None) -> bool:
     """Ink lies on the side of the paper with the longer tail. The paper is
     the median of the image's border, which is paper in nearly every photo or
     drawing; the tails are extreme percentiles so a small digit still counts."""
     ring = np.concatenate([g[:2].ravel(), g[-2:].ravel(), g[:, :2].ravel(), g[:, -2:].ravel()])
-    paper = float(np.median(ring))
-    lo, hi = np.percentile(g, [0.1, 99.9])
+    paper = ops.median(ring)
+    lo, hi = ops.percentile(g, [0.1, 99.9], levels)
     return (paper - lo) >= (hi - paper)
 
 
-def _lighting(g: np.ndarray) -> tuple:
+def _lighting(g: np.ndarray, levels: np.ndarray | None = None) -> tuple:
     """Polarity, and a smooth estimate of the paper (shadows, gradients) from a
     64-px copy: a closing (opening for light ink) with a window of a fifth of
     the image wipes out the strokes but follows the lighting."""
-    dark_ink = _dark_ink(g)
+    dark_ink = _dark_ink(g, levels)
     h, w = g.shape
     f = min(1.0, max(64 / max(w, h), 16 / min(w, h)))  # a narrow crop (a lone 1) keeps 16 px across
     tw, th = max(1, round(w * f)), max(1, round(h * f))
@@ -160,10 +161,10 @@ def _lighting(g: np.ndarray) -> tuple:
     # estimate never falls more than SHADOW_DEPTH below the paper's own level.
     if dark_ink:
         bg = ops.closing(small, r)
-        bg = np.maximum(bg, (1 - SHADOW_DEPTH) * float(np.percentile(bg, 90)))
+        bg = np.maximum(bg, (1 - SHADOW_DEPTH) * float(ops.percentile(bg, 90)))
     else:
         bg = ops.opening(small, r)
-        floor = float(np.percentile(bg, 10))
+        floor = float(ops.percentile(bg, 10))
         bg = np.minimum(bg, floor + SHADOW_DEPTH * (1 - floor))
     bg = ops.box_blur(bg, max(1, r // 2))
     return dark_ink, np.asarray(Image.fromarray(bg).resize((w, h), Image.Resampling.BILINEAR), np.float32)
@@ -185,7 +186,7 @@ def _ink_mask(ink: np.ndarray):
     # Noise from the whole image (right when ink is a minority), from its border
     # and from its least inky tenth (right for a tight crop, mostly ink).
     sample = smooth[::2, ::2]
-    noise = min(_noise(sample), 2 * float(np.percentile(sample, 10)),
+    noise = min(_noise(sample), 2 * float(ops.percentile(sample, 10)),
                 _noise(np.concatenate([smooth[:2].ravel(), smooth[-2:].ravel(), smooth[:, :2].ravel(),
                                        smooth[:, -2:].ravel()])))
     if peak < MIN_CONTRAST or peak < 5 * noise:
@@ -197,8 +198,8 @@ def _ink_mask(ink: np.ndarray):
 
 
 def _noise(values: np.ndarray) -> float:
-    med = float(np.median(values))
-    return med + 1.4826 * float(np.median(np.abs(values - med)))
+    med = ops.median(values)
+    return med + 1.4826 * ops.median(np.abs(values - med))
 
 
 def _drop_specks(comps: ops.Components) -> list:
@@ -277,7 +278,7 @@ def render(a: Analysis, labels: list) -> Prepared:
     own = np.asarray(Image.fromarray(own).resize(size, Image.Resampling.BILINEAR, box=crop)) > 0.01
     ink = _ink(g, bg, a.dark_ink) * own
     strong = ink[ink > 0.2 * ink.max()] if ink.max() > 0 else ink.ravel()
-    ink = np.clip(ink / max(float(np.percentile(strong, 90)), 1e-6), 0, 1)
+    ink = np.clip(ink / max(float(ops.percentile(strong, 90)), 1e-6), 0, 1)
     steps = None if a.steps is None else list(a.steps)
     _step(steps, "cropped", lambda: _u8(ink))
     soft = np.clip((ink - 0.25) / 0.5, 0, 1)

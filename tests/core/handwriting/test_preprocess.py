@@ -204,7 +204,8 @@ def test_components_match_a_flood_fill():
                     if 0 <= ny < 40 and 0 <= nx < 50 and mask[ny, nx] and not seen[ny, nx]:
                         seen[ny, nx] = True
                         stack.append((ny, nx))
-        label = comps.run_label[(comps.run_row == y) & (comps.run_start <= x) & (comps.run_end > x)][0]
+        label = comps.labels()[y, x]
+        assert label == count  # numbered in the raster order of their first pixels, as the flood fill meets them
         assert comps.area[label - 1] == area
         assert comps.mask([label])[y, x]
     assert len(comps) == count

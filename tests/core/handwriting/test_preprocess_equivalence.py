@@ -26,8 +26,9 @@ def outcome(pp, image) -> dict:
            "kept": list(a.kept), "grey": np.asarray(a.grey), "grey_mode": a.grey.mode,
            "background": a.background, "steps": a.steps}
     if a.comps is not None:
-        out["comps"] = (a.comps.area, a.comps.bbox, a.comps.run_row, a.comps.run_start, a.comps.run_end,
-                        a.comps.run_label)
+        every = range(1, len(a.comps) + 1)
+        out["comps"] = (a.comps.area, a.comps.bbox, a.comps.mask(every), a.comps.mask(a.kept),
+                        [a.comps.mask([k]) for k in list(every)[:40]])
     if a.reason:
         return out
     whole = pp.render(a, a.kept)
