@@ -5,7 +5,6 @@ import pandas as pd
 import streamlit as st
 from streamlit_drawable_canvas import st_canvas
 
-from mnist_core import tasks
 from mnist_core.handwriting import reading as hw
 from mnist_core.handwriting.compare import COMPARE_LIMIT, every_model_reads
 
@@ -25,8 +24,8 @@ state.task_switch("draw_task")
 # on a server's first visit) loads after the canvas is on screen, while the user starts drawing.
 card = state.require_card("read your drawing")
 active = state.active_name()
-names = hw.named_classes(card)  # a shapes model's classes; None for digits
-noun = tasks.noun(tasks.card_task(card))
+task = state.task_of(active)  # the store's answer: an ensemble reads as its members do
+names, noun = (list(task.classes) if task.named else None), task.noun  # a shapes model's classes; None for digits
 if names:
     st.caption(f"Draw one shape ({', '.join(names)}). The active shapes model, **{active}**, reads the whole "
                "drawing as one shape after every stroke.")
@@ -109,33 +108,33 @@ except ImageError as exc:
     st.error(f"The drawing could not be read: {exc}")
     st.stop()
 
-found = [(p, d) for p, d in zip(reading["prepared"], reading["digits"]) if p.found]
+found = reading.found
 if not found:
-    reason = reading["prepared"][0].reason if reading["prepared"] else f"no {noun} found"
+    reason = reading.prepared[0].reason if reading.prepared else f"no {noun} found"
     st.warning(f"No prediction: {reason}. " + (f"Photograph a larger or darker {noun}, filling more of the picture."
                                                 if camera else f"Draw a larger or clearer {noun}."))
-    if camera and reading["prepared"] and reading["prepared"][0].steps:
-        _steps(reading["prepared"][:1])
+    if camera and reading.prepared and reading.prepared[0].steps:
+        _steps(reading.prepared[:1])
     st.stop()
 
 st.session_state[state.DRAW_KEY] = found[0][0].x
 st.session_state[state.DRAW_DIGITS] = [prep.x for prep, _ in found]  # Inspect explains each digit of a number
 st.session_state[state.DRAW_TASK] = model.task
-if reading["number"] is None:
+if reading.number is None:
     st.metric("The model reads", f"not a {noun}")
-    st.warning(f"This does not look like a {noun}: {reading['reason']}. " +
+    st.warning(f"This does not look like a {noun}: {reading.reason}. " +
                (f"Draw one of: {', '.join(names)}." if names else "Draw one of 0-9, or several side by side."))
-    st.caption(f"(The model alone would have guessed {found[0][1]['guess']}; a separate check decides whether "
+    st.caption(f"(The model alone would have guessed {found[0][1].guess}; a separate check decides whether "
                f"the drawing is a {noun} at all.)")
     st.stop()
-number = reading["number"]
-low = [d for _, d in found if d["uncertain"]]
-refused = [d for _, d in found if d["prediction"] is None]
+number = reading.number
+low = [d for _, d in found if d.uncertain]
+refused = [d for _, d in found if d.prediction is None]
 st.metric("The model reads", number, help="The whole drawing is read as one shape." if names else
           "Digits are read left to right; ? marks a part that is not a digit.")
 if refused:
     st.warning(f"{len(refused)} of these {len(found)} parts {'is' if len(refused) == 1 else 'are'} not a digit "
-               "(marked ?). " + "; ".join(sorted({d['reason'] for d in refused})) + ".")
+               "(marked ?). " + "; ".join(sorted({d.reason for d in refused})) + ".")
 if low:
     st.warning(f"Uncertain: the model is less than {hw.UNCERTAIN_BELOW:.0%} sure of "
                f"{f'this {noun}' if len(found) == 1 else f'{len(low)} of these digits'}. Try drawing more clearly.",
@@ -146,10 +145,10 @@ if low:
 
 
 
-def _title(digit: dict) -> str:
-    if digit["prediction"] is None:
+def _title(digit: hw.DigitReading) -> str:
+    if digit.prediction is None:
         return f"not a {noun} (the model's own guess shown)"
-    return f"{digit['prediction']} ({digit['confidence']:.0%}{', uncertain' if digit['uncertain'] else ''})"
+    return f"{digit.prediction} ({digit.confidence:.0%}{', uncertain' if digit.uncertain else ''})"
 
 
 if len(found) == 1:
@@ -157,7 +156,7 @@ if len(found) == 1:
     with st.container(border=True):
         left, right = st.columns([1, 3])
         left.image(pictures.crisp(prep.x, 5), caption="what the model sees (28x28)")
-        right.plotly_chart(charts.probabilities(digit["probs"], title=_title(digit), height=240, names=names,
+        right.plotly_chart(charts.probabilities(digit.probs, title=_title(digit), height=240, names=names,
                                                 noun=noun), key="draw_probs_0")
 else:
     per_row = min(len(found), 4)
@@ -165,7 +164,7 @@ else:
         for col, (i, (prep, digit)) in zip(st.columns(per_row), list(enumerate(found))[start:start + per_row]):
             with col.container(border=True):
                 st.image(pictures.crisp(prep.x, 3), caption=f"digit {i + 1}: what the model sees")
-                st.plotly_chart(charts.probabilities(digit["probs"], title=_title(digit), height=220),
+                st.plotly_chart(charts.probabilities(digit.probs, title=_title(digit), height=220),
                                 key=f"draw_probs_{i}")
 
 if len(found) == 1 and not names:  # the personal collection and fine-tuning are for digits

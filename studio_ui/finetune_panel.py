@@ -39,12 +39,12 @@ def _digest(drawing) -> str:
     return hashlib.sha1(np.ascontiguousarray(np.asarray(drawing)).tobytes()).hexdigest()
 
 
-def corrections_box(drawing, digit: dict | None) -> None:
+def corrections_box(drawing, digit) -> None:
     """'Wrong? It is a ...': one drawing, one label. The first click saves the drawing with that label, another
     click moves it to the new label, Undo takes it out of the collection; a new drawing starts afresh."""
     if not access.is_editor():
         return
-    said = digit.get("prediction") if digit else None
+    said = digit.prediction if digit else None
     digest = _digest(drawing)
     saved = st.session_state.get(CORRECTION)
     if saved and saved["drawing"] != digest:  # a new drawing: its own, fresh choice

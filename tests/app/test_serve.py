@@ -143,3 +143,38 @@ def test_the_launcher_on_loopback_needs_no_token(monkeypatch):
 def test_the_makefile_run_target_honours_host():
     text = (REPO / "Makefile").read_text()
     assert "HOST ?= 127.0.0.1" in text and "-m studio_ui.serve --host $(HOST) --port $(PORT)" in text
+
+
+def test_the_servers_dispatcher_thread_starts_what_waits_and_stops(tmp_path, monkeypatch):
+    """Pages only read the runs folder; the server's one dispatcher thread starts what waited before a restart,
+    and takes a place back when its run ended without anyone dispatching (issue 28 §1)."""
+    import threading
+
+    from mnist_core.training import queue, rundir
+    from mnist_core.training.config import TrainConfig
+
+    monkeypatch.setenv("MNIST_STUDIO_RUNS", str(tmp_path / "runs"))
+    monkeypatch.setenv(queue.ENV, "1")
+    config = TrainConfig.for_model("numpy_softmax", epochs=1)
+    first, second = (rundir.RunDir.create(config, pid=os.getpid(), created=float(i)) for i in range(2))  # waiting
+
+    def admitted(run) -> bool:
+        return bool(run.raw_status().get("admitted"))
+
+    def wait_for(condition, what: str) -> None:
+        deadline = time.time() + 30
+        while not condition():
+            assert time.time() < deadline, f"timed out waiting for {what}"
+            time.sleep(0.02)
+
+    stop = threading.Event()
+    thread = serve.start_dispatcher(every_s=0.05, stop=stop)
+    try:
+        wait_for(lambda: admitted(first), "the first run to be admitted")
+        assert not admitted(second)
+        first.write_status("interrupted")  # its process died: nobody dispatched on its way out
+        wait_for(lambda: admitted(second), "the second run to take the freed place")
+    finally:
+        stop.set()
+        thread.join(10)
+    assert not thread.is_alive() and thread.daemon

@@ -120,10 +120,18 @@ def _fake_run(name: str, state: str = "running", batches: int = 40, **status):
     return run
 
 
+def _started_earlier(run: rundir.RunDir, seconds: float = 60) -> None:
+    """Runs are listed by their config.json's time: set it, instead of sleeping between two creations."""
+    import os
+
+    made = (run.path / "config.json").stat().st_mtime
+    os.utime(run.path / "config.json", (made - seconds, made - seconds))
+
+
 def test_running_list_is_in_start_order_with_two_stop_buttons(store):
     first = _fake_run("first-run")
-    time.sleep(0.05)
     second = _fake_run("second-run")
+    _started_earlier(first)
     at = open_page("train")
     for i in range(4):  # either run may write its status last before a poll; the order must not follow
         (first if i % 2 else second).heartbeat(step=5 + i)
@@ -136,7 +144,13 @@ def test_running_list_is_in_start_order_with_two_stop_buttons(store):
     at.button(key=f"keep-{second.id}").click().run()
     assert second.keep_requested() and not second.stop_requested()
     assert not first.keep_requested() and not first.stop_requested()
-    assert any("will be saved" in p.text for p in at.get("progress"))
+    # Said at once, on the rerun of the click itself: the request was taken, and the button is spent.
+    assert any("stopping at the next batch, the model will be saved" in p.text for p in at.get("progress"))
+    assert at.button(key=f"keep-{second.id}").disabled and not at.button(key=f"cancel-{second.id}").disabled
+    at.button(key=f"cancel-{first.id}").click().run()
+    assert first.stop_requested()
+    assert any("cancelling at the next batch" in p.text for p in at.get("progress"))
+    assert at.button(key=f"cancel-{first.id}").disabled and at.button(key=f"keep-{first.id}").disabled
 
 
 def test_finished_runs_keep_their_batch_curves_and_say_stopped_early(store):

@@ -24,6 +24,14 @@ def waiter(root: Path, created: float, pid: int | None = None) -> rundir.RunDir:
                                 created=created)
 
 
+def wait_for(condition, what: str, timeout: float = 30) -> None:
+    """Poll `condition` until it holds (a condition, never a fixed sleep, synchronises the tests)."""
+    deadline = time.time() + timeout
+    while not condition():
+        assert time.time() < deadline, f"timed out waiting for {what}"
+        time.sleep(0.02)
+
+
 def states(runs):
     return [r.status()["state"] + ("+" if r.raw_status().get("admitted") else "") for r in runs]
 
@@ -105,7 +113,8 @@ def test_a_sweep_slot_waits_for_a_free_place(runs_root, monkeypatch):
 
     thread = threading.Thread(target=trial)
     thread.start()
-    time.sleep(0.5)
+    wait_for(lambda: len(queue.waiting(runs_root)) == 1, "the slot to join the line")
+    assert queue.dispatch(runs_root) == []  # a dispatch while the place is held admits nobody
     assert not got.is_set() and len(queue.waiting(runs_root)) == 1
     busy.write_status("completed")
     thread.join(10)
@@ -144,9 +153,7 @@ def test_thirty_starts_never_run_more_than_n(runs_root, store_root, monkeypatch)
     cli = [subprocess.Popen([sys.executable, "-m", "mnist_core", "train", "--model", "numpy_softmax", "--epochs", "1",
                              "--train-subset", "300", "--quiet"], cwd=REPO, stdout=subprocess.DEVNULL,
                             stderr=subprocess.DEVNULL) for _ in range(15)]
-    deadline = time.time() + 60
-    while len(rundir.list_runs(runs_root)) < 30 and time.time() < deadline:
-        time.sleep(0.2)
+    wait_for(lambda: len(rundir.list_runs(runs_root)) >= 30, "30 run directories", timeout=60)
     queued = [r for r in dashboard if r.id in queue.positions(runs_root)]
     assert len(queued) >= 10
     queued[-1].request_stop()  # Cancel on a queued run (the page calls the same two functions)
@@ -158,7 +165,7 @@ def test_thirty_starts_never_run_more_than_n(runs_root, store_root, monkeypatch)
         most = max(most, running_now(runs_root))
         if not any(r.status().get("state") in rundir.ACTIVE for r in rundir.list_runs(runs_root)):
             break
-        queue.dispatch(runs_root)  # what the Train page's poll does
+        queue.dispatch(runs_root)  # what the server's dispatcher thread does (pages only read)
         time.sleep(0.2)
     assert all(p.wait(timeout=60) == 0 for p in cli)
     final = [r.status() for r in rundir.list_runs(runs_root)]
