@@ -9,9 +9,13 @@ started server (which Streamlit runs as an old-style pages/ app) back here,
 and studio_ui.gate to put its sign-in form behind every page's URL.
 """
 
+from pathlib import Path
+
 import streamlit as st
 
 from studio_ui import gate, registry, state
+
+FAVICON = Path(__file__).parent / "studio_ui" / "favicon.png"
 
 
 def pages() -> dict[str, list]:
@@ -22,7 +26,9 @@ def pages() -> dict[str, list]:
 
 
 def main() -> None:
-    st.set_page_config(page_title="MNIST Studio", page_icon=":material/draw:", layout="wide")
+    # A file in the repo: a ":material/...:" icon makes the browser fetch the favicon from Google's font
+    # server, which fails offline (tests/browser/test_offline.py).
+    st.set_page_config(page_title="MNIST Studio", page_icon=str(FAVICON), layout="wide")
     role = gate.require_access(pages())  # when shared: the sign-in form and nothing else until a token
     page = st.navigation(gate.for_role(pages(), role))
     state.sidebar_model_picker()

@@ -9,7 +9,14 @@ from studio_ui import charts, pictures, routing, state
 
 routing.ensure_router()
 
+INTRO = ("What the models learn from. **MNIST**: 70,000 handwritten digits, 28x28 pixels, white on black, each "
+         "centred by its centre of mass in a 20x20 box; every model trains on 55,000 of them, picks its epoch "
+         "on 5,000 (validation) and is scored once on the other 10,000 (test). Look at the samples, how evenly "
+         "the digits are spread, the average of each digit, what augmentation does to an image, and the "
+         "hand-drawn shapes the shapes models learn from.")
+
 st.title("Data")
+st.markdown(INTRO)
 mnist = state.require_mnist()
 
 split = st.segmented_control("Split", ["train", "test"], default="train", key="data_split",

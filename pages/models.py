@@ -43,16 +43,34 @@ if len(rows) < len(everything):
 if not rows:
     st.info(f"No saved {task} model yet. Train one on the Train page (task {task.title()}).")
     st.stop()
+
+
+def list_filter(rows: list[dict]) -> list[dict]:
+    """Hide experiments (sweep trials, fine-tunes, ...) and weak models; the shipped ones always stay."""
+    with st.popover("Filter the list", icon=":material/filter_list:"):
+        origins = st.multiselect("Show models that are", leaderboard.ORIGINS, default=leaderboard.ORIGINS,
+                                 key="models_origins")
+        at_least = st.slider("Hide those below this test accuracy (%)", 0.0, 100.0, 0.0, 0.5, key="models_at_least",
+                             help="The shipped models stay listed: every page reads with them.")
+    kept = leaderboard.chosen(rows, origins, at_least / 100)
+    if len(kept) < len(rows):
+        st.caption(f"{len(rows) - len(kept)} of {len(rows)} models hidden by the filter.")
+    return kept
+
+
+rows = list_filter(rows)
 table = pd.DataFrame(rows)
 broken = table[table["error"].notna()] if "error" in table else table.iloc[0:0]
 good = table[table["error"].isna()] if "error" in table else table
 good_rows = [r for r in rows if not r.get("error")]
 by_name = {c["name"]: c for c in cards}
 # The columns that fit the page's width; the rest are one click away.
-SHORT = ("name", "kind", "test_accuracy", "params", "train_seconds", "inference_ms", "epochs")
+SHORT = ("name", "origin", "kind", "test_accuracy", "params", "train_seconds", "epochs")
 COLUMN_CONFIG = {
     "name": st.column_config.TextColumn("name", width="medium"),
     "kind": st.column_config.TextColumn("kind", width="small"),
+    "origin": st.column_config.TextColumn("origin", width="small", help="shipped, trained, fine-tuned, sweep "
+                                          "trial, ensemble or imported: the filter above hides any of them."),
     "test_accuracy": st.column_config.NumberColumn("test acc.", format="%.2f%%", width="small"),
     "test_loss": st.column_config.NumberColumn("test loss", format="%.4f"),
     "params": st.column_config.NumberColumn("params", format="compact", width="small"),

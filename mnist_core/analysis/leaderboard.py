@@ -7,7 +7,9 @@ import math
 import numpy as np
 import pandas as pd
 
-COLUMNS = ("name", "kind", "test_accuracy", "test_loss", "params", "train_seconds", "inference_ms",
+from mnist_core.tasks import SHIPPED
+
+COLUMNS = ("name", "origin", "kind", "test_accuracy", "test_loss", "params", "train_seconds", "inference_ms",
            "epochs", "augment", "train_size", "created")
 
 
@@ -17,12 +19,36 @@ def row(card: dict) -> dict:
         return {"name": card.get("name"), "error": card["error"]}
     config = card.get("config") or {}
     return {
-        "name": card.get("name"), "kind": card.get("kind"), "test_accuracy": card.get("test_accuracy"),
+        "name": card.get("name"), "origin": origin(card), "kind": card.get("kind"), "test_accuracy": card.get("test_accuracy"),
         "test_loss": card.get("test_loss"), "params": card.get("params"),
         "train_seconds": card.get("train_seconds"), "inference_ms": card.get("inference_ms"),
         "epochs": card.get("epochs_trained", config.get("epochs")), "augment": bool(config.get("augment", False)),
         "train_size": card.get("train_size"), "created": _minutes(card.get("created")), "error": None,
     }
+
+
+ORIGINS = ("shipped", "trained", "fine-tuned", "sweep trial", "ensemble", "imported")
+
+
+def origin(card: dict) -> str:
+    """Where a saved model came from, so that lists can hide experiments (sweep trials, fine-tunes)."""
+    name = card.get("name") or ""
+    if name.removesuffix("-previous") in SHIPPED.values():  # the shipped models and what promote kept
+        return "shipped"
+    if card.get("imported"):
+        return "imported"
+    if card.get("backend") == "ensemble" or card.get("members"):
+        return "ensemble"
+    if card.get("sweep"):
+        return "sweep trial"
+    return "fine-tuned" if card.get("finetune") else "trained"
+
+
+def chosen(rows: list[dict], origins=ORIGINS, at_least: float = 0.0) -> list[dict]:
+    """The rows a list shows: of the chosen origins and at least `at_least` test accuracy. The shipped
+    models every page reads with, and unreadable models (to be deleted), always stay."""
+    return [r for r in rows if r.get("error") or r.get("origin") == "shipped"
+            or (r.get("origin") in origins and (r.get("test_accuracy") or 0.0) >= at_least)]
 
 
 def _minutes(stamp: str | None) -> str | None:
@@ -76,14 +102,14 @@ def by_class(card: dict) -> dict | None:
     predicted), per_class (table rows)}; None for a card without a confusion matrix (an ensemble's)."""
     from mnist_core.analysis import evaluate
     from mnist_core.models.loading import card_class_names
-    from mnist_core.tasks import card_task, noun
+    from mnist_core.tasks import of_card
 
     cm = card.get("confusion")
     if not isinstance(cm, list) or not cm or any(not isinstance(r, list) or len(r) != len(cm) for r in cm):
         return None
     names = card_class_names(card)
     names = names if len(names) == len(cm) else [str(k) for k in range(len(cm))]
-    what = noun(card_task(card))
+    what = of_card(card).noun
     rows = evaluate.per_class(np.asarray(cm, dtype=np.int64))
     return {"names": names, "noun": what, "confusion": [[int(v) for v in r] for r in cm],
             "per_class": evaluate.per_class_table(rows, names, what)}

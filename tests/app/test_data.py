@@ -21,6 +21,7 @@ def test_data_page_opens_on_the_samples_and_draws_a_tab_only_when_it_is_opened(s
     assert [t.label for t in at.tabs] == ["Samples per digit", "Class balance", "Mean images", "Augmentation",
                                           "Hand-drawn shapes"]
     assert len(at.image) == 1 and not at.get("plotly_chart")  # no chart script on opening
+    assert at.markdown[0].value.startswith("What the models learn from. **MNIST**: 70,000")  # an introduction
     at.slider(key="data_per_digit").set_value(5).run()
     assert not at.exception and at.image[0].value
 

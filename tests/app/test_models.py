@@ -16,11 +16,11 @@ def test_models_are_listed_with_curves_and_downloads(store):
     at = open_page("models")
     table = at.dataframe[0].value
     assert list(table["name"]) == sorted(table["name"], key=lambda n: -table.set_index("name").loc[n, "test_accuracy"])
-    assert {"test_accuracy", "params", "inference_ms"} <= set(table.columns)
+    assert {"origin", "test_accuracy", "params"} <= set(table.columns)
     assert len(table.columns) <= 7  # the table fits the page; the rest are under "All columns"
     assert len(at.dataframe) == 1 and not at.get("plotly_chart")  # closed tabs and expanders are not drawn
     _open(at, "models_all_columns")
-    assert {"augment", "created", "test_loss"} <= set(at.dataframe[1].value.columns)
+    assert {"augment", "created", "test_loss", "inference_ms"} <= set(at.dataframe[1].value.columns)
     _open(at, "models_view", "Learning curves")
     assert at.multiselect(key="models_compare").value == list(table["name"])
     assert len(at.get("plotly_chart")) == 2 and not at.dataframe
@@ -100,3 +100,16 @@ def test_a_model_without_a_validation_curve_says_why(store):
     at.segmented_control(key="models_split").set_value("train").run()
     names = [t.get("name") for t in json.loads(at.get("plotly_chart")[0].proto.spec)["data"]]
     assert "flat" in names and "No train curve" not in texts(at)
+
+
+def test_the_filter_hides_sweep_trials_and_weak_models_but_never_the_shipped_one(store):
+    for name, extra in (("trial", {"sweep": {"id": "s1", "number": 0}}), ("tuned", {"finetune": {"success": True}})):
+        store_mod.copy("flat", name, extra)
+    at = open_page("models")
+    assert dict(zip(at.dataframe[0].value["name"], at.dataframe[0].value["origin"])) == {
+        "default": "shipped", "flat": "trained", "trial": "sweep trial", "tuned": "fine-tuned"}
+    at.multiselect(key="models_origins").unselect("sweep trial").run()
+    assert set(at.dataframe[0].value["name"]) == {"default", "flat", "tuned"}
+    assert "1 of 4 models hidden by the filter." in texts(at)
+    at.slider(key="models_at_least").set_value(100.0).run()
+    assert list(at.dataframe[0].value["name"]) == ["default"]  # every page reads with it: it stays

@@ -59,3 +59,22 @@ def test_display_two_decimals_and_no_none():
     assert list(frame.columns) == ["name", "test_accuracy", "epochs"]
     assert frame["test_accuracy"].tolist()[:2] == [99.7, 99.71] and math.isnan(frame["test_accuracy"][2])
     assert frame["epochs"].tolist() == ["3", "—", "—"]
+
+
+def test_origin_of_each_kind_of_saved_model():
+    cases = {"default": {}, "shapes-previous": {}, "imp": {"imported": True}, "duo": {"backend": "ensemble"},
+             "t3": {"sweep": {"id": "s", "number": 3}}, "ft": {"finetune": {"success": False}}, "plain": {"sweep": None}}
+    assert {n: leaderboard.origin({"name": n, **c}) for n, c in cases.items()} == {
+        "default": "shipped", "shapes-previous": "shipped", "imp": "imported", "duo": "ensemble",
+        "t3": "sweep trial", "ft": "fine-tuned", "plain": "trained"}
+
+
+def test_chosen_keeps_shipped_and_broken_rows_whatever_the_filter():
+    rows = [{"name": "default", "origin": "shipped", "test_accuracy": 0.5},
+            {"name": "t0", "origin": "sweep trial", "test_accuracy": 0.99},
+            {"name": "weak", "origin": "trained", "test_accuracy": 0.9},
+            {"name": "good", "origin": "trained", "test_accuracy": 0.99},
+            {"name": "broken", "error": "corrupt card.json"}]
+    names = [r["name"] for r in leaderboard.chosen(rows, ("trained",), 0.95)]
+    assert names == ["default", "good", "broken"]
+    assert [r["name"] for r in leaderboard.chosen(rows)] == [r["name"] for r in rows]
