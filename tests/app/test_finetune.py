@@ -92,3 +92,29 @@ def test_teaching_refuses_bad_uploads_with_a_clear_message(store, collection, tm
     at.form_submit_button[-1].click().run()
     assert any("too few labelled images to split" in e.value for e in at.error)
     assert not ftr.list_finetunes()  # nothing was started
+
+
+def test_the_teach_result_says_when_the_held_out_part_held_no_mistake():
+    """Not only 'Not a success: 100.00% -> 100.00%': why, and what to do (issue 23 item 9)."""
+    import numpy as np
+    from streamlit.testing.v1 import AppTest
+
+    from mnist_core.training import finetune_data as ftd
+
+    y = np.arange(10) % 10
+    held = ftd.Samples(np.zeros((10, 28, 28, 1), np.float32), y, [f"{i}.png" for i in range(10)], [None] * 10,
+                       ["d"] * 10)
+    plan = ft.Plan(ft.FinetuneConfig(base="default", images="x"), held, held, held, held, "stratified")
+    f = ft.measure(plan, np.eye(10)[y], np.eye(10)[y], 0.99, 0.99)
+    f.update(base="default", split=plan.split_info(), epochs_trained=1, replay_n=4000)
+    card = {"name": "mine", "finetune": f}
+
+    def show(card):
+        from studio_ui import finetune_panel
+
+        finetune_panel.results(card, None)
+
+    at = AppTest.from_function(show, args=(card,), default_timeout=60).run()
+    assert not at.exception
+    assert any(w.value.startswith("Not a success") for w in at.warning)
+    assert any("held none of the base model's mistakes" in i.value and "larger part" in i.value for i in at.info)

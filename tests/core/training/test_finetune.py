@@ -255,3 +255,15 @@ def test_the_command_line_json_has_the_promised_fields(tuned):
                 "seconds"):
         assert key in out
     assert out["heldout_n"] == tuned["finetune"]["split"]["heldout_n"]
+
+
+def test_a_held_out_part_with_no_mistakes_says_so_and_what_to_do():
+    """49 images all read right before teaching: no gain could show, and the result says why (issue 23 item 9)."""
+    p, before, after = _plan([1, 2, 3], [1, 2, 3], [1, 2, 3])
+    out = ft.measure(p, before, after, 0.99, 0.99)
+    assert not out["success"] and "already read every held-out image right" in out["note"]
+    assert "held none of the base model's mistakes" in out["advice"] and "larger part" in out["advice"]
+    assert "more images" in out["advice"] and "(3 images)" in out["advice"]
+    p, before, after = _plan([1, 2, 3], [1, 2, 1], [1, 2, 1])  # one mistake held out, not fixed
+    out = ft.measure(p, before, after, 0.99, 0.99)
+    assert out["advice"] is None and "already read" not in out["note"]
