@@ -10,6 +10,7 @@ ties in the speck and column logic depend on.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import cv2
@@ -168,35 +169,38 @@ def percentile(values: np.ndarray, q, u8: np.ndarray | None = None):
 
     np.percentile sorts a copy of the whole array and spends tens of microseconds on its own
     bookkeeping; here only the order statistics it interpolates between are found (a histogram
-    when `u8` holds the 8-bit levels behind values = u8 / 255), and its interpolation is repeated
-    step for step: a scalar q keeps float32, a list gives float64, as numpy's promotion does."""
+    when `u8` holds the 8-bit levels behind values = u8 / 255), and its arithmetic is repeated step
+    for step: a scalar q interpolates in float32 and gives a float32, a list in float64 (an array),
+    as NumPy's promotion rules have it."""
     weak = type(q) in (int, float)
-    quantile = np.true_divide(q, 100)
-    n = values.size
-    index = (n - 1) * quantile
-    lower = np.floor(index)
-    top = index >= n - 1
-    prev = np.where(top, n - 1, lower).astype(np.intp)
-    nxt = np.where(top, n - 1, lower + 1).astype(np.intp)
-    ranks = np.unique(np.concatenate([np.ravel(prev), np.ravel(nxt)]))
-    found = dict(zip(ranks.tolist(), _order_statistics(values, ranks, u8).tolist()))
-    a = np.array([found[k] for k in np.ravel(prev).tolist()], values.dtype).reshape(np.shape(prev))
-    b = np.array([found[k] for k in np.ravel(nxt).tolist()], values.dtype).reshape(np.shape(nxt))
-    gamma = np.asanyarray(index - lower, dtype=np.asanyarray(index).dtype)
-    if weak:
-        gamma, a, b = float(gamma), a[()], b[()]
-    diff = b - a
-    out = np.add(a, diff * gamma, out=...)
-    np.subtract(b, diff * (1 - gamma), out=out, where=gamma >= 0.5, casting="unsafe", dtype=type(out.dtype))
-    return out[()] if out.ndim == 0 else out
+    n, kind = values.size, values.dtype.type
+    spots = []
+    for quantile in ([q] if weak else list(q)):
+        index = (n - 1) * (quantile / 100)  # IEEE doubles, as NumPy's float64 arrays compute them
+        lower = math.floor(index)
+        spots.append((n - 1, n - 1, 0.0) if index >= n - 1 else (lower, lower + 1, index - lower))
+    ranks = sorted({k for a, b, _ in spots for k in (a, b)})
+    found = dict(zip(ranks, _order_statistics(values, ranks, u8)))
+    out = []
+    for a, b, gamma in spots:
+        a, b = found[a], found[b]
+        diff = b - a  # float32
+        if weak:  # a Python float meets the values' own type (float32 here) and takes it
+            out.append(b - diff * kind(1 - gamma) if gamma >= 0.5 else a + diff * kind(gamma))
+        else:  # float64 gammas: float64 throughout
+            out.append(float(b) - float(diff) * (1 - gamma) if gamma >= 0.5 else float(a) + float(diff) * gamma)
+    return out[0] if weak else np.array(out, np.float64)
 
 
-def _order_statistics(values: np.ndarray, ranks: np.ndarray, u8: np.ndarray | None) -> np.ndarray:
+def _order_statistics(values: np.ndarray, ranks: list, u8: np.ndarray | None) -> list:
+    """The k-th smallest values (k in ranks), as float32 scalars."""
     if u8 is not None:  # 256 levels: the k-th smallest is the level whose running count passes k
         counts = np.cumsum(np.bincount(u8.ravel(), minlength=256))
-        levels = np.arange(256, dtype=np.float32) / np.float32(255.0)
-        return levels[np.searchsorted(counts, ranks, side="right")]
-    return np.partition(values.ravel(), ranks)[ranks]
+        return list(_LEVELS[np.searchsorted(counts, ranks, side="right")])
+    return list(np.partition(values.ravel(), ranks)[ranks])
+
+
+_LEVELS = np.arange(256, dtype=np.float32) / np.float32(255.0)
 
 
 def median(values: np.ndarray) -> float:

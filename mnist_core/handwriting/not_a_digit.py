@@ -75,11 +75,17 @@ def _elongation(x: np.ndarray) -> np.ndarray:
     return np.sqrt(minor / np.maximum(major, 1e-6)), lean
 
 
+# Images per trunk call. _forward makes one small matrix product per image row and kernel offset, so the
+# features do not depend on how the images are grouped; groups of 8 keep each layer's activations in
+# cache and cost 30% less CPU than groups of 256 (bench/batch_throughput.py, issue 27).
+CHUNK = 8
+
+
 def _features(x: np.ndarray) -> np.ndarray:
     """The trunk's 128 features and the geometry, side by side (N, 138)."""
     x = np.asarray(x, np.float32).reshape(-1, 28, 28, 1)
     trunk = _trunk()
-    f = np.concatenate([trunk(x[i:i + 256]) for i in range(0, len(x), 256)]) \
+    f = np.concatenate([trunk(x[i:i + CHUNK]) for i in range(0, len(x), CHUNK)]) \
         if len(x) else np.zeros((0, 128), np.float32)
     return np.hstack([f, geometry(x)])
 

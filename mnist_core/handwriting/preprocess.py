@@ -192,7 +192,7 @@ def _ink_mask(ink: np.ndarray):
     if peak < MIN_CONTRAST or peak < 5 * noise:
         return None, NO_DIGIT
     mask = smooth > max(0.35 * peak, 3 * noise)
-    if mask.mean() > 0.92:  # even a marker 1 cropped to its edges leaves some paper
+    if np.count_nonzero(mask) / mask.size > 0.92:  # even a marker 1 cropped to its edges leaves some paper
         return None, f"{NO_DIGIT} (the image is mostly ink or noise)"
     return mask, None
 

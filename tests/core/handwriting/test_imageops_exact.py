@@ -10,7 +10,8 @@ from hypothesis.extra.numpy import arrays
 from mnist_core.handwriting import imageops as ops
 
 LEVELS = arrays(np.uint8, st.integers(1, 300))
-FLOATS = arrays(np.float32, st.integers(1, 300), elements=st.floats(0, 1, width=32))
+FLOATS = st.one_of(arrays(np.float32, st.integers(1, 300), elements=st.floats(0, 1, width=32)),
+                 arrays(np.float64, st.integers(1, 300), elements=st.floats(0, 7)))
 QS = st.sampled_from([0.1, 99.9, 10, 90, 50, 0, 100, 33.3, [0.1, 99.9], [10.0], [0, 50, 100]])
 SETTINGS = settings(max_examples=150, deadline=None)
 
