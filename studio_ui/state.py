@@ -15,7 +15,7 @@ from mnist_core.analysis import predictions, testset
 from mnist_core.data import mnist as mnist_data
 from mnist_core.errors import UserError
 from mnist_core.models import loading, store
-from studio_ui import gate
+from studio_ui import gate, heap
 
 ACTIVE = "active_model"
 TASK = "active_task"  # digits or shapes: the task the active model is of
@@ -166,7 +166,9 @@ def active_name() -> str | None:
 @st.cache_resource(show_spinner="Loading the model...", max_entries=6)
 def _load(root: str, name: str, modified: float) -> loading.LoadedModel:
     # `modified` is only part of the cache key: a retrained model loads afresh.
-    return loading.load(name, Path(root))
+    model = loading.load(name, Path(root))
+    heap.settle()  # TensorFlow is loaded now: keep it out of the collection after every run (studio_ui/heap.py)
+    return model
 
 
 def load_model(name: str) -> loading.LoadedModel:
