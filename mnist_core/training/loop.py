@@ -297,13 +297,22 @@ def _start_from(net, name: str) -> None:
         raise ConfigError(f"cannot start from '{name}': its weights do not fit a '{net.name}' network ({exc})") from None
 
 
+def _stage(run: RunDir | None, stage: str | None) -> None:
+    """Say what the run is doing between its batches (the dashboard shows it): where the waiting goes."""
+    if run:
+        run.heartbeat(stage=stage)
+
+
 def _train(config, name, run, splits, store_root, progress, save) -> dict:
     spec = zoo.MODELS[config.model]
     if splits is None:
+        _stage(run, "loading the data")
         splits = load_task_splits(config)
     splits, data_sources = _mixed_in(config, splits)
     if spec.backend == "keras":
+        _stage(run, "importing TensorFlow")  # about 3 s on an idle machine, the largest part of preparing
         _seed_everything(config.seed, bool(config.extra.get("deterministic", True)))
+    _stage(run, "building the model")
     precision = effective_precision(config)
     net = _build(config, precision)
     if config.init_from:
@@ -315,10 +324,12 @@ def _train(config, name, run, splits, store_root, progress, save) -> dict:
     if run:
         run.append_event("plan", epochs=config.epochs, steps_per_epoch=steps, train_size=n_train,
                          params=int(net.count_params()))
+    _stage(run, "compiling the training step" if spec.backend == "keras" else None)
     t0 = time.time()
     fit = _fit_keras if spec.backend == "keras" else _fit_numpy
     history = fit(net, config, splits, broadcast)
     train_seconds = time.time() - t0
+    _stage(run, "testing on the test set and saving")
     net = _as_float32(net, config, precision)
     fields = model_card.evaluation_fields(LoadedModel(name, {}, net, spec.backend), splits)
     if run:

@@ -55,7 +55,7 @@ class RunLogger(Progress):
         if now - self.last_beat >= HEARTBEAT_INTERVAL_S:
             self.last_beat = now
             done = ((epoch - 1) * steps + step) / (steps * epochs)
-            self.run.heartbeat(epoch=epoch, step=step, steps=steps, progress=done, eta=eta)
+            self.run.heartbeat(epoch=epoch, step=step, steps=steps, progress=done, eta=eta, stage=None)
 
     def epoch_end(self, epoch, logs):
         self.run.append_event("epoch", epoch=epoch, **logs)

@@ -128,6 +128,7 @@ class RunView:
     keep_requested: bool  # Stop and keep was pressed
     started: float | None
     ended: float | None
+    stage: str | None  # what a running run does between batches: loading the data, importing TensorFlow, ...
     saved: bool
     epochs_done: int
     batches: dict = field(repr=False)  # batch_series(): x, global_step, loss, accuracy
@@ -151,7 +152,9 @@ def headline(view: RunView) -> str:
         return "starting: loading TensorFlow and MNIST"
     if state == "running":
         if not view.steps:
-            return "preparing the model and data"
+            return "preparing the model and data" + (f": {view.stage}" if view.stage else "")
+        if view.stage:
+            return f"epoch {view.epoch}/{view.epochs} · {view.stage}"
         eta = f"ETA {format_seconds(view.eta)}" if view.eta is not None else "ETA: measuring speed"
         return f"epoch {view.epoch}/{view.epochs} · batch {view.step}/{view.steps} · {eta}"
     if state == "completed":
@@ -242,5 +245,6 @@ def _read_view(run: RunDir, position: int | None, now: float) -> RunView:
         test_accuracy=status.get("test_accuracy"), error=status.get("error"),
         stopped_early=status.get("stopped_early"), stop_requested=run.stop_requested(),
         keep_requested=run.keep_requested(), started=status.get("started"), ended=status.get("ended"),
+        stage=status.get("stage") if state == "running" else None,
         saved=any(e.get("type") == "saved" for e in events), epochs_done=len(epochs["epoch"]),
         batches=batch_series(events, plan.get("steps_per_epoch")), epoch_metrics=epochs)

@@ -60,3 +60,19 @@ def test_same_seed_same_metrics(kind, tiny_splits, store_root):
     a = loop.train(config, splits=tiny_splits, save=False)
     b = loop.train(config, splits=tiny_splits, save=False)
     assert a["history"] == b["history"] and a["test_accuracy"] == b["test_accuracy"]
+
+
+def test_a_run_says_what_it_prepares_before_its_first_batch(store_root, runs_root, monkeypatch):
+    stages = []
+    heartbeat = rundir.RunDir.heartbeat
+
+    def record(self, **fields):
+        if "stage" in fields and (not stages or stages[-1] != fields["stage"]):
+            stages.append(fields["stage"])
+        heartbeat(self, **fields)
+
+    monkeypatch.setattr(rundir.RunDir, "heartbeat", record)
+    config = TrainConfig.for_model("lenet5", epochs=1, train_subset=100, validation=100, name="staged")
+    loop.train(config, rundir.RunDir.create(config))
+    assert stages == ["loading the data", "importing TensorFlow", "building the model",
+                      "compiling the training step", None, "testing on the test set and saving"]

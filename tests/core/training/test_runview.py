@@ -136,3 +136,15 @@ def test_smoothing_is_tensorboards_debiased_moving_average():
     assert math.isnan(runview.smooth([1.0, math.nan, 1.0], 0.5)[1])
     with pytest.raises(ValueError):
         runview.smooth([1.0], 1.0)
+
+
+def test_a_preparing_run_says_which_stage_it_is_in(tmp_path):
+    """The 10-15 s before a busy machine's first batch say where they go (issue 23 item 5)."""
+    run = _run(tmp_path, name="quick")
+    run.write_status("running", pid=os.getpid(), stage="importing TensorFlow")
+    assert runview.run_view(run).headline == "preparing the model and data: importing TensorFlow"
+    run.append_event("plan", epochs=3, steps_per_epoch=10, train_size=1000, params=7850)
+    run.heartbeat(stage="compiling the training step")
+    assert runview.run_view(run).headline == "epoch 1/3 · compiling the training step"
+    run.heartbeat(epoch=1, step=4, steps=10, stage=None)  # the first batches clear it
+    assert runview.run_view(run).headline == "epoch 1/3 · batch 4/10 · ETA: measuring speed"
