@@ -40,8 +40,7 @@ def measure(name: str, splits, images: Path | None) -> dict:
         from mnist_core.handwriting.reading import evaluate_images
 
         hw = evaluate_images(model, str(images))
-        row["handwriting"] = {"accuracy": hw["accuracy"], "correct": hw["correct"], "n": hw["n"],
-                              "skipped": len(hw["skipped"])}
+        row["handwriting"] = {"accuracy": hw.accuracy, "correct": hw.correct, "n": hw.n, "skipped": len(hw.skipped)}
     return row
 
 
@@ -64,7 +63,7 @@ def _digits_models(names: list[str]) -> list[str]:
     kept = []
     for name in names:
         try:
-            task = tasks.card_task(store.read_card(name))
+            task = tasks.of_card(store.read_card(name))
         except store.StoreError:
             task = "digits"  # measure() reports the store's own error for it
         if task == "digits":

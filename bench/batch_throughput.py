@@ -149,7 +149,7 @@ def main(argv=None) -> int:
         seconds = statistics.median(r[0] for r in runs)
         cpu_ms = statistics.median(r[2] for r in runs) * 1000 / args.n
         report = runs[0][1]
-        acc = f"{report['accuracy']:.4f}" if report["accuracy"] is not None else "-"
+        acc = f"{report.accuracy:.4f}" if report.accuracy is not None else "-"
         print(f"  {label:<46} {workers:>7} {seconds:>8.2f} {args.n / seconds:>9.0f} {cpu_ms:>10.2f} {acc:>9}")
     warm_cpu = statistics.median(r[2] for r in warm) / args.n
     print(f"CPU time per image with the pool: {warm_cpu * 1000:.2f} ms, i.e. {reading.WORKERS / warm_cpu:.0f} "
@@ -157,7 +157,7 @@ def main(argv=None) -> int:
     print(f"per image, serial (best of 3 over {min(args.stage_n, args.n)} images):")
     for stage, ms in stages.items():
         print(f"  {stage:<58} {ms:>7.2f} ms")
-    skipped = serial[0][1]["skipped"]
+    skipped = serial[0][1].skipped
     if skipped:
         print(f"skipped {len(skipped)} file(s), e.g. {skipped[0]['file']}: {skipped[0]['reason']}")
     return 0

@@ -218,8 +218,8 @@ def measure(splits, test_n: int, n_neg: int, model_name: str = "default") -> dic
            "test_rejected_labels": [int(splits.y_test[i]) for i in rejected]}
     if SAMPLE.is_dir():
         report = evaluate_images(_load_model(model_name), SAMPLE, parallel=False)
-        row["photos"] = len(report["predictions"])
-        row["photos_rejected"] = [p["file"] for p in report["predictions"] if p["prediction"] is None]
+        row["photos"] = len(report.predictions)
+        row["photos_rejected"] = [p.file for p in report.predictions if p.prediction is None]
     x, owner, kinds, refused = prepared_negatives(n_neg, EVAL_SEED)
     part = np.array([r is not None for r in nad.check(x)])
     row["negatives"] = n_neg
@@ -229,7 +229,7 @@ def measure(splits, test_n: int, n_neg: int, model_name: str = "default") -> dic
     from mnist_core.handwriting import negatives
 
     shown = negatives.generate(6, EVAL_SEED)
-    row["examples"] = {k: read_image(model, im)["number"] for k, im in shown}
+    row["examples"] = {k: read_image(model, im).number for k, im in shown}
     row["seconds"] = round(time.time() - t0, 1)
     return row
 

@@ -52,7 +52,7 @@ def refusals_of_non_digits(model, quick: bool) -> dict:
     drawings = [hds.images[i] for i in held[:: 8 if quick else 1]]
     out = {}
     for name, images in (("generated non-digits", gen), ("HDS drawings, held-out people", drawings)):
-        refused = sum(read_image(model, im)["number"] is None for im in images)
+        refused = sum(read_image(model, im).number is None for im in images)
         out[name] = {"n": len(images), "refused": refused, "share": refused / len(images)}
     return out
 
@@ -68,7 +68,7 @@ def other_refused(model, quick: bool) -> dict:
     others = src.subset([i for i in held if src.labels[i] == "other"][:: 4 if quick else 1])
     files = [(f"other-{i:05d}.png", data) for i, (_, data) in enumerate(real.as_upload(others))]  # unlabelled
     r = evaluate_images(model, files, limits=Limits(max_files=10**6, max_total_bytes=2**34))
-    refused = sum(p["prediction"] is None for p in r["predictions"]) + len(r["skipped"])
+    refused = sum(p.prediction is None for p in r.predictions) + len(r.skipped)
     return {"n": len(files), "refused": refused, "share": refused / max(1, len(files))}
 
 
@@ -93,7 +93,6 @@ def main(argv=None) -> int:
     from mnist_core.analysis import realworld
     from mnist_core.data import real
     from mnist_core.models import loading
-    from mnist_core.handwriting.reading import named_classes
 
     if not real.available():
         print(f"error: the real development data is not in {real.real_dir()}", file=sys.stderr)
@@ -103,7 +102,7 @@ def main(argv=None) -> int:
     results = {}
     for name in [m for m in args.models.split(",") if m]:
         model = loading.load(name)
-        shapes = named_classes(model) is not None
+        shapes = model.task.named
         if shapes:
             shape_sources = shape_sources or realworld.shape_sources(args.quick)
             scores = realworld.measure(model, shape_sources)

@@ -50,13 +50,13 @@ def measure(model, per_class: int, low: float, high: float, progress=None) -> di
         for seed in range(per_class):
             pen = pen_width(cls, seed, low, high)
             result = reading.read_image(model, render(mouse_strokes(cls, seed), pen))
-            said = result["number"]  # the shape's name, or None: not a shape (or nothing found)
+            said = result.number  # the shape's name, or None: not a shape (or nothing found)
             cm[names.index(cls), names.index(said) if said in names else k] += 1
             bucket = by_pen.setdefault(f"{int(pen // 5 * 5)}-{int(pen // 5 * 5) + 5}", [0, 0])
             bucket[0] += said == cls
             bucket[1] += 1
             if said != cls:
-                wrong.append({"class": cls, "seed": seed, "pen": round(pen, 1), "read": said or result["reason"]})
+                wrong.append({"class": cls, "seed": seed, "pen": round(pen, 1), "read": said or result.reason})
         if progress:
             progress(cls)
     n, correct = int(cm.sum()), int(np.trace(cm))

@@ -59,8 +59,8 @@ def main() -> None:
     print(f"{args.sheets} photos 2000x2500 JPEG: read in {statistics.median(seconds):.2f} s median "
           f"({min(seconds):.2f}-{max(seconds):.2f}); filled boxes found {found}/{expected}; "
           f"marker fit {statistics.median(fits):.3f} mm RMS median")
-    print(f"default model on the {report['n']} cut digits: {report['accuracy']:.1%} "
-          f"({report['correct']}/{report['n']}, 95% CI {report['ci95'][0]:.3f}-{report['ci95'][1]:.3f})")
+    print(f"default model on the {report.n} cut digits: {report.accuracy:.1%} "
+          f"({report.correct}/{report.n}, 95% CI {report.ci95[0]:.3f}-{report.ci95[1]:.3f})")
 
 
 if __name__ == "__main__":

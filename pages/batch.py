@@ -11,9 +11,7 @@ from mnist_core.analysis import evaluate as ev
 from mnist_core.analysis import report as html_report
 from mnist_core.handwriting import reading
 from mnist_core.handwriting.collection import Limits
-
 from mnist_core.models import store
-from mnist_core.handwriting.decode import ImageError
 from studio_ui import charts, exports, finetune_panel, pictures, routing, sheets_panel, state
 
 routing.ensure_router()
@@ -26,11 +24,11 @@ IMAGES, SHEETS = "Labelled images or a ZIP", "Read filled-in sheets"
 st.title("Batch")
 state.task_switch("batch_task")
 model = state.require_model("score uploaded images")
-names = reading.named_classes(model)  # a shapes model's classes; None for digits
-noun = "shape" if names else "digit"
+task = model.task
+names, noun = (list(task.classes) if task.named else None), task.noun  # a shapes model's classes; None for digits
 source = st.radio("Read", [IMAGES, SHEETS], horizontal=True, key="batch_source", label_visibility="collapsed")
 if source == SHEETS:
-    files = sheets_panel.collection(model.task)
+    files = sheets_panel.collection(task)
 else:
     if names:
         st.markdown(
@@ -72,7 +70,7 @@ def _fingerprint(files) -> str:
     return digest.hexdigest()
 
 
-def _evaluate(files) -> dict:
+def _evaluate(files) -> reading.BatchReport:
     bar = st.progress(0.0, text="Reading the images...")
 
     def progress(done: int, total: int) -> None:
@@ -87,56 +85,51 @@ def _evaluate(files) -> dict:
 
 def _thumbnail(i: int):
     """The model's input; for a number, its digits side by side (the whole number squeezed into 28 px is dots)."""
-    parts = (report.get("parts") or [None] * (i + 1))[i]
+    parts = (report.parts or [None] * (i + 1))[i]
     if parts is not None:
         return pictures.data_url(np.concatenate(list(np.asarray(parts).reshape(-1, 28, 28)), axis=1))
-    inputs = report.get("inputs")
-    return pictures.data_url(inputs[i]) if inputs is not None and i < len(inputs) else None
+    return pictures.data_url(report.inputs[i]) if report.inputs is not None and i < len(report.inputs) else None
 
 
 key = _fingerprint(files)
 cached = st.session_state.get(REPORT_KEY)
 if cached is None or cached[0] != key:
-    try:
-        st.session_state[REPORT_KEY] = cached = (key, _evaluate(files))
-    except cluster.ClusterError as exc:
-        st.error(f"{exc}. Turn off “Decode on the Ray cluster” to read them on this machine.")
-        st.stop()
-    except (ImageError, ValueError, OSError) as exc:
-        st.error(f"These files could not be read: {exc}")
-        st.stop()
+    with state.user_errors("These files could not be read: ", stop=True):
+        try:
+            st.session_state[REPORT_KEY] = cached = (key, _evaluate(files))
+        except cluster.ClusterError as exc:  # the same error, with the way around it
+            raise cluster.ClusterError(f"{exc}. Turn off “Decode on the Ray cluster” to read them on this "
+                                       "machine.") from None
 report = cached[1]
-if ray_used := report.get("ray"):
+if ray_used := report.ray:
     st.caption(f"Decoded on Ray ({ray_used['address']}): {ray_used['chunks']} chunk(s) on "
                f"{ray_used['nodes_used']} of {ray_used['nodes']} node(s).")
 
-preds = report["predictions"]
-skipped = report.get("skipped") or []
+preds = report.predictions
+skipped = list(report.skipped)
 if not preds:
     st.warning(f"None of the uploaded files held a usable image of a {noun}." +
                (" See the skipped files below." if skipped else ""))
 else:
     c1, c2, c3, c4 = st.columns(4)
-    if report.get("accuracy") is not None:
-        c1.metric("Accuracy", f"{report['accuracy']:.1%}")
-        c2.metric("Correct", f"{report['correct']} of {report['n']}")
+    if report.accuracy is not None:
+        c1.metric("Accuracy", f"{report.accuracy:.1%}")
+        c2.metric("Correct", f"{report.correct} of {report.n}")
     else:
         c1.metric("Accuracy", "no labels")
         c2.metric("Images read", len(preds))
     c3.metric("Skipped files", len(skipped))
     c4.metric("Model", model.name)
 
-    labelled = [p for p in preds if p.get("label") is not None]
-    inputs = report.get("inputs")
-    if labelled:
+    if report.n:
         st.subheader("Confusion matrix")
-        columns = report.get("confusion_columns")
-        st.plotly_chart(charts.confusion(np.asarray(report["confusion"]), names=names, noun=noun, columns=columns),
+        columns = report.confusion_columns
+        st.plotly_chart(charts.confusion(np.asarray(report.confusion), names=names, noun=noun, columns=columns),
                         config={"displayModeBar": False}, key="batch_cm")
         st.caption(f"Rows: the true {noun}; columns: the answer. The last column, “{columns[-1]}”, counts the "
                    f"labelled images refused as not a {noun}: never on the diagonal, so the diagonal sums to the "
-                   f"{report['correct']} read right." if columns else "")
-        per_class = pd.DataFrame(ev.per_class_table(report["per_class"], names, noun)).drop(
+                   f"{report.correct} read right.")
+        per_class = pd.DataFrame(ev.per_class_table(report.per_class, names, noun)).drop(
             columns=["class_name"], errors="ignore").rename(columns={"support": "images", "refused": f"not a {noun}"})
         for m in ("precision", "recall", "f1"):
             per_class[m] = per_class[m] * 100  # shown as '88.9%' and '100.0%' alike
@@ -144,7 +137,7 @@ else:
             m: st.column_config.NumberColumn(format="%.1f%%") for m in ("precision", "recall", "f1")})
 
     st.subheader("Every image")
-    rows = reading.result_rows(report)
+    rows = report.rows()
     table = pd.DataFrame(rows[:len(preds)])
     table.insert(0, "input", [_thumbnail(i) for i in range(len(preds))])
     if not names:
@@ -159,8 +152,8 @@ else:
             help=f"Confidence under {reading.UNCERTAIN_BELOW:.0%}, the threshold chosen on MNIST's validation "
                  "digits (above it 999 in 1000 of the default model's readings are right): worth a second look."),
         "correct": st.column_config.CheckboxColumn()})
-    if flagged or report.get("rejected"):
-        st.caption(f"{flagged} uncertain reading(s) and {report.get('rejected', 0)} image(s) that are not a {noun}.")
+    if flagged or report.rejected:
+        st.caption(f"{flagged} uncertain reading(s) and {report.rejected} image(s) that are not a {noun}.")
     csv_table = pd.DataFrame(rows)  # the skipped files too, with their reason
     if not names:
         csv_table = csv_table.astype({"label": "Int64"})
@@ -170,25 +163,24 @@ else:
     exports.report_button("batch_html", key, lambda: html_report.batch_html(report), f"batch-{model.name}.html",
                           "report (HTML)")
 
-    wrong = [i for i, p in enumerate(preds) if p.get("correct") is False]
-    if labelled:
-        st.subheader(f"Mistakes ({len(wrong)})")
-        if not wrong:
+    if report.n:
+        st.subheader(f"Mistakes ({len(report.mistakes)})")
+        if not report.mistakes:
             st.success("Every labelled image was read correctly.")
-        elif inputs is not None:
-            wrong = sorted(wrong, key=lambda i: -(preds[i].get("confidence") or 0))[:MISTAKES_SHOWN]
-            st.image([pictures.crisp(inputs[i], 3) for i in wrong], width=84,
-                     caption=[f"{preds[i]['file']}: {preds[i]['label']}→" + (
-                         f"{preds[i]['prediction']} ({preds[i]['confidence']:.0%})"
-                         if preds[i]["prediction"] is not None else f"not a {noun}") for i in wrong])
+        elif report.inputs is not None:
+            shown = report.mistakes[:MISTAKES_SHOWN]  # the core's order: most confident first, then the refusals
+            st.image([pictures.crisp(report.inputs[m.index], 3) for m in shown], width=84,
+                     caption=[f"{m.file}: {m.label}→" + (f"{m.prediction} ({m.confidence:.0%})"
+                                                          if m.prediction is not None else f"not a {noun}")
+                              for m in shown])
             st.caption("The preprocessed input of each misread image, most confident mistakes first: "
                        f"file: true {noun}→prediction (confidence).")
 
-for note in report.get("notes") or []:
+for note in report.notes:
     st.caption(note)
 if skipped:
     st.subheader(f"Skipped files ({len(skipped)})")
     st.dataframe(pd.DataFrame(skipped), hide_index=True, key="batch_skipped")
 
-if report.get("n") and not names:  # labelled digits were read: they can be taught
+if report.n and not names:  # labelled digits were read: they can be taught
     finetune_panel.teach_section(model, files)

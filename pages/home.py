@@ -47,11 +47,11 @@ except OSError as exc:
     st.error(f"Cannot read the model store: {exc}")
 if rows:
     # Digits models are scored on MNIST's test set, shapes models on the generated shapes: say which.
-    task_of = {c.get("name"): tasks.card_task(c) for c in cards if "error" not in c}
+    task_of = tasks.tasks_by_name(cards)  # an ensemble whose card names no task reads as its members
     shown = leaderboard.top(rows, 10, keep=store.protected_names())
     table = leaderboard.display(shown, ("name", "kind", "test_accuracy", "params", "train_seconds", "epochs",
                                         "created"))
-    table.insert(1, "task", [task_of.get(n) for n in table["name"]])
+    table.insert(1, "task", [str(task_of[n]) if n in task_of else None for n in table["name"]])
     st.dataframe(table, hide_index=True, column_config={
         "test_accuracy": st.column_config.NumberColumn("test accuracy", format="%.2f%%"),
         "params": st.column_config.NumberColumn("parameters", format="localized"),

@@ -41,7 +41,7 @@ def _digest(data: bytes) -> str:
 
 def collection(model_task: str) -> list | None:
     """The sheets' filled boxes as [(name, PNG bytes)] for evaluate_images; None before anything is given."""
-    noun = tasks.noun(model_task)
+    noun = tasks.get(model_task).noun
     left, right = st.columns([3, 1], vertical_alignment="bottom")
     left.markdown(f"Print a sheet, have each writer fill it in (one {noun} per box, its label printed above it), "
                   "then photograph or scan the sheets and drop the pictures here. The corner squares let the "

@@ -60,20 +60,20 @@ def _adopt_query_param(names: list[str]) -> None:
 
 
 def model_tasks() -> dict:
-    """{name: task} of the store's readable models."""
+    """{name: Task} of the store's readable models (an ensemble's task is its members')."""
     try:
         return tasks_mod.tasks_by_name(store.list_models())
     except OSError:
         return {}
 
 
-def current_task() -> str:
-    return st.session_state.get(TASK) or "digits"
+def current_task() -> tasks_mod.Task:
+    return tasks_mod.get(st.session_state.get(TASK) or "digits")
 
 
-def task_of(name: str) -> str:
+def task_of(name: str) -> tasks_mod.Task:
     """A saved model's task (digits for one whose card cannot be read)."""
-    return model_tasks().get(name, "digits")
+    return model_tasks().get(name, tasks_mod.DIGITS_TASK)
 
 
 def choose_active(names: list[str], tasks: dict) -> str | None:
@@ -110,7 +110,7 @@ def _on_task(key: str) -> None:
     st.session_state[ACTIVE] = tasks_mod.choose_model(task, tasks, st.session_state.get(BY_TASK, {}).get(task))
 
 
-def task_switch(key: str) -> str:
+def task_switch(key: str) -> tasks_mod.Task:
     """A page's Digits / Shapes switch: it picks the task, and with it that task's active model (each task
     keeps its own choice; the sidebar shows the one in use)."""
     if st.session_state.get(key) != current_task():  # only when it changed elsewhere (the sidebar, a link):

@@ -109,7 +109,7 @@ def refresh(names=None, root: Path | None = None) -> list[str]:
 
     lines = []
     for name in names or tasks.SHIPPED.values():
-        data = testset.load(tasks.card_task(store.read_card(name, root)))
+        data = testset.load(tasks.of_card(store.read_card(name, root)))
         if is_cached(name, data.x, data.sha256, root):
             lines.append(f"{name}: kept predictions are up to date")
             continue

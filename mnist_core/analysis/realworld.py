@@ -126,13 +126,13 @@ def score(model, name: str, source: real.Source, top: int = 5) -> SourceScore:
     from mnist_core.handwriting.reading import evaluate_images
 
     report = evaluate_images(model, real.as_upload(source), limits=Limits(max_files=10**6, max_total_bytes=2**34))
-    rows = [r for r in report["predictions"] if r["label"] is not None]
-    n = len(rows) + len(report["skipped"])  # every file is labelled: one skipped found no digit in it
-    correct = sum(bool(r["correct"]) for r in rows)
-    refused = sum(r["prediction"] is None for r in rows) + (n - len(rows))  # "no digit found" is a refusal too
-    wrong = Counter((str(r["label"]), "refused" if r["prediction"] is None else str(r["prediction"]))
-                    for r in rows if not r["correct"])
-    wrong.update((s["file"].split("_")[0], "refused") for s in report["skipped"])
+    rows = [r for r in report.predictions if r.label is not None]
+    n = len(rows) + len(report.skipped)  # every file is labelled: one skipped found no digit in it
+    correct = sum(bool(r.correct) for r in rows)
+    refused = sum(r.prediction is None for r in rows) + (n - len(rows))  # "no digit found" is a refusal too
+    wrong = Counter((str(r.label), "refused" if r.prediction is None else str(r.prediction))
+                    for r in rows if not r.correct)
+    wrong.update((s["file"].split("_")[0], "refused") for s in report.skipped)
     return SourceScore(name, source.note, n, correct, correct / n if n else None,
                        tuple(wilson_interval(correct, n)) if n else None, refused,
                        [(a, b, c) for (a, b), c in wrong.most_common(top)])

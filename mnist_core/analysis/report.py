@@ -44,6 +44,9 @@ def batch_html(report: dict, inputs: np.ndarray | None = None, title: str | None
     index); `inputs` are the model's inputs, aligned with report["predictions"] or with the
     evaluated array, and default to report["inputs"] (evaluate_images(keep_inputs=True)).
     """
+    if hasattr(report, "to_json"):  # reading's BatchReport: its JSON form, with its own inputs unless given
+        inputs = report.inputs if inputs is None else inputs
+        report = report.to_json()
     inputs = report.get("inputs") if inputs is None else inputs
     model, source = report.get("model") or "?", report.get("source") or "the MNIST test set"
     parts = [_header(title or f"Batch evaluation: {model}", f"model {model} · {source}"),

@@ -18,7 +18,7 @@ from mnist_core import tasks
 
 @dataclass(frozen=True)
 class HeldOutSet:
-    task: str
+    task: tasks.Task
     x: np.ndarray  # (N, 28, 28, 1) float32 in [0, 1]
     y: np.ndarray  # (N,) class indices
     sha256: str  # what cached predictions are checked against
@@ -27,13 +27,13 @@ class HeldOutSet:
 
     @property
     def noun(self) -> str:
-        return tasks.noun(self.task)
+        return self.task.noun
 
 
 def from_mnist(splits) -> HeldOutSet:
     """MNIST's test split from already loaded data.mnist.Splits (its checksum: that of the MNIST files)."""
-    return HeldOutSet("digits", splits.x_test, np.asarray(splits.y_test), splits.sha256, tasks.DIGITS,
-                      "MNIST test images")
+    return HeldOutSet(tasks.DIGITS_TASK, splits.x_test, np.asarray(splits.y_test), splits.sha256, tasks.DIGITS,
+                      tasks.DIGITS_TASK.test_set)
 
 
 def from_raw_mnist(raw) -> HeldOutSet:
@@ -41,8 +41,8 @@ def from_raw_mnist(raw) -> HeldOutSet:
     from_mnist(make_splits(raw)) without converting the 60,000 training images (Inspect's first visit)."""
     from mnist_core.data import mnist
 
-    return HeldOutSet("digits", mnist.to_model_input(raw.x_test), np.asarray(raw.y_test).astype(np.int32),
-                      raw.sha256, tasks.DIGITS, "MNIST test images")
+    return HeldOutSet(tasks.DIGITS_TASK, mnist.to_model_input(raw.x_test), np.asarray(raw.y_test).astype(np.int32),
+                      raw.sha256, tasks.DIGITS, tasks.DIGITS_TASK.test_set)
 
 
 def shapes_test(per_class: int | None = None) -> HeldOutSet:
@@ -51,15 +51,13 @@ def shapes_test(per_class: int | None = None) -> HeldOutSet:
 
     x, y = shapes.load_split("test", per_class)
     x = x.reshape(-1, 28, 28, 1)
-    return HeldOutSet("shapes", x, np.asarray(y), shapes.checksum(x, y), shapes.CLASSES,
-                      "generated test drawings")
+    return HeldOutSet(tasks.SHAPES_TASK, x, np.asarray(y), shapes.checksum(x, y), tasks.SHAPES_TASK.classes,
+                      tasks.SHAPES_TASK.test_set)
 
 
 def load(task: str) -> HeldOutSet:
     """The test set of a task; MNIST's may raise data.mnist.MnistLoadError when MNIST is not available."""
-    if task not in tasks.TASKS:
-        raise ValueError(f"unknown task '{task}': tasks are {', '.join(tasks.TASKS)}")
-    if task == "shapes":
+    if tasks.get(task) == "shapes":
         return shapes_test()
     from mnist_core.data import mnist
 

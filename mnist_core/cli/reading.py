@@ -6,17 +6,14 @@ import json
 import sys
 import time
 
+from mnist_core.cli.common import UserError
 from mnist_core.models import loading
 
 
 def cmd_evaluate(args) -> int:
     if args.ray is not None and not args.images:
-        from mnist_core.cli.common import UserError
-
         raise UserError("--ray decodes a folder or ZIP of images on Ray: give it with --images DIR_OR_ZIP")
     if args.images and args.tta:
-        from mnist_core.cli.common import UserError
-
         raise UserError("--tta is for the MNIST (or shapes) test set; leave out --images")
     if args.images:
         return _evaluate_images(args)
@@ -33,18 +30,18 @@ def cmd_evaluate(args) -> int:
     report = evaluate_model(model, held.x, held.y, mistakes_limit=None if args.report else 20)
     report.update(seconds=time.time() - t0, model=args.model, task=held.task, test_set=held.description,
                   tta=bool(args.tta))
-    if held.task != "digits":
+    if held.task.named:
         report["class_names"] = list(held.class_names)
     _write_report(args, report, held.x)
     if args.json:
         print(json.dumps(report))
         return 0
     lo, hi = report["ci95"]
-    print(f"model '{model.name if args.tta else args.model}' on the {'MNIST test set' if held.task == 'digits' else held.description}: "
+    print(f"model '{model.name if args.tta else args.model}' on the {held.description if held.task.named else 'MNIST test set'}: "
           f"accuracy {report['accuracy']:.4f} ({report['correct']}/{report['n']}, 95% CI {lo:.4f}-{hi:.4f}), "
           f"loss {report['loss']:.4f}, {report['seconds']:.2f}s")
     print(format_confusion(report["confusion"]))
-    if held.task != "digits":
+    if held.task.named:
         print("classes: " + ", ".join(f"{k} {n}" for k, n in enumerate(held.class_names)))
     return 0
 
@@ -55,10 +52,8 @@ def _evaluate_images(args) -> int:
     model = loading.load(args.model)
     on_ray = (args.ray or True) if args.ray is not None else None
     report = evaluate_images(model, args.images, keep_inputs=bool(args.report), on_ray=on_ray)
-    _write_report(args, report, report.pop("inputs", None))
-    for arrays in ("probs", "parts"):  # in-memory arrays, not JSON
-        report.pop(arrays, None)
-    print(json.dumps(report) if args.json else format_report(report))
+    _write_report(args, report.to_json(), report.inputs)
+    print(json.dumps(report.to_json()) if args.json else format_report(report))
     return 0
 
 
@@ -67,7 +62,6 @@ def _write_report(args, report: dict, inputs) -> None:
     if not args.report:
         return
     from mnist_core.analysis import report as html_report
-    from mnist_core.cli.common import UserError
 
     try:
         path = html_report.write(html_report.batch_html(report, inputs), args.report)
@@ -81,8 +75,8 @@ def cmd_predict(args) -> int:
 
     model = loading.load(args.model)
     results = predict_files(model, args.images)
-    print(json.dumps(results) if args.json else format_predictions(results))
-    return 0 if all(r.get("error") is None for r in results) else 1
+    print(json.dumps([r.to_json() for r in results]) if args.json else format_predictions(results))
+    return 0 if all(r.error is None for r in results) else 1
 
 
 

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from mnist_core.handwriting.reading import named_classes
 from mnist_core.models.store import StoreError
-from mnist_core.tasks import tasks_by_name
+from mnist_core.tasks import DIGITS_TASK, tasks_by_name
 
 COMPARE_LIMIT = 12  # the models with the best test accuracy
 
@@ -20,7 +19,7 @@ def every_model_reads(x: np.ndarray, cards: list, load, limit: int = COMPARE_LIM
     test_accuracy}, or {model, problem} for a model that cannot be loaded."""
     of_task = tasks_by_name(cards)  # an unreadable card is listed with the digits, as its problem
     rows = []
-    for card in sorted([c for c in cards if of_task.get(c.get("name"), "digits") == task],
+    for card in sorted([c for c in cards if of_task.get(c.get("name"), DIGITS_TASK) == task],
                        key=lambda c: -(c.get("test_accuracy") or 0))[:limit]:
         try:
             model = load(card["name"])
@@ -28,9 +27,8 @@ def every_model_reads(x: np.ndarray, cards: list, load, limit: int = COMPARE_LIM
         except StoreError as exc:
             rows.append({"model": card["name"], "reads": None, "confidence": None, "problem": str(exc)})
             continue
-        names = named_classes(model)
-        reads = ", ".join(names[k] for k in probs.argmax(axis=1)) if names else \
-            "".join(str(int(k)) for k in probs.argmax(axis=1))
+        classes = model.task.classes
+        reads = (", " if model.task.named else "").join(classes[k] for k in probs.argmax(axis=1))
         rows.append({"model": card["name"], "reads": reads, "confidence": float(probs.max(axis=1).min()),
                      "test_accuracy": card.get("test_accuracy")})
     return rows

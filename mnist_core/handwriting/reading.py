@@ -22,7 +22,11 @@ from mnist_core.handwriting import not_a_digit, not_a_shape
 from mnist_core.handwriting.collection import Limits, read_collection
 from mnist_core.handwriting.decode import ImageError, load_image
 from mnist_core.handwriting.preprocess import Prepared, analyse, group_columns, render
-from mnist_core.models.loading import card_class_names
+from mnist_core.handwriting.results import (BatchReport, DigitReading, FileReading, ImageResult, Mistake, Reading,
+                                            format_predictions, format_report)
+
+__all__ = ["BatchReport", "DigitReading", "FileReading", "ImageResult", "Mistake", "Reading", "evaluate_images",
+           "format_predictions", "format_report", "predict_files", "process_bytes", "process_many", "read_image"]
 
 # Below this confidence a prediction is flagged for a second look; chosen on MNIST's validation
 # split (not_a_digit.info()["uncertain_rule"]: above it, 99.9% of the default model's readings are right).
@@ -35,29 +39,24 @@ WORKERS = min(4, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity"
 _pool: ProcessPoolExecutor | None = None
 
 
-def read_image(model, image, reject: bool = True) -> dict:
-    """Read every digit of one image (PIL image or array), left to right.
+def read_image(model, image, reject: bool = True) -> Reading:
+    """Read every digit of one image (PIL image or array), left to right; a shape is the whole drawing.
 
-    Returns number (the digits as a string, "?" for a part that is not a digit;
-    None when no digit was found), reason (why not, when number is None),
-    digits [{prediction, confidence, probs, uncertain, box, reason}] and
-    prepared (the Prepared of each digit, or one Prepared with found=False and
-    its reason). A part that is not a digit has prediction and confidence None
-    and a reason; `guess` keeps what the model would have said."""
+    A part that is not a digit has prediction and confidence None and a reason; its guess keeps what the
+    model would have said. With reject=False every part gets an answer."""
     a = analyse(image)
     if a.reason:
-        return {"number": None, "reason": a.reason, "digits": [],
-                "prepared": [Prepared(None, False, a.reason, a.steps or [])]}
-    names = named_classes(model)
-    groups = [a.kept] if names else group_columns(a.comps, a.kept)  # a shape is the whole drawing, strokes and all
+        return Reading(None, a.reason, (), (Prepared(None, False, a.reason, a.steps or []),))
+    task = model.task
+    groups = [a.kept] if task.named else group_columns(a.comps, a.kept)  # a shape is the whole drawing, strokes and all
     prepared = [render(a, group) for group in groups]
     x = np.stack([p.x for p in prepared])
     probs = model.predict_proba(x)
-    reasons = (not_a_shape.check(model, x) if names else not_a_digit.as_a_whole(rejections(x))) if reject \
+    reasons = (not_a_shape.check(model, x) if task.named else not_a_digit.as_a_whole(rejections(x))) if reject \
         else [None] * len(x)
-    digits = [_digit(p, box=q.box, reason=r, names=names) for p, q, r in zip(probs, prepared, reasons)]
+    digits = tuple(_digit(p, task, box=q.box, reason=r) for p, q, r in zip(probs, prepared, reasons))
     number, reason = _number(digits)
-    return {"number": number, "reason": reason, "digits": digits, "prepared": prepared}
+    return Reading(number, reason, digits, tuple(prepared))
 
 
 def rejections(x: np.ndarray) -> list:
@@ -65,29 +64,21 @@ def rejections(x: np.ndarray) -> list:
     return not_a_digit.check(x) if not_a_digit.available() else [None] * len(x)
 
 
-def named_classes(model) -> list | None:
-    """A model's class names when they are not the digits 0-9 (a shapes model), else None.
-
-    `model` is a loaded model or a model card (read without loading the model)."""
-    names = card_class_names(model) if isinstance(model, dict) else getattr(model, "class_names", None)
-    return None if names is None or list(names) == [str(k) for k in range(10)] else list(names)
-
-
-def _digit(p: np.ndarray, box=None, reason: str | None = None, names: list | None = None) -> dict:
+def _digit(p: np.ndarray, task, box=None, reason: str | None = None) -> DigitReading:
     k = int(p.argmax())
+    said = task.classes[k] if task.named else k
+    probs, box = tuple(float(v) for v in p), tuple(box) if box else None
     if reason:
-        return {"prediction": None, "confidence": None, "probs": [float(v) for v in p], "uncertain": False,
-                "box": list(box) if box else None, "reason": reason, "guess": names[k] if names else k}
-    return {"prediction": names[k] if names else k, "confidence": float(p[k]), "probs": [float(v) for v in p],
-            "uncertain": bool(p[k] < UNCERTAIN_BELOW), "box": list(box) if box else None, "reason": None}
+        return DigitReading(None, None, probs, False, box, reason, guess=said)
+    return DigitReading(said, float(p[k]), probs, bool(p[k] < UNCERTAIN_BELOW), box)
 
 
-def _number(digits: list) -> tuple:
+def _number(digits) -> tuple:
     """The digits as a string ("?" for a part that is not a digit), or None and a reason when none is."""
-    if digits and all(d["prediction"] is None for d in digits):
-        reasons = {d["reason"] for d in digits}
+    if digits and all(d.prediction is None for d in digits):
+        reasons = {d.reason for d in digits}
         return None, reasons.pop() if len(reasons) == 1 else not_a_digit.REASON
-    return "".join("?" if d["prediction"] is None else str(d["prediction"]) for d in digits), None
+    return "".join("?" if d.prediction is None else str(d.prediction) for d in digits), None
 
 
 def process_bytes(data: bytes, name: str, draft: int | None = None) -> dict:
@@ -155,26 +146,16 @@ def process_many(named: list, progress=None, draft: int | None = BATCH_DRAFT, pa
 
 
 def evaluate_images(model, source, progress=None, keep_inputs: bool = False, limits: Limits | None = None,
-                    parallel: bool | None = None, reject: bool = True, on_ray: str | bool | None = None) -> dict:
+                    parallel: bool | None = None, reject: bool = True, on_ray: str | bool | None = None) -> BatchReport:
     """Predict every image of a collection (directory, ZIP, file, or [(name, bytes)]) and score the labelled ones.
 
-    JSON-serialisable report: accuracy (None without labels), n (labelled images
-    scored), correct, ci95, images (images predicted), confusion (rows true, columns answered, the last
-    column the refusals) and confusion_columns (its column labels), per_class (with refused per class),
-    predictions [{file, label, prediction, confidence, correct, number, uncertain,
-    reason}] (prediction and confidence None, and a reason, for an image that is
-    not a digit; for a number, confidence is its least sure digit's), rejected
-    (how many are not digits), mistakes (wrong predictions, most confident
-    first), skipped [{file, reason}] (unreadable files and images without a
-    digit), notes, seconds. With keep_inputs, also the in-memory arrays inputs
-    (N, 28, 28, 1), probs (N, 10) and parts (per image None, or each digit of a
-    number (k, 28, 28)), aligned with predictions (leave them out before json.dumps).
+    keep_inputs: also keep the in-memory arrays (inputs, probs, parts) on the report.
     parallel: None decides by batch size; True/False force worker processes or not.
     on_ray: decode and preprocess on Ray instead: an address (HOST:PORT or auto), or True for
     $MNIST_STUDIO_RAY_ADDRESS else a local Ray; the report then says how the work spread (ray)."""
     t0 = time.time()
-    names = named_classes(model)
-    coll = read_collection(source, limits, class_names=names)
+    task = model.task
+    coll = read_collection(source, limits, class_names=list(task.classes) if task.named else None)
     named = [(it.file, it.data) for it in coll.items]
     if on_ray:
         from mnist_core.handwriting.on_ray import process_on_ray
@@ -191,26 +172,24 @@ def evaluate_images(model, source, progress=None, keep_inputs: bool = False, lim
             continue
         rows.append({"file": item.file, "label": item.label})
         xs.append(r["x"])
-        parts.append(None if names else r["parts"])  # a shape is read whole
+        parts.append(None if task.named else r["parts"])  # a shape is read whole
     x = np.stack(xs)[..., None] if xs else np.zeros((0, 28, 28, 1), np.float32)
-    probs = model.predict_proba(x) if len(x) else np.zeros((0, len(names or range(10))), np.float32)
-    if names:
+    probs = model.predict_proba(x) if len(x) else np.zeros((0, len(task.classes)), np.float32)
+    if task.named:
         _fill_shapes(model, rows, x, probs, reject)
     else:
         _fill_predictions(model, rows, x, probs, parts, reject)
-    report = _score(rows, probs)
-    report["confusion_columns"] = [str(c) for c in (names or range(probs.shape[1]))] + [
-        not_a_shape.REASON if names else not_a_digit.REASON]  # the matrix's last column: the refusals
-    if names:
-        _name_classes(report, rows, names)
-    report.update(model=getattr(model, "name", None), source=_source_name(source), images=len(rows),
-                  predictions=rows, rejected=sum(r["prediction"] is None for r in rows), skipped=skipped,
-                  notes=coll.notes, seconds=time.time() - t0)
-    if ray_info:
-        report["ray"] = ray_info
-    if keep_inputs:
-        report["inputs"], report["probs"], report["parts"] = x, probs, parts
-    return report
+    scores = _score(rows, probs)
+    if task.named:
+        scores["per_class"] = [{**row, "class_name": task.classes[row["digit"]]} for row in scores["per_class"]]
+    refused = not_a_shape.REASON if task.named else not_a_digit.REASON
+    predictions = tuple(ImageResult(**_named(r, task)) for r in rows)
+    mistakes = tuple(Mistake(**_named(m, task)) for m in scores.pop("mistakes"))
+    return BatchReport(
+        task=task, model=getattr(model, "name", None), source=_source_name(source), **scores,
+        confusion_columns=[str(c) for c in task.classes] + [refused],  # the matrix's last column: the refusals
+        predictions=predictions, mistakes=mistakes, skipped=tuple(skipped), notes=tuple(coll.notes),
+        seconds=time.time() - t0, ray=ray_info, **(dict(inputs=x, probs=probs, parts=parts) if keep_inputs else {}))
 
 
 def _fill_predictions(model, rows: list, x: np.ndarray, probs: np.ndarray, parts: list, reject: bool) -> None:
@@ -224,20 +203,21 @@ def _fill_predictions(model, rows: list, x: np.ndarray, probs: np.ndarray, parts
     single_reasons = [next(judged) if xi is not None else None for xi in whole]
     part_reasons = list(judged) or [None] * len(part_x)
     offset = 0
+    task = model.task
     for row, p, part, reason in zip(rows, probs, parts, single_reasons):
         if part is None:
-            digits = [_digit(p, reason=reason)]
+            digits = [_digit(p, task, reason=reason)]
         else:
-            digits = [_digit(q, reason=r) for q, r in zip(part_probs[offset:offset + len(part)], not_a_digit.as_a_whole(
-                part_reasons[offset:offset + len(part)]))]
+            digits = [_digit(q, task, reason=r) for q, r in zip(part_probs[offset:offset + len(part)],
+                                                                not_a_digit.as_a_whole(part_reasons[offset:offset + len(part)]))]
             offset += len(part)
         number, why = _number(digits)
-        sure = [d for d in digits if d["prediction"] is not None]
-        k = None if number is None else int(p.argmax()) if part is not None else digits[0]["prediction"]
-        conf = min(d["confidence"] for d in sure) if sure else None
-        row.update(prediction=k, confidence=conf, uncertain=any(d["uncertain"] for d in sure),
+        sure = [d for d in digits if d.prediction is not None]
+        k = None if number is None else int(p.argmax()) if part is not None else digits[0].prediction
+        conf = min(d.confidence for d in sure) if sure else None
+        row.update(prediction=k, confidence=conf, uncertain=any(d.uncertain for d in sure),
                    correct=None if row["label"] is None else bool(k is not None and k == row["label"]),
-                   number=number, reason=why or next((d["reason"] for d in digits if d["reason"]), None))
+                   number=number, reason=why or next((d.reason for d in digits if d.reason), None))
 
 
 def _fill_shapes(model, rows: list, x: np.ndarray, probs: np.ndarray, reject: bool) -> None:
@@ -250,22 +230,17 @@ def _fill_shapes(model, rows: list, x: np.ndarray, probs: np.ndarray, reject: bo
                    correct=None if row["label"] is None else k == row["label"], number=k, reason=reason)
 
 
-def _name_classes(report: dict, rows: list, names: list) -> None:
-    """Labels and predictions as class names (rows, mistakes, per-class rows); the confusion matrix keeps indices."""
-    def name(k):
-        return names[k] if isinstance(k, int) else k
-
-    for r in rows + report["mistakes"]:
-        for key in ("label", "prediction", "number"):
-            if key in r:
-                r[key] = name(r[key])
-    for row in report["per_class"]:
-        row["class_name"] = names[row["digit"]]
-    report["class_names"] = names
+def _named(row: dict, task) -> dict:
+    """A named task's labels and answers by class name (the confusion matrix keeps indices)."""
+    if not task.named:
+        return row
+    return {k: task.classes[v] if k in ("label", "prediction", "number") and isinstance(v, int) else v
+            for k, v in row.items()}
 
 
 def _score(rows: list, probs: np.ndarray) -> dict:
-    """Accuracy, confusion and per-class figures of the labelled rows, from the answers the rows give.
+    """Accuracy, confusion and per-class figures of the labelled rows, from the answers the rows give;
+    mistakes (with their row index) most confident first, then the refusals.
 
     The confusion matrix has one column more than classes: the last counts the images refused as "not a
     digit" (or "not a shape"), so its diagonal sums to `correct` and each row to that class's images."""
@@ -281,103 +256,35 @@ def _score(rows: list, probs: np.ndarray) -> dict:
         answer = rows[i]["prediction"]
         cm[rows[i]["label"], k if answer is None else answer] += 1
     correct = int(np.trace(cm[:, :k]))
-    summary.update(confusion=cm.tolist(), per_class=ev.per_class(cm), correct=correct,
-                   accuracy=correct / len(labelled), ci95=list(ev.wilson_interval(correct, len(labelled))))
-    for m in summary["mistakes"]:
-        m["file"] = rows[labelled[m.pop("index")]]["file"]
-    refused = [rows[i] for i in labelled if rows[i]["prediction"] is None]
-    if refused:  # a digit answered "not a digit" is not read right, whatever the model would have guessed
-        refused_files = {r["file"] for r in refused}
-        summary["mistakes"] = [m for m in summary["mistakes"] if m["file"] not in refused_files]
-        summary["mistakes"] += [{"file": r["file"], "label": r["label"], "prediction": None, "confidence": None,
-                                 "reason": r["reason"]} for r in refused]
-    return summary
+    # A digit answered "not a digit" is not read right, whatever the model would have guessed: it goes last.
+    read = [{**m, "index": labelled[m["index"]]} for m in summary["mistakes"]]
+    read = [{**m, "file": rows[m["index"]]["file"]} for m in read if rows[m["index"]]["prediction"] is not None]
+    refused = [{"index": i, "file": rows[i]["file"], "label": rows[i]["label"], "prediction": None,
+                "confidence": None, "reason": rows[i]["reason"]} for i in labelled if rows[i]["prediction"] is None]
+    return {"accuracy": correct / len(labelled), "n": len(labelled), "correct": correct,
+            "ci95": tuple(ev.wilson_interval(correct, len(labelled))), "loss": summary["loss"],
+            "confusion": cm.tolist(), "per_class": ev.per_class(cm), "mistakes": read + refused}
 
 
 def _source_name(source) -> str:
     return str(source) if not isinstance(source, (list, tuple)) else f"{len(source)} uploaded file(s)"
 
 
-def predict_files(model, paths) -> list:
-    """Read the digits (or multi-digit number) in each image file: [{file, number, digits, error, reason}]
-    (number None and a reason when the image holds no digit: error is for files that could not be read)."""
+def predict_files(model, paths) -> list[FileReading]:
+    """Read the digits (or multi-digit number) in each image file. number None and a reason when every part
+    was refused; error for a file that could not be read or held no ink."""
     out = []
     for path in paths:
         try:
             result = read_image(model, load_image(path))
         except ImageError as exc:
-            out.append({"file": str(path), "number": None, "digits": [], "error": str(exc), "reason": None})
+            out.append(FileReading(str(path), None, error=str(exc)))
             continue
         except Exception as exc:  # noqa: BLE001 - one bad file must not hide the others' results
-            out.append({"file": str(path), "number": None, "digits": [],
-                        "error": f"{path}: could not be processed ({type(exc).__name__}: {exc})", "reason": None})
+            out.append(FileReading(str(path), None, error=f"{path}: could not be processed ({type(exc).__name__}: {exc})"))
             continue
-        error = None if result["digits"] else result["prepared"][0].reason
-        out.append({"file": str(path), "number": result["number"], "digits": result["digits"], "error": error,
-                    "reason": result["reason"] if result["digits"] else None})
+        if not result.digits:
+            out.append(FileReading(str(path), None, error=result.prepared[0].reason))
+        else:
+            out.append(FileReading(str(path), result.number, result.digits, reason=result.reason))
     return out
-
-
-def format_predictions(results: list) -> str:
-    lines = []
-    for r in results:
-        if r["error"]:
-            lines.append(f"{r['file']}: {r['error']}")
-            continue
-        if r["number"] is None:
-            lines.append(f"{r['file']}: {r['reason']}")
-            continue
-        detail = ", ".join(_describe(d) for d in r["digits"])
-        lines.append(f"{r['file']}: {r['number']}   [{detail}]")
-    return "\n".join(lines)
-
-
-def _describe(d: dict) -> str:
-    if d["prediction"] is None:
-        return d["reason"]
-    return f"{d['prediction']} ({d['confidence']:.2f}{', uncertain' if d['uncertain'] else ''})"
-
-
-def format_report(report: dict) -> str:
-    lines = [f"{report['images']} image(s) read from {report['source']} with model '{report['model']}' "
-             f"in {report['seconds']:.1f}s; {len(report['skipped'])} skipped"]
-    if r := report.get("ray"):
-        lines.append(f"decoded on Ray ({r['address']}): {r['chunks']} chunk(s) on {r['nodes_used']} of {r['nodes']} node(s)")
-    if report["accuracy"] is None:
-        lines.append("no labelled images (use a folder per label, 7/x.png, or a prefix, 7_x.png): predictions only")
-    else:
-        lo, hi = report["ci95"]
-        lines.append(f"accuracy {report['accuracy']:.4f} ({report['correct']}/{report['n']}, 95% CI {lo:.3f}-{hi:.3f})")
-        lines.append(ev.format_confusion(report["confusion"], report.get("confusion_columns")))
-        if report.get("class_names"):
-            lines.append("classes: " + ", ".join(f"{k} {n}" for k, n in enumerate(report["class_names"])))
-        if report["mistakes"]:
-            lines.append(f"mistakes ({len(report['mistakes'])}), most confident first:")
-            lines += [f"  {m['file']}: label {m['label']}, " + (f"predicted {m['prediction']} ({m['confidence']:.2f})"
-                      if m["prediction"] is not None else m.get("reason") or "not recognised") for m in report["mistakes"]]
-    unlabelled = [p for p in report["predictions"] if p["label"] is None]
-    if unlabelled:
-        lines.append(f"unlabelled images ({len(unlabelled)}):")
-        lines += [f"  {p['file']}: " + (p["reason"] if p["number"] is None else
-                  f"{p['number']} ({p['confidence']:.2f}{', uncertain' if p['uncertain'] else ''})") for p in unlabelled]
-    if report["skipped"]:
-        lines.append(f"skipped ({len(report['skipped'])}):")
-        lines += [f"  {s['file']}: {s['reason']}" for s in report["skipped"]]
-    lines += [f"note: {n}" for n in report["notes"]]
-    return "\n".join(lines)
-
-
-def result_rows(report: dict) -> list[dict]:
-    """One row per file of an evaluate_images report, for a table or a CSV: the images read, then the
-    skipped files. {file, label (int or None), prediction ("not a digit" for one that is not, None for
-    a skipped file), confidence, uncertain, correct, status ("read" or "skipped"), note (why)}."""
-    rows = [{"file": p["file"], "label": p.get("label"),
-             "prediction": p.get("number") if p.get("number") is not None else
-             ((not_a_shape.REASON if report.get("class_names") else not_a_digit.REASON) if p.get("reason")
-              else p.get("prediction")),
-             "confidence": p.get("confidence"), "uncertain": p.get("uncertain"), "correct": p.get("correct"),
-             "status": "read", "note": p.get("reason") or ("uncertain: check it" if p.get("uncertain") else None)}
-            for p in report.get("predictions") or []]
-    rows += [{"file": s["file"], "label": None, "prediction": None, "confidence": None, "uncertain": None,
-              "correct": None, "status": "skipped", "note": s["reason"]} for s in report.get("skipped") or []]
-    return rows

@@ -24,7 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from mnist_core.models import store
-from mnist_core.tasks import card_task
+from mnist_core import tasks
 
 ENSEMBLE = "ensemble"
 RUNTIME_BACKENDS = ("onnx", "litert")  # imported files run by onnxruntime or the LiteRT interpreter
@@ -88,8 +88,8 @@ class LoadedModel:
         return card_class_names(self.card)
 
     @property
-    def task(self) -> str:
-        return card_task(self.card)
+    def task(self) -> tasks.Task:
+        return tasks.of_card(self.card)
 
 
 @dataclass
@@ -130,8 +130,8 @@ class Ensemble:
         return card_class_names(self.card) if "class_names" in self.card else self.members[0].class_names
 
     @property
-    def task(self) -> str:
-        return card_task(self.card) if "task" in self.card else self.members[0].task
+    def task(self) -> tasks.Task:
+        return tasks.of_card(self.card) if "task" in self.card else self.members[0].task
 
     def _graph(self):
         if self._fn is None:
@@ -149,9 +149,7 @@ def card_class_names(card: dict) -> list[str]:
     names = card.get("class_names")
     if isinstance(names, list) and names and all(isinstance(n, str) for n in names):
         return names
-    from mnist_core.tasks import class_names
-
-    return list(class_names(card_task(card)))
+    return list(tasks.of_card(card).classes)
 
 
 def is_ensemble(card: dict) -> bool:

@@ -65,7 +65,7 @@ class Scores:
     name: str
     val_accuracy: float | None
     test_accuracy: float | None
-    task: str
+    task: tasks.Task
 
     @classmethod
     def of(cls, card: dict, name: str | None = None) -> "Scores":
@@ -73,7 +73,7 @@ class Scores:
         val = float(acc[-1]) if acc and isinstance(acc[-1], (int, float)) else None
         test = card.get("test_accuracy")
         return cls(name or card.get("name"), val, float(test) if isinstance(test, (int, float)) else None,
-                   tasks.card_task(card))
+                   tasks.of_card(card))
 
 
 @dataclass(frozen=True)

@@ -62,7 +62,7 @@ def test_headline_matrix_per_class_csv_and_html_agree_when_photos_are_refused(st
 
     # The CSV the page offers and the HTML report, built from the same report.
     report = at.session_state["batch_report"][1]
-    csv = pd.read_csv(io.StringIO(pd.DataFrame(reading.result_rows(report)).to_csv(index=False)))
+    csv = pd.read_csv(io.StringIO(pd.DataFrame(report.rows()).to_csv(index=False)))
     labelled = csv[csv["label"].notna()]
     assert len(labelled) == n and int(labelled["correct"].astype(bool).sum()) == correct
     assert int((labelled["prediction"] == "not a digit").sum()) == REFUSED

@@ -67,3 +67,21 @@ def test_leaderboard_keeps_default_after_a_weak_promote_and_uses_two_decimals(st
     assert board["test_accuracy"].tolist()[:2] == [99.0, 98.9]
     assert board["test_accuracy"].iloc[-1] == 70.59
     assert "the shipped models every page reads with" in texts(at)
+
+
+def test_the_leaderboard_gives_an_ensemble_the_task_of_its_members(store):
+    """An ensemble card written before cards named their task reads as its (shapes) members, not as digits."""
+    import json
+    import shutil
+
+    for name in ("shp-a", "shp-b"):
+        shutil.copytree(store / "flat", store / name)
+        card = json.loads((store / name / "card.json").read_text())
+        (store / name / "card.json").write_text(json.dumps({**card, "name": name, "task": "shapes"}))
+    (store / "shp-team").mkdir()
+    (store / "shp-team" / "card.json").write_text(json.dumps(
+        {"name": "shp-team", "kind": "ensemble", "backend": "ensemble", "members": ["shp-a", "shp-b"],
+         "test_accuracy": 0.5}))
+    board = open_page().dataframe[0].value
+    assert dict(zip(board["name"], board["task"]))["shp-team"] == "shapes"
+    assert dict(zip(board["name"], board["task"]))["default"] == "digits"

@@ -52,7 +52,7 @@ def test_measure_counts_not_a_shape_as_wrong(monkeypatch):
     from mnist_core.handwriting import reading
 
     def read(model, image):
-        return {"number": model.said, "reason": None if model.said else "not a shape (no)"}
+        return reading.Reading(model.said, None if model.said else "not a shape (no)", ())
 
     monkeypatch.setattr(reading, "read_image", read)
     right = shapes_drawn.measure(Says("triangle"), 2, 18, 18)

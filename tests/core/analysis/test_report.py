@@ -31,14 +31,14 @@ def _scripts(html):
 
 def test_batch_report_shows_everything_and_needs_no_network(batch, tmp_path):
     html = rp.batch_html(batch)
-    wrong = [m for m in batch["mistakes"]]
-    assert wrong and any(m["file"].endswith(HOSTILE) for m in wrong)
-    lo, hi = batch["ci95"]
-    assert f"Accuracy {batch['accuracy']:.2%} ({batch['correct']} of {batch['n']}" in html
+    wrong = list(batch.mistakes)
+    assert wrong and any(m.file.endswith(HOSTILE) for m in wrong)
+    lo, hi = batch.ci95
+    assert f"Accuracy {batch.accuracy:.2%} ({batch.correct} of {batch.n}" in html
     assert f"{lo:.2%} to {hi:.2%}" in html
     assert html.count('<figure><img alt=') == len(wrong)  # every mistake with its image
     assert "&lt;img src=x onerror=alert(1)&gt;.png" in html and "<img src=x" not in html
-    for skipped in batch["skipped"]:  # every skipped file and why
+    for skipped in batch.skipped:  # every skipped file and why
         assert f"<td>{skipped['file']}</td>" in html and skipped["reason"].split("(")[0][:30] in html
     assert html.count("Plotly.newPlot") == 2  # confusion matrix and per-class metrics
     assert not any("src=" in tag for tag in _scripts(html))  # plotly.js is inline, no script is fetched

@@ -1,5 +1,8 @@
 """Per-task views of models: which model a task reads with, its test set, its results by class name."""
 
+import json
+import pickle
+
 import numpy as np
 import pytest
 
@@ -37,7 +40,19 @@ def test_choose_model_without_the_shipped_model_takes_the_first_of_the_task_or_n
     assert tasks.choose_model("shapes", of_task) == "a-shape"
     assert tasks.choose_model("digits", of_task) == "m"
     assert tasks.choose_model("shapes", {"m": "digits"}) is None
-    assert tasks.noun("shapes") == "shape" and tasks.noun("digits") == "digit"
+    assert tasks.get("shapes").noun == "shape" and tasks.get("digits").noun == "digit"
+
+
+def test_a_task_is_its_name_with_what_it_means():
+    shapes_task = tasks.get("shapes")
+    assert shapes_task == "shapes" and json.dumps({"task": shapes_task}) == '{"task": "shapes"}'  # as cards hold it
+    assert shapes_task.classes == shapes.CLASSES and shapes_task.named and shapes_task.shipped == "shapes"
+    assert tasks.get("digits").classes == tuple("0123456789") and not tasks.get("digits").named
+    assert pickle.loads(pickle.dumps(shapes_task)) is shapes_task and tasks.get(shapes_task) is shapes_task
+    with pytest.raises(tasks.UnknownTask, match="unknown task 'letters'"):
+        tasks.get("letters")
+    with pytest.raises(AttributeError):
+        shapes_task.noun = "thing"
 
 
 def test_leaderboard_of_task_keeps_unreadable_models_in_every_list():
@@ -86,6 +101,7 @@ class NineWay:
 
     def __init__(self, k: int, names=None):
         self.k, self.class_names = k, names
+        self.task = tasks.get("shapes" if names else "digits")
 
     def predict_proba(self, x):
         p = np.full((len(x), 9), 0.01)

@@ -83,22 +83,22 @@ def model():
 @pytest.mark.parametrize("name", list(NON_DIGITS))
 def test_drawings_that_hold_no_digit_are_not_read_as_one(model, name):
     result = hw.read_image(model, NON_DIGITS[name]())
-    assert result["number"] is None, (name, result["digits"])
-    assert result["reason"].startswith(("not a digit", "no digit found")), result["reason"]
+    assert result.number is None, (name, result.digits)
+    assert result.reason.startswith(("not a digit", "no digit found")), result.reason
 
 
 def test_the_dot_and_the_line_are_named(model):
-    assert "dot" in hw.read_image(model, dot())["reason"]
-    assert "line" in hw.read_image(model, line())["reason"]
-    digit = hw.read_image(model, dot())["digits"][0]
-    assert digit["prediction"] is None and digit["confidence"] is None and 0 <= digit["guess"] <= 9
+    assert "dot" in hw.read_image(model, dot()).reason
+    assert "line" in hw.read_image(model, line()).reason
+    digit = hw.read_image(model, dot()).digits[0]
+    assert digit.prediction is None and digit.confidence is None and 0 <= digit.guess <= 9
 
 
 @pytest.mark.parametrize("width", [6, 14, 26])
 def test_drawn_digits_are_read(model, width):
     for d in range(10):
         result = hw.read_image(model, digit_image(d, width=width))
-        assert result["number"] is not None, (d, width, result["digits"])
+        assert result.number is not None, (d, width, result.digits)
 
 
 def test_mnist_test_digits_are_rarely_refused():
@@ -135,31 +135,33 @@ def test_a_number_with_a_scribble_marks_that_part(model):
     wide.paste(im, (0, 0))
     ImageDraw.Draw(wide).ellipse((im.width + 50, 50, im.width + 95, 95), fill=0)  # a blot after the number
     result = hw.read_image(model, wide)
-    assert result["number"] == "42?", result["number"]
-    assert result["digits"][2]["prediction"] is None and result["digits"][2]["reason"].startswith("not a digit")
+    assert result.number == "42?", result.number
+    assert result.digits[2].prediction is None and result.digits[2].reason.startswith("not a digit")
 
 
 def test_predict_and_evaluate_mark_non_digits_with_null_and_a_reason(model, tmp_path):
     (tmp_path / "dot.png").write_bytes(encode(dot()))
     (tmp_path / "7_seven.png").write_bytes(encode(digit_image(7)))
-    results = json.loads(json.dumps(hw.predict_files(model, [tmp_path / "dot.png", tmp_path / "7_seven.png"])))
+    read = hw.predict_files(model, [tmp_path / "dot.png", tmp_path / "7_seven.png"])
+    results = json.loads(json.dumps([r.to_json() for r in read]))  # the CLI's --json
     assert results[0]["number"] is None and results[0]["error"] is None and "dot" in results[0]["reason"]
     assert results[0]["digits"][0]["prediction"] is None
     assert results[1]["number"] == "7"
-    assert "not a digit" in hw.format_predictions(results)
-    report = json.loads(json.dumps({k: v for k, v in hw.evaluate_images(model, tmp_path).items()}))
+    assert "not a digit" in hw.format_predictions(read)
+    evaluated = hw.evaluate_images(model, tmp_path)
+    report = json.loads(json.dumps(evaluated.to_json()))
     rows = {p["file"]: p for p in report["predictions"]}
     assert rows["dot.png"]["prediction"] is None and rows["dot.png"]["reason"].startswith("not a digit")
     assert rows["7_seven.png"]["prediction"] == 7 and report["rejected"] == 1
-    assert "not a digit" in hw.format_report(report)
+    assert "not a digit" in hw.format_report(evaluated)
 
 
 def test_a_labelled_digit_refused_counts_as_a_mistake(model, tmp_path):
     (tmp_path / "3_blot.png").write_bytes(encode(dot()))
     (tmp_path / "7_seven.png").write_bytes(encode(digit_image(7)))
     report = hw.evaluate_images(model, tmp_path)
-    assert report["n"] == 2 and report["correct"] == 1 and report["accuracy"] == 0.5
-    assert [m["file"] for m in report["mistakes"]] == ["3_blot.png"]
+    assert report.n == 2 and report.correct == 1 and report.accuracy == 0.5
+    assert [m.file for m in report.mistakes] == ["3_blot.png"]
 
 
 def test_geometry_tells_a_line_from_a_one():
@@ -175,7 +177,7 @@ def test_geometry_tells_a_line_from_a_one():
 def test_a_straight_vertical_stroke_reads_as_a_one(model):
     im, d = canvas()
     d.line([(330, 50), (330, 230)], fill=255, width=18)
-    assert hw.read_image(model, im)["number"] == "1"
+    assert hw.read_image(model, im).number == "1"
 
 
 def test_uncertain_threshold_comes_from_the_calibration():
@@ -188,7 +190,7 @@ def test_result_rows_keep_integer_labels_and_skipped_files(model, tmp_path):
     (tmp_path / "7_seven.png").write_bytes(encode(digit_image(7)))
     (tmp_path / "loose.png").write_bytes(encode(digit_image(3)))
     (tmp_path / "broken.jpg").write_bytes(encode(digit_image(1).convert("RGB"), "JPEG")[:300])
-    rows = hw.result_rows(hw.evaluate_images(model, tmp_path))
+    rows = hw.evaluate_images(model, tmp_path).rows()
     by_file = {r["file"]: r for r in rows}
     assert by_file["7_seven.png"]["label"] == 7 and isinstance(by_file["7_seven.png"]["label"], int)
     assert by_file["loose.png"]["label"] is None

@@ -25,7 +25,7 @@ def test_task_validated_and_round_trips():
 def test_class_names_per_task_and_old_cards():
     assert class_names("digits") == tuple("0123456789") and class_names("shapes") == shapes.CLASSES
     assert loading.card_class_names({"config": {"model": "cnn"}}) == list("0123456789")
-    assert tasks.card_task({"config": {"task": "shapes"}}) == "shapes"
+    assert tasks.of_card({"config": {"task": "shapes"}}) is tasks.SHAPES_TASK
     assert loading.card_class_names({"task": "shapes"}) == list(shapes.CLASSES)
 
 
