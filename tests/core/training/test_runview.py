@@ -148,3 +148,17 @@ def test_a_preparing_run_says_which_stage_it_is_in(tmp_path):
     assert runview.run_view(run).headline == "epoch 1/3 · compiling the training step"
     run.heartbeat(epoch=1, step=4, steps=10, stage=None)  # the first batches clear it
     assert runview.run_view(run).headline == "epoch 1/3 · batch 4/10 · ETA: measuring speed"
+
+
+def test_the_cli_shows_one_run_as_its_run_view(runs_root, capsys):
+    from mnist_core.cli import main
+
+    run = RunDir.create(TrainConfig.for_model("softmax", epochs=3, name="quick"))
+    run.write_status("running", pid=os.getpid(), model_name="quick", stage="importing TensorFlow")
+    assert main(["runs", run.id, "--json"]) == 0
+    shown = json.loads(capsys.readouterr().out)
+    assert shown["id"] == run.id and shown["state"] == "running" and shown["name"] == "quick"
+    assert shown["headline"] == "preparing the model and data: importing TensorFlow"
+    assert shown == runview.run_view(run).to_json()
+    assert main(["runs", run.id]) == 0 and capsys.readouterr().out.strip().endswith("importing TensorFlow")
+    assert main(["runs", "no-such-run"]) == 2 and "no run 'no-such-run'" in capsys.readouterr().err
