@@ -196,3 +196,33 @@ def test_result_rows_keep_integer_labels_and_skipped_files(model, tmp_path):
     assert by_file["loose.png"]["label"] is None
     assert by_file["broken.jpg"]["status"] == "skipped" and "cut short" in by_file["broken.jpg"]["note"]
     assert "OSError" not in by_file["broken.jpg"]["note"].split("(the decoder said")[0]
+
+
+class LessSureFirst:
+    """The template model, less sure of each image than of the next one read (so the order must be made)."""
+
+    def __init__(self, base):
+        self.base, self.task, self.name = base, base.task, "less-sure-first"
+
+    def predict_proba(self, x):
+        p = self.base.predict_proba(x)
+        w = np.linspace(0.6, 0.1, len(p))[:, None]
+        return (1 - w) * p + w / p.shape[1]
+
+
+def test_the_reports_mistakes_point_at_their_rows_most_confident_first_refusals_last(model, tmp_path):
+    """The Batch page shows report.mistakes as they come: the core orders them and says which row each is."""
+    model = LessSureFirst(model)
+    (tmp_path / "+loose.png").write_bytes(encode(digit_image(6)))  # unlabelled, read first: rows != labelled rows
+    (tmp_path / "4_blot.png").write_bytes(encode(dot()))
+    for label, drawn, width in ((3, 7, 12), (5, 2, 4), (9, 8, 26), (1, 1, 12)):
+        (tmp_path / f"{label}_{drawn}.png").write_bytes(encode(digit_image(drawn, width=width)))
+    report = hw.evaluate_images(model, tmp_path)
+    assert report.predictions[0].file == "+loose.png" and report.predictions[0].label is None
+    wrong = {p.file for p in report.predictions if p.correct is False}
+    assert {m.file for m in report.mistakes} == wrong and len(report.mistakes) == len(wrong) == 4
+    assert all(report.predictions[m.index].file == m.file and report.predictions[m.index].label == m.label
+               for m in report.mistakes)
+    read = [m.confidence for m in report.mistakes if m.prediction is not None]
+    assert read == sorted(read, reverse=True) and len(read) == 3
+    assert report.mistakes[-1].file == "4_blot.png" and report.mistakes[-1].reason.startswith("not a digit")
