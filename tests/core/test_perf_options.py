@@ -91,12 +91,14 @@ def test_mixed_precision_trains_and_saves_a_float32_model(tiny_splits, store_roo
 
 
 def test_steps_per_execution_keeps_events_consistent(tiny_splits, store_root, runs_root):
-    config = TrainConfig.for_model("fast", epochs=2, batch_size=50, steps_per_execution=3, name="spe")
+    # 50 batches an epoch: enough that the 3 batches per step call are kept (loop.steps_per_call)
+    config = TrainConfig.for_model("fast", epochs=2, batch_size=10, steps_per_execution=3, name="spe")
+    assert loop.steps_per_call(3, 50) == 3
     run = rundir.RunDir.create(config)
     loop.train(config, run, splits=tiny_splits)
     batches = run.events("batch")
     steps = [b["global_step"] for b in batches]
-    assert steps == sorted(steps) and steps[-1] == 20 and all(b["step"] <= 10 for b in batches)
+    assert steps == sorted(steps) and steps[-1] == 100 and all(b["step"] <= 50 for b in batches)
     assert [e["epoch"] for e in run.events("epoch")] == [1, 2]
 
 
