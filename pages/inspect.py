@@ -284,4 +284,4 @@ if layers_tab.open:
         layers_view()
 if map_tab.open:
     with map_tab:
-        embedding_view.show(state.require_model("inspect"), data, names, noun)
+        embedding_view.show(state.require_model("inspect"), data, names, noun, task)

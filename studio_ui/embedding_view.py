@@ -1,5 +1,6 @@
-"""Inspect's Map tab: the model's penultimate features of test images in 2-D (PCA), coloured by label or by
-right/wrong; a click or a lasso shows the images behind the points."""
+"""Inspect's Map tab: the model's penultimate features of test images in 2-D (PCA or t-SNE), coloured by label
+or by right/wrong, with the user's own handwriting (the personal collection) on the same map; a click or a
+lasso shows the images behind the points. Plotly's hover cannot show a picture, so a click does."""
 
 from __future__ import annotations
 
@@ -10,30 +11,41 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from mnist_core.analysis import embedding
+from mnist_core.handwriting import personal
 from mnist_core.models import store
+from mnist_core.training import finetune_data
 from studio_ui import pictures
 
 CHART = "insp_map"
 ROWS = "insp_map_rows"  # the test rows chosen on the map (a click or a lasso)
 CACHE = "insp_map_cache"
 SIZES = (500, 1000, 2000, 5000)
+TSNE_SIZES = (500, 1000)  # exact t-SNE is O(n^2) a step: seconds at 500, tens of seconds at 2,000 here
 SHOWN = 40
 PALETTE = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22",
            "#17becf", "#393b79", "#637939", "#8c6d31", "#843c39", "#7b4173")
 
 
-def computed(model, data, n: int) -> tuple[dict, float]:
-    """The map of n test rows for this model (kept in the session while the model and n stay the same)."""
-    key = (model.name, store.modified(model.name), data.sha256, n)
+def computed(model, data, n: int, method: str, own: tuple | None) -> tuple[dict, float]:
+    """The map of n test rows for this model (kept in the session while nothing it depends on changes)."""
+    key = (model.name, store.modified(model.name), data.sha256, n, method, None if own is None else len(own[1]))
     cached = st.session_state.get(CACHE)
     if cached and cached[0] == key:
         return cached[1], cached[2]
     t0 = time.perf_counter()
-    emb = embedding.embedding_map(model, data.x, data.y, n)
+    emb = embedding.embedding_map(model, data.x, data.y, n, method=method, own=own)
     seconds = time.perf_counter() - t0
     st.session_state[CACHE] = (key, emb, seconds)
     st.session_state.pop(ROWS, None)
     return emb, seconds
+
+
+def own_handwriting(task: str) -> tuple | None:
+    """The personal collection (drawings labelled on Draw) as model inputs, or None when it is empty."""
+    if task != "digits" or not personal.items():
+        return None
+    samples = finetune_data.read_samples(personal.root(), "your collection")
+    return (samples.x, samples.y) if len(samples.y) else None
 
 
 def figure(emb: dict, names: list, by: str, noun: str) -> go.Figure:
@@ -53,11 +65,21 @@ def figure(emb: dict, names: list, by: str, noun: str) -> go.Figure:
             customdata=np.stack([emb["rows"][idx], emb["label"][idx], emb["pred"][idx]], axis=1),
             hovertemplate=(f"test image #%{{customdata[0]}}<br>{noun} %{{customdata[1]}}, read as "
                            "%{customdata[2]}<extra></extra>")))
+    own = emb["own"]
+    if len(own["label"]):  # customdata row -1: not a test image (a click on one shows nothing below)
+        fig.add_trace(go.Scatter(
+            x=own["xy"][:, 0], y=own["xy"][:, 1], mode="markers", name="your handwriting",
+            marker={"size": 12, "symbol": "star", "color": "#111", "line": {"width": 1, "color": "#fff"}},
+            customdata=np.stack([np.full(len(own["label"]), -1), own["label"], own["pred"]], axis=1),
+            hovertemplate=f"your {noun} %{{customdata[1]}}, read as %{{customdata[2]}}<extra></extra>"))
     ex = emb["explained"]
+    pca = emb["method"] == "PCA"
     fig.update_layout(height=560, margin={"l": 10, "r": 10, "t": 30, "b": 10},
                       legend={"orientation": "h", "y": -0.14, "yanchor": "top", "itemsizing": "constant"},
-                      xaxis={"title": f"PCA 1 ({ex[0]:.0%} of the variance)", "zeroline": False},
-                      yaxis={"title": f"PCA 2 ({ex[1]:.0%})", "zeroline": False})
+                      xaxis={"title": f"PCA 1 ({ex[0]:.0%} of the variance)" if pca else "t-SNE 1",
+                             "zeroline": False, "showticklabels": pca},
+                      yaxis={"title": f"PCA 2 ({ex[1]:.0%})" if pca else "t-SNE 2", "zeroline": False,
+                             "showticklabels": pca})
     return fig
 
 
@@ -78,18 +100,31 @@ def _on_select() -> None:
     st.session_state[ROWS] = rows_of(st.session_state.get(CHART))
 
 
-def show(model, data, names: list, noun: str) -> None:
-    c1, c2 = st.columns(2)
-    n = c1.select_slider("Test images on the map", SIZES, value=2000, key="insp_map_n")
-    by = c2.segmented_control("Colour by", ["label", "right or wrong"], default="label", key="insp_map_by") \
+def show(model, data, names: list, noun: str, task: str = "digits") -> None:
+    c1, c2, c3 = st.columns(3)
+    method = c1.segmented_control("Map", embedding.METHODS, default="PCA", key="insp_map_method") or "PCA"
+    sizes = SIZES if method == "PCA" else TSNE_SIZES
+    if st.session_state.get("insp_map_n") not in sizes:
+        st.session_state["insp_map_n"] = sizes[min(2, len(sizes) - 1)] if method == "PCA" else sizes[0]
+    n = c2.select_slider("Test images on the map", sizes, key="insp_map_n")
+    by = c3.segmented_control("Colour by", ["label", "right or wrong"], default="label", key="insp_map_by") \
         or "label"
-    with st.spinner(f"Reading {n:,} test images through '{model.name}'..."):
-        emb, seconds = computed(model, data, int(n))
+    own = own_handwriting(task)
+    if own is not None and not st.toggle(f"Show your handwriting ({len(own[1])} drawings from your collection)",
+                                         True, key="insp_map_own"):
+        own = None
+    with st.spinner(f"Reading {n:,} test images through '{model.name}'"
+                    + (" and laying them out with t-SNE (seconds)..." if method == "t-SNE" else "...")):
+        emb, seconds = computed(model, data, int(n), method, own)
     wrong = int((~emb["correct"]).sum())
+    how = (f"PCA ({sum(emb['explained']):.0%} of the variance shown)" if method == "PCA" else
+           "t-SNE (neighbours stay neighbours; distances between clusters and the axes mean nothing)")
     st.caption(f"Each point is a test image, placed by {emb['source']} ({emb['dims']:,} numbers), reduced to two "
-               f"dimensions with PCA ({sum(emb['explained']):.0%} of the variance shown; {seconds:.1f} s for "
-               f"{len(emb['rows']):,} images). {wrong:,} of them are read wrong. Click a point, or pick the lasso "
-               "above the map and draw round several, to see their images.")
+               f"dimensions with {how}; {seconds:.1f} s for {len(emb['rows']):,} images. {wrong:,} of them are "
+               "read wrong. Click a point, or pick the lasso above the map and draw round several, to see their "
+               "images." + (f" Stars: your {len(emb['own']['label'])} drawings, "
+                            f"{int(emb['own']['correct'].sum())} read right; one far from the cluster of its "
+                            f"{noun} is handwriting unlike MNIST's." if len(emb["own"]["label"]) else ""))
     st.plotly_chart(figure(emb, names, by, noun), key=CHART, on_select=_on_select,
                     selection_mode=("points", "box", "lasso"),
                     config={"displaylogo": False, "modeBarButtonsToRemove": ["toImage", "autoScale2d"]})

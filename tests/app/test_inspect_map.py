@@ -55,3 +55,31 @@ def test_a_plotly_selection_gives_its_points_rows():
     assert embedding_view.rows_of(selection) == [42, 9, 5]
     assert embedding_view.rows_of(None) == [] and embedding_view.rows_of({"selection": {}}) == []
     assert np.array_equal(np.asarray(embedding_view.rows_of(selection)), [42, 9, 5])
+
+
+def test_your_handwriting_on_the_map_and_a_t_sne_layout(store, tmp_path, monkeypatch):
+    from PIL import Image, ImageDraw
+
+    from mnist_core.handwriting import personal
+
+    monkeypatch.setenv("MNIST_STUDIO_COLLECTIONS", str(tmp_path / "mine"))
+    for label, box in ((1, (135, 40, 150, 240)), (0, (70, 40, 210, 240))):  # a bar and a ring, drawn
+        im = Image.new("L", (280, 280))
+        (ImageDraw.Draw(im).rectangle if label == 1 else ImageDraw.Draw(im).ellipse)(box, outline=255, width=16,
+                                                                                     fill=255 if label == 1 else None)
+        personal.add(im, label)
+    at = _map(open_page("inspect"))
+    at.select_slider(key="insp_map_n").set_value(500).run()
+    traces = json.loads(at.get("plotly_chart")[0].proto.spec)["data"]
+    stars = [t for t in traces if t["name"] == "your handwriting"]
+    assert len(stars) == 1
+    own = _array(stars[0]["customdata"]).reshape(-1, 3)
+    assert sorted(own[:, 1].tolist()) == [0, 1] and (own[:, 0] == -1).all()  # not test rows: a click shows none
+    assert "Stars: your 2 drawings" in texts(at)
+    at.toggle(key="insp_map_own").set_value(False).run()
+    assert "your handwriting" not in [t["name"] for t in json.loads(at.get("plotly_chart")[0].proto.spec)["data"]]
+    at.segmented_control(key="insp_map_method").set_value("t-SNE").run()
+    assert at.select_slider(key="insp_map_n").options == ["500", "1000"]
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    assert spec["layout"]["xaxis"]["title"]["text"] == "t-SNE 1" and "t-SNE (neighbours stay" in texts(at)
+    assert len([c for t in spec["data"] for c in _array(t["customdata"]).reshape(-1, 3)]) == 500

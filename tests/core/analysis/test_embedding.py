@@ -45,3 +45,49 @@ def test_numpy_nets_use_their_last_hidden_layer(tiny_splits):
     k = 11
     alone = embedding.features(mlp, x[emb["rows"][k]][None])
     np.testing.assert_allclose(emb["projection"].apply(alone)[0], emb["xy"][k], rtol=1e-4, atol=1e-4)
+
+
+def _blobs(n_per=40, d=20, seed=0):
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0, 10, (3, d))
+    x = np.concatenate([c + rng.normal(0, 1, (n_per, d)) for c in centres])
+    return x, np.repeat(np.arange(3), n_per)
+
+
+def _knn_agreement(xy, y, k=5):
+    d = ((xy[:, None] - xy[None]) ** 2).sum(-1)
+    np.fill_diagonal(d, np.inf)
+    return (y[np.argsort(d, axis=1)[:, :k]] == y[:, None]).mean()
+
+
+def test_tsne_keeps_clusters_apart_and_is_seeded():
+    x, y = _blobs()
+    xy = embedding.tsne(x, perplexity=10, seed=1)
+    assert xy.shape == (120, 2) and np.isfinite(xy).all()
+    assert _knn_agreement(xy, y) == 1.0
+    np.testing.assert_array_equal(xy, embedding.tsne(x, perplexity=10, seed=1))
+    np.testing.assert_allclose(xy.mean(axis=0), 0, atol=1e-6)
+
+
+def test_tsne_affinities_have_the_asked_perplexity():
+    x, _ = _blobs(n_per=30)
+    d = embedding._squared_distances(x)
+    _, entropy = embedding._conditional(d, embedding._widths(d, 12.0))
+    np.testing.assert_allclose(entropy, np.log(12.0), atol=1e-3)
+    p = embedding._joint_p(d, 12.0)
+    np.testing.assert_allclose(p, p.T)
+    assert p.sum() == pytest.approx(1.0, abs=1e-6) and (np.diag(p) <= 1e-12).all()
+
+
+def test_own_handwriting_lands_on_the_same_map(lenet, tiny_splits):
+    x, y = tiny_splits.x_test, tiny_splits.y_test
+    own = (x[:4], y[:4])
+    emb = embedding.embedding_map(lenet, x, y, n=30, seed=0, own=own)
+    np.testing.assert_allclose(emb["own"]["xy"], emb["projection"].apply(embedding.features(lenet, x[:4])),
+                               rtol=1e-4, atol=1e-4)
+    np.testing.assert_array_equal(emb["own"]["label"], y[:4])
+    np.testing.assert_array_equal(emb["own"]["pred"], lenet.predict(x[:4]))
+    t = embedding.embedding_map(lenet, x, y, n=30, seed=0, method="t-SNE", own=own)
+    assert t["xy"].shape == (30, 2) and t["own"]["xy"].shape == (4, 2) and t["method"] == "t-SNE"
+    with pytest.raises(ValueError, match="PCA or t-SNE"):
+        embedding.embedding_map(lenet, x, y, n=30, method="umap")
