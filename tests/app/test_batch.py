@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from mnist_core.handwriting.decode import ImageError
 from tests.fixtures import HANDWRITING, handwriting_sources
 
 from .conftest import frame_with, open_page, texts
@@ -54,3 +55,20 @@ def test_unlabelled_images_get_predictions_only(store):
     assert not at.exception
     assert "Accuracy: no labels" in texts(at)
     assert len(frame_with(at, "confidence")) == 1
+
+
+@pytest.mark.parametrize("error, shown", [(ImageError, True), (ValueError, False)], ids=["user", "bug"])
+def test_a_user_error_is_one_message_and_a_bug_is_not_hidden(store, monkeypatch, error, shown):
+    from mnist_core.handwriting import reading
+
+    def refuse(*args, **kwargs):
+        raise error("the upload is 9 GB of pixels")
+
+    monkeypatch.setattr(reading, "evaluate_images", refuse)
+    at = open_page("batch")
+    at.file_uploader(key="batch_files").set_value(("photo.png", b"\x89PNG", "image/png")).run()
+    if shown:  # a UserError: one st.error that says what, and the page stops there
+        assert [e.value for e in at.error] == ["These files could not be read: the upload is 9 GB of pixels"]
+        assert not at.exception
+    else:  # anything else is a bug: its traceback shows, no page dresses it up as the user's mistake
+        assert at.exception and not at.error
