@@ -9,15 +9,17 @@ from __future__ import annotations
 import keras
 
 from mnist_core.training.observers import CANCEL, KEEP, Broadcast
+from mnist_core.training.rundir import Cancelled
 
 
 class ProgressCallback(keras.callbacks.Callback):
     """Reports every batch and epoch of model.fit to a Broadcast.
 
-    A cancel request stops fit after the current batch (`cancelled` tells the
-    caller, which discards the model); a stop-and-keep request stops it after
-    the current batch too, and the model is kept; an observer that has seen
-    enough at an epoch's end stops it there, and the model is kept.
+    A cancel request ends fit at once, after the current batch, by raising
+    Cancelled (the model is discarded, so the epoch's validation would be time
+    spent for nothing); a stop-and-keep request stops it after the current
+    batch too, and the model is kept; an observer that has seen enough at an
+    epoch's end stops it there, and the model is kept.
     """
 
     def __init__(self, broadcast: Broadcast):
@@ -32,8 +34,10 @@ class ProgressCallback(keras.callbacks.Callback):
     def on_train_batch_end(self, batch, logs=None):
         logs = logs or {}
         verdict = self.broadcast.batch(self.epoch, batch + 1, logs.get("loss", 0.0), logs.get("accuracy", 0.0))
-        if verdict in (CANCEL, KEEP):
-            self.cancelled = verdict == CANCEL
+        if verdict == CANCEL:
+            self.cancelled = True
+            raise Cancelled()
+        if verdict == KEEP:
             self.model.stop_training = True
 
     def on_epoch_end(self, epoch, logs=None):

@@ -89,3 +89,22 @@ def test_cli_stop_keep(runs_root, capsys):
     assert cli_main(["stop", other.id]) == 0
     assert other.stop_requested() and not other.keep_requested()
     assert "nothing will be saved" in capsys.readouterr().out
+
+
+def test_cancel_does_not_wait_for_the_epochs_validation(tiny_splits, store_root, runs_root, monkeypatch):
+    """Keras validates at the end of an epoch even after stop_training: a cancelled run must not pay for it."""
+    import keras
+
+    evaluated = []
+    evaluate = keras.Model.evaluate
+
+    def spy(self, *args, **kwargs):
+        evaluated.append(1)
+        return evaluate(self, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "evaluate", spy)
+    config = TrainConfig.for_model("lenet5", epochs=3, batch_size=50, name="cancelled")
+    run = rundir.RunDir.create(config)
+    with pytest.raises(loop.Cancelled):
+        loop.train(config, run, splits=tiny_splits, progress=KeepDuringFirstEpoch(run, keep=False))
+    assert evaluated == [] and run.status()["state"] == "cancelled"
