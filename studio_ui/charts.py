@@ -138,8 +138,13 @@ def fitted_range(values: list[float], x: list[float] | None = None, recent: floa
 
 def curve(x: list[float], lines: dict[str, list[float]], title: str, percent: bool = False,
           y_range: list[float] | None = None, height: int = 300, dashes: dict[str, str] | None = None,
-          raw: dict[str, list[float]] | None = None) -> go.Figure:
-    """One metric against epochs: a line per series (raw values faint behind smoothed ones, as TensorBoard)."""
+          raw: dict[str, list[float]] | None = None, x_title: str = "epoch",
+          epoch_starts: list[float] | None = None) -> go.Figure:
+    """One metric: a line per series (raw values faint behind smoothed ones, as TensorBoard).
+
+    A percent axis never leaves 0-100% (plotly pads a single point to -50%..150%). epoch_starts: where
+    each epoch after the first begins on a step axis, drawn as gridlines.
+    """
     fig = go.Figure()
     for i, (name, y) in enumerate(lines.items()):
         color = COLORS[i % len(COLORS)]
@@ -148,11 +153,20 @@ def curve(x: list[float], lines: dict[str, list[float]], title: str, percent: bo
                                      showlegend=False, hoverinfo="skip"))
         fig.add_trace(go.Scatter(x=x, y=y, mode="lines" if len(x) > 30 else "lines+markers", name=name,
                                  line=dict(color=color, dash=(dashes or {}).get(name, "solid"))))
-    fig.update_xaxes(title="epoch")
+    for k, start in enumerate((epoch_starts or [])[:EPOCH_LINES], start=2):
+        fig.add_vline(x=start, line=dict(color="#bbb", width=1, dash="dot"),
+                      annotation=dict(text=f"epoch {k}", font=dict(size=10, color="#888")) if k <= 6 else None)
+    fig.update_xaxes(title=x_title, dtick=1 if x_title == "epoch" and len(x) <= 20 else None)
+    if percent:
+        lo, hi = y_range or (0.0, 1.0)
+        y_range = [max(0.0, lo), min(1.0, hi)] if hi > lo else [0.0, 1.0]
     fig.update_yaxes(tickformat=".1%" if percent else None, range=y_range)
     fig = _compact(fig, height, title)
     fig.update_layout(margin=dict(t=60), legend=dict(y=1.0, yanchor="bottom"))
     return fig
+
+
+EPOCH_LINES = 60  # beyond that many epochs, gridlines would hide the curve
 
 
 def bars(values: np.ndarray, labels: list[str], title: str, height: int = 320, value_title: str = "",

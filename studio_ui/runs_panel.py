@@ -62,21 +62,36 @@ def _thin(series: dict, limit: int = MAX_POINTS) -> dict:
     return {k: v[::step] if isinstance(v, list) else v for k, v in series.items()}
 
 
+def step_axis(batches: dict, steps_per_epoch: int) -> tuple[list[float], list[float]]:
+    """(x, epoch starts): the global step of every point, and the step where each later epoch begins.
+
+    Steps keep points in order where fractional epochs stacked (a fine-tune whose epochs are a few
+    batches long) or ran backwards between runs of different epoch lengths.
+    """
+    steps = [float(s) for s in batches.get("global_step") or []]
+    if len(steps) != len(batches["x"]) or not any(steps):  # events written before global_step was logged
+        return list(batches["x"]), []
+    per = max(1, int(steps_per_epoch or 0)) if steps_per_epoch else 0
+    starts = [float(per * k) for k in range(1, int(max(steps) // per) + 1)] if per else []
+    return steps, [s for s in starts if s < max(steps)]
+
+
 def batch_charts(view: runview.RunView, smoothing: float, key: str) -> None:
     """Per-batch loss and accuracy, one chart each, two a row; the axis fits the latest part of the run."""
     batches = view.batches
     if not batches["x"]:
         st.caption("Per-batch loss and accuracy appear here once the first batch is done.")
         return
+    x, starts = step_axis(batches, view.steps)
     left, right = st.columns(2)
     for col, metric, percent in ((left, "loss", False), (right, "accuracy", True)):
         raw = batches[metric]
         smooth = runview.smooth(raw, smoothing) if smoothing else raw
-        thin = _thin({"x": batches["x"], "raw": raw, "smooth": smooth})
+        thin = _thin({"x": x, "raw": raw, "smooth": smooth})
         col.plotly_chart(charts.curve(thin["x"], {f"{metric} per batch": thin["smooth"]}, f"{metric} per batch",
-                                      percent=percent, y_range=charts.fitted_range(smooth, batches["x"],
-                                                                                   percent=percent),
-                                      raw={f"{metric} per batch": thin["raw"]} if smoothing else None),
+                                      percent=percent, y_range=charts.fitted_range(smooth, x, percent=percent),
+                                      raw={f"{metric} per batch": thin["raw"]} if smoothing else None,
+                                      x_title="training step", epoch_starts=starts),
                          key=f"{key}-batch-{metric}")
     if view.config.get("model") in KERAS_KINDS:
         st.caption("Keras reports each batch as the running mean over the epoch so far. The axis fits the "
