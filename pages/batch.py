@@ -143,7 +143,9 @@ else:
     if not names:
         table["label"] = table["label"].astype("Int64")  # whole numbers, blank where unlabelled (not 7.0)
     flagged = int(table["uncertain"].fillna(False).astype(bool).sum())
+    table["note"] = table["note"].fillna("")  # blank, not "None", where there is nothing to say
     st.dataframe(table.drop(columns=["status"]), hide_index=True, key="batch_table", column_config={
+        "note": st.column_config.TextColumn(width="large", help="Why an image was refused, or a reading to check."),
         "input": st.column_config.ImageColumn("model input", help="The preprocessed 28x28 image the model read; "
                                               "one per digit for a number."),
         "confidence": st.column_config.ProgressColumn(

@@ -147,7 +147,15 @@ class _Reader:
             if unnamed:
                 self.out.notes.append(f"folder '{folder}' is not {what}: "
                                       f"its {unnamed} image(s) without a label prefix are read as unlabelled")
+        # In the order a file browser shows them (0/3 before 0/10), not the ZIP's or the disk's own.
+        self.out.items.sort(key=lambda item: natural_key(item.file))
+        self.out.skipped.sort(key=lambda row: natural_key(str(row.get("file", ""))))
         return self.out
+
+
+def natural_key(name: str) -> list:
+    """'0/07.png' < '0/9.png' < '0/10.png': runs of digits compare as numbers, the rest case-blind."""
+    return [(0, int(part), part) if part.isdigit() else (1, 0, part.lower()) for part in re.split(r"(\d+)", name)]
 
 
 def unsafe_path(name: str) -> bool:

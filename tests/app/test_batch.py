@@ -72,3 +72,18 @@ def test_a_user_error_is_one_message_and_a_bug_is_not_hidden(store, monkeypatch,
         assert not at.exception
     else:  # anything else is a bug: its traceback shows, no page dresses it up as the user's mistake
         assert at.exception and not at.error
+
+
+def test_the_table_lists_files_in_order_with_blank_notes(store):
+    from mnist_core.handwriting.collection import natural_key
+
+    source = handwriting_sources()[0]
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w") as archive:  # the archive's own order: reversed
+        for path in sorted(source.rglob("*.jpg"), reverse=True)[:12]:
+            archive.write(path, path.relative_to(source).as_posix())
+    at = open_page("batch")
+    at.file_uploader(key="batch_files").set_value(("sample.zip", buf.getvalue(), "application/zip")).run()
+    table = frame_with(at, "confidence")
+    assert list(table["file"]) == sorted(table["file"], key=natural_key) != list(reversed(table["file"]))
+    assert not table["note"].isna().any() and "None" not in set(table["note"])

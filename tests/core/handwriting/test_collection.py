@@ -143,3 +143,12 @@ def test_windows_paths_in_zip_and_linked_folders(tmp_path):
     (tmp_path / "root" / "3").symlink_to(tmp_path / "real" / "3")
     linked = read_collection(tmp_path / "root")
     assert linked.items == [] and "links are not followed" in reasons(linked)["3/"]
+
+
+def test_items_come_in_the_order_a_file_browser_shows():
+    files = [(name, PNG) for name in ("0/09.png", "0/03.png", "1/b.png", "0/10.png", "0/7.png", "1/A.png")]
+    files.append(("0/notes.txt", b"x"))
+    files.append(("0/.hidden.png", PNG))
+    got = read_collection(files)
+    assert [i.file for i in got.items] == ["0/03.png", "0/7.png", "0/09.png", "0/10.png", "1/A.png", "1/b.png"]
+    assert [s["file"] for s in got.skipped] == ["0/.hidden.png", "0/notes.txt"]
