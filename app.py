@@ -13,7 +13,10 @@ from pathlib import Path
 
 import streamlit as st
 
+from mnist_core.cpu_env import prefer_onednn
 from studio_ui import gate, registry, state
+
+prefer_onednn()  # before any page imports TensorFlow; runs started from here inherit it
 
 FAVICON = Path(__file__).parent / "studio_ui" / "favicon.png"
 

@@ -14,6 +14,7 @@ import socket
 import time
 from pathlib import Path
 
+from mnist_core import cpu_env
 from mnist_core.training.config import ConfigError
 
 ADDRESS_ENV = "MNIST_STUDIO_RAY_ADDRESS"
@@ -45,7 +46,7 @@ def connect(address: str | None = None) -> dict:
 
 
 def _init(ray, address: str | None) -> None:
-    env = {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1"}
+    env = {"TF_CPP_MIN_LOG_LEVEL": "2", "PYTHONUNBUFFERED": "1", **cpu_env.tensorflow_env()}  # oneDNN on workers too
     kwargs = dict(include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING,
                   configure_logging=True)
     if address:

@@ -15,6 +15,7 @@ from mnist_core.cli import sheets as sheets_cmds
 from mnist_core.cli import sweeps as sweeps_cmds
 from mnist_core.cli import training as training_cmds
 from mnist_core.cli.quiet import native_stderr_silenced
+from mnist_core.cpu_env import prefer_onednn
 from mnist_core.errors import UserError
 
 # Each module adds its subcommands; a new group of commands is a new module listed here.
@@ -37,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    prefer_onednn()  # before any command imports TensorFlow; run and sweep processes are CLI commands too
     args = build_parser().parse_args(argv)
     if args.verbose:
         return _run(args)

@@ -1,0 +1,31 @@
+"""TensorFlow settings that must be in the environment before TensorFlow is imported: oneDNN.
+
+TensorFlow turns its oneDNN kernels on by default only on x86 CPUs it knows
+to gain from them (AVX-512 VNNI, bfloat16 or AMX, such as the Xeon these
+figures come from); on the others, such as the 2-core AMD EPYC without
+AVX-512, it leaves them off. Measured on and off (bench/onednn.py, README
+"oneDNN on and off"), `fast` and `best` train faster with them and canvas
+readings are no slower, so the project's own entry points (the CLI and every
+run or sweep process it starts, the dashboard, Ray workers) ask for them.
+A user's own TF_ENABLE_ONEDNN_OPTS (0 to compare, or to rule out oneDNN's
+rounding) always wins. Setting it after TensorFlow is imported changes nothing.
+"""
+
+from __future__ import annotations
+
+import os
+
+ONEDNN_ENV = "TF_ENABLE_ONEDNN_OPTS"
+ONEDNN_DEFAULT = "1"
+
+
+def tensorflow_env() -> dict:
+    """The variables a process that will run TensorFlow should start with (for a Ray runtime_env)."""
+    return {ONEDNN_ENV: os.environ.get(ONEDNN_ENV) or ONEDNN_DEFAULT}
+
+
+def prefer_onednn(env=None) -> None:
+    """oneDNN on in this process (and the children it starts), unless the environment already says."""
+    env = os.environ if env is None else env
+    if not env.get(ONEDNN_ENV, "").strip():
+        env[ONEDNN_ENV] = ONEDNN_DEFAULT
