@@ -73,8 +73,13 @@ def config_form() -> tuple[TrainConfig, bool] | None:
     else:
         st.caption("This model has no dropout, batch-norm or augmentation options.")
 
+    # On by default for a run on all the data; a quick run on a subset is an experiment, off by default.
+    keep = st.checkbox("Keep the model when the run ends", not subset, key=k + f"keep{int(bool(subset))}",
+                       help="Off: the run leaves its curves and test accuracy here, and adds no model to the "
+                            "Models page, the leaderboard or the model lists. A kept model can still be "
+                            "discarded from its finished run below.")
     replace = False
-    if name and name in store.list_names() and name not in store.protected_names():
+    if keep and name and name in store.list_names() and name not in store.protected_names():
         replace = st.checkbox(f"Replace the saved model '{name}' when this run finishes", key=k + "replace")
     if not st.button("Start training", type="primary", icon=":material/play_arrow:", key="tr_start"):
         return None
@@ -82,7 +87,7 @@ def config_form() -> tuple[TrainConfig, bool] | None:
                                    optimizer=optimizer, schedule=schedule, seed=int(seed), name=name or None,
                                    dropout=dropout, batch_norm=batch_norm, augment=augment,
                                    rotation_deg=float(rotation), shift=float(shift), zoom=float(zoom),
-                                   train_subset=int(subset) or None, task=task)
+                                   train_subset=int(subset) or None, task=task, keep_model=keep)
     return config, replace
 
 

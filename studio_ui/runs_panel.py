@@ -10,8 +10,9 @@ import pandas as pd
 import streamlit as st
 
 from mnist_core import access
-from mnist_core.models import zoo
-from mnist_core.training import queue, runview, rundir
+from mnist_core.errors import UserError
+from mnist_core.models import store, zoo
+from mnist_core.training import loop, queue, runview, rundir
 from studio_ui import charts
 
 POLL_S = 1.5
@@ -178,6 +179,22 @@ def finished_panel(view: runview.RunView, expanded: bool = False, smoothing: flo
             epoch_charts(view, f"final-{view.id}")
 
 
+def _discard_box(view: runview.RunView, where) -> None:
+    """Discard an experiment's saved model (two clicks: the first only asks)."""
+    if view.name in store.protected_names() or not access.is_editor():
+        return
+    with where.popover("Discard the model", icon=":material/delete:"):
+        st.caption(f"Delete model '{view.name}' from the store. This run keeps its curves and figures.")
+        if st.button("Discard it", type="primary", key=f"discard-{view.id}"):
+            try:
+                loop.discard(rundir.RunDir(Path(view.path)))
+            except UserError as exc:
+                st.error(f"Not discarded: {exc}")
+                return
+            st.toast(f"Discarded model '{view.name}'.")
+            st.rerun(scope="app")
+
+
 def _outcome(view: runview.RunView) -> None:
     """How a finished run ended: its figures, or why it did not complete (with the log's last lines)."""
     if view.state == "completed":
@@ -190,8 +207,13 @@ def _outcome(view: runview.RunView) -> None:
             st.info(f"Stopped early at epoch {early['epoch']} of {early['epochs']} at the user's request; "
                     "the model was saved as it stood.")
         if view.saved and view.name:
-            st.page_link("pages/inspect.py", label=f"Inspect model '{view.name}'",
-                         icon=":material/troubleshoot:", query_params={"model": view.name})
+            left, right = st.columns([3, 1])
+            left.page_link("pages/inspect.py", label=f"Inspect model '{view.name}'",
+                           icon=":material/troubleshoot:", query_params={"model": view.name})
+            _discard_box(view, right)
+        elif not view.saved:
+            st.caption("No model was kept: this run's curves and test accuracy stay here, and no model list "
+                       "shows it.")
     elif view.state == "cancelled":
         st.warning("Cancelled at the user's request; the partly trained model was not saved.")
     else:

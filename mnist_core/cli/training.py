@@ -53,6 +53,7 @@ def _config_from_args(args) -> TrainConfig:
                      train_subset=args.train_subset)
     config = TrainConfig.for_model(args.model, **overrides)
     config.task = args.task or "digits"
+    config.keep_model = config.keep_model and not args.no_save
     config.augment = config.augment or args.augment
     config.batch_norm = config.batch_norm or args.batch_norm
     return config.validate()
@@ -88,7 +89,7 @@ def _run_dir(args, config: TrainConfig) -> rundir.RunDir:
     queue.max_runs()  # an unusable MNIST_STUDIO_MAX_RUNS fails before anything is written
     if not args.run_dir:
         owner = {"admitted": time.time()} if args.now else {}
-        if config.name:  # the store's name rule: a refused run is never created
+        if config.name and config.keep_model:  # the store's name rule: a refused run is never created
             store.check_new_name(config.name, replace=args.replace)
         return rundir.RunDir.create(config, pid=os.getpid(), **owner, **({"replace": True} if args.replace else {}))
     run = rundir.RunDir(Path(args.run_dir))
@@ -135,7 +136,7 @@ def cmd_train(args) -> int:
 def _name_refused(config: TrainConfig, run: rundir.RunDir, args) -> int | None:
     """Check the name again once the run's turn has come (a model of that name may have been saved while it
     waited; the dashboard's runs are checked here first): a refusal ends the run as failed, with status 2."""
-    if not config.name:
+    if not config.name or not config.keep_model:
         return None
     try:
         store.check_new_name(config.name, replace=bool(args.replace or run.status().get("replace")))
@@ -162,9 +163,12 @@ def _train_and_report(config: TrainConfig, run: rundir.RunDir, args) -> int:
         return 1
     summary = {"name": card["name"], "model": card["kind"], "task": card.get("task", "digits"), "test_accuracy": card["test_accuracy"],
                "test_loss": card["test_loss"], "train_seconds": card["train_seconds"],
-               "epochs": card["epochs_trained"], "params": card["params"], "run_dir": str(run.path)}
+               "epochs": card["epochs_trained"], "params": card["params"], "run_dir": str(run.path),
+               "saved": config.keep_model}
     if args.json:
         print(json.dumps(summary))
+    elif not config.keep_model:
+        print(f"not saved (--no-save): test accuracy {card['test_accuracy']:.4f}; the curves stay in {run.path}")
     else:
         print(f"saved model '{card['name']}': test accuracy {card['test_accuracy']:.4f}, "
               f"loss {card['test_loss']:.4f}, {card['train_seconds']:.1f}s training, {card['params']:,} params")
@@ -236,6 +240,8 @@ def register(sub) -> None:
     p.add_argument("--name", help="model name in the store (default: KIND-TIMESTAMP); a saved name is refused "
                    "unless --replace, and the shipped default and shapes are written only by promote")
     p.add_argument("--replace", action="store_true", help="replace the saved model named by --name")
+    p.add_argument("--no-save", action="store_true", help="an experiment: keep its curves and test figures in its "
+                   "run directory, add no model to the store")
     p.add_argument("--run-dir", help="run directory (default: a new one under runs/)")
     p.add_argument("--json", action="store_true", help="print one JSON object at the end")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -48,6 +48,7 @@ class TrainConfig:
     init_from: str | None = None  # start from this saved model's weights (same architecture) instead of at random
     scan_styles: int = 0  # MNIST digits re-captured as scanned-form cells, added to training (data/capture.py)
     real_sources: list = field(default_factory=list)  # real development sources mixed in (data/mix.py), people held out
+    keep_model: bool = True  # False: an experiment that leaves its curves and test figures in its run, no model
 
     def validate(self) -> "TrainConfig":
         from mnist_core.models import zoo  # local: zoo imports config

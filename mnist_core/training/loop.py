@@ -247,14 +247,32 @@ def train(config: TrainConfig, run: RunDir | None = None, splits=None, store_roo
     """
     config.validate()
     name = default_name(config)
+    save = save and config.keep_model
     if save:  # fail before the minutes of training, not at the save
         access.require_editor(f"train and save model '{name}'")
     with lifecycle(run, name, {"config": config.to_dict()}) as life:
         card = _train(config, name, run, splits, store_root, progress, save)
         early = {"stopped_early": card["stopped_early"]} if card.get("stopped_early") else {}
-        life.end("completed", {"test_accuracy": card["test_accuracy"], "name": name, **early},
+        life.end("completed", {"test_accuracy": card["test_accuracy"], "name": name, "saved": save, **early},
                  progress=1.0, test_accuracy=card["test_accuracy"], **early)
     return card
+
+
+def discard(run: RunDir, store_root=None) -> str:
+    """Delete the model a finished run saved, when the user wants no experiment listed; the run keeps its
+    curves and figures. Refused for a model that is no longer this run's (replaced since) or is shipped."""
+    saved = [e.get("name") for e in run.events("saved")]
+    if not saved or run.events("discarded"):
+        raise store.StoreError(f"run {run.id} has no saved model to discard")
+    name = saved[-1]
+    if name in store.protected_names():
+        raise store.StoreError(f"'{name}' is a shipped model; it changes only through promote")
+    card = store.read_card(name, store_root)
+    if card.get("run_id") != run.id:
+        raise store.StoreError(f"model '{name}' was saved again since, by another run; delete it on the Models page")
+    store.delete(name, store_root)
+    run.append_event("discarded", name=name)
+    return name
 
 
 def load_task_splits(config: TrainConfig):

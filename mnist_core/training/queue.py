@@ -272,7 +272,7 @@ def launch(config: TrainConfig, root: Path | None = None, now: bool = False, rep
     access.require_editor("start a training run")
     config.validate()
     limit = max_runs()  # an unusable setting fails here, before anything is written
-    if config.name:
+    if config.name and config.keep_model:  # a run that keeps no model takes no name in the store
         from mnist_core.models import store
 
         store.check_new_name(config.name, replace=replace)

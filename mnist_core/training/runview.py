@@ -161,10 +161,17 @@ def headline(view: RunView) -> str:
         acc = view.test_accuracy
         early = view.stopped_early
         done = f"stopped early at epoch {early['epoch']} of {early['epochs']}, model kept" if early else "completed"
-        return f"{done} · test accuracy {acc:.2%}" if acc is not None else done
+        done = f"{done} · test accuracy {acc:.2%}" if acc is not None else done
+        return done if view.saved else f"{done} · no model kept"
     if state == "cancelled":
         return f"cancelled after {view.epochs_done} of {view.epochs} epochs; nothing was saved"
     return f"{state}: {view.error or 'no reason recorded'}"
+
+
+def _saved(events: list[dict]) -> bool:
+    """Whether the run's model is in the store: saved, and not discarded since."""
+    kinds = [e.get("type") for e in events if e.get("type") in ("saved", "discarded")]
+    return bool(kinds) and kinds[-1] == "saved"
 
 
 def _stamp(run: RunDir) -> tuple | None:
@@ -246,5 +253,5 @@ def _read_view(run: RunDir, position: int | None, now: float) -> RunView:
         stopped_early=status.get("stopped_early"), stop_requested=run.stop_requested(),
         keep_requested=run.keep_requested(), started=status.get("started"), ended=status.get("ended"),
         stage=status.get("stage") if state == "running" else None,
-        saved=any(e.get("type") == "saved" for e in events), epochs_done=len(epochs["epoch"]),
+        saved=_saved(events), epochs_done=len(epochs["epoch"]),
         batches=batch_series(events, plan.get("steps_per_epoch")), epoch_metrics=epochs)

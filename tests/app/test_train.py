@@ -26,7 +26,9 @@ def test_start_a_tiny_run_and_see_it_finish(store):
     at.selectbox(key="tr_kind").select("softmax").run()
     assert "Softmax regression" in texts(at)
     at.number_input(key="tr_softmax_epochs").set_value(1)
-    at.number_input(key="tr_softmax_subset").set_value(500)
+    at.number_input(key="tr_softmax_subset").set_value(500).run()
+    assert at.checkbox(key="tr_softmax_keep1").value is False  # a quick run on a subset: an experiment
+    at.checkbox(key="tr_softmax_keep1").check()
     at.text_input(key="tr_softmax_name").input("tiny-softmax")
     at.button(key="tr_start").click().run()
     assert any("Started run" in s.value for s in at.success), texts(at)
@@ -45,6 +47,23 @@ def test_start_a_tiny_run_and_see_it_finish(store):
     assert any("test accuracy" in e.label for e in at.expander)
     assert "tiny-softmax" in store_names()
     assert [link for link in at.get("page_link") if "tiny-softmax" in link.label]
+    at.button(key=f"discard-{run.id}").click().run()  # a kept experiment, discarded from its run
+    assert "tiny-softmax" not in store_names()
+    assert "No model was kept" in texts(at) and not [b for b in at.button if b.key == f"discard-{run.id}"]
+
+
+def test_a_run_that_keeps_nothing_needs_no_free_name(store):
+    at = open_page("train")
+    at.selectbox(key="tr_kind").select("softmax").run()
+    assert at.checkbox(key="tr_softmax_keep0").value is True  # all the data: kept by default
+    at.checkbox(key="tr_softmax_keep0").uncheck()
+    at.text_input(key="tr_softmax_name").input("flat").run()
+    assert not [c for c in at.checkbox if c.key == "tr_softmax_replace"]  # nothing to replace
+    at.button(key="tr_start").click().run()
+    assert not at.error
+    (run,) = rundir.list_runs()
+    assert run.config().keep_model is False
+    run.request_stop()
 
 
 def store_names():
