@@ -99,8 +99,12 @@ def box_blur(a: np.ndarray, r: int = 1) -> np.ndarray:
 def mean3(a: np.ndarray) -> np.ndarray:
     """3x3 mean (edges replicated), from shifted slices."""
     p = border(a, 1)
-    rows = p[:-2] + p[1:-1] + p[2:]
-    return (rows[:, :-2] + rows[:, 1:-1] + rows[:, 2:]) * np.float32(1 / 9)
+    rows = p[:-2] + p[1:-1]
+    rows += p[2:]
+    out = rows[:, :-2] + rows[:, 1:-1]
+    out += rows[:, 2:]
+    out *= np.float32(1 / 9)
+    return out
 
 
 def stroke_width(mask: np.ndarray) -> float:
@@ -164,12 +168,13 @@ def border(a: np.ndarray, r: int) -> np.ndarray:
     return cv2.copyMakeBorder(np.ascontiguousarray(a, np.float32), r, r, r, r, cv2.BORDER_REPLICATE)
 
 
-def percentile(values: np.ndarray, q, u8: np.ndarray | None = None):
+def percentile(values: np.ndarray, q, u8: np.ndarray | None = None, ordered: np.ndarray | None = None):
     """np.percentile(values, q) ("linear"), to the last bit, for finite values (what the stages feed it).
 
     np.percentile sorts a copy of the whole array and spends tens of microseconds on its own
     bookkeeping; here only the order statistics it interpolates between are found (a histogram
-    when `u8` holds the 8-bit levels behind values = u8 / 255), and its arithmetic is repeated step
+    when `u8` holds the 8-bit levels behind values = u8 / 255; `ordered`: values already sorted,
+    when several statistics of one array are needed), and its arithmetic is repeated step
     for step: a scalar q interpolates in float32 and gives a float32, a list in float64 (an array),
     as NumPy's promotion rules have it."""
     weak = type(q) in (int, float)
@@ -180,7 +185,7 @@ def percentile(values: np.ndarray, q, u8: np.ndarray | None = None):
         lower = math.floor(index)
         spots.append((n - 1, n - 1, 0.0) if index >= n - 1 else (lower, lower + 1, index - lower))
     ranks = sorted({k for a, b, _ in spots for k in (a, b)})
-    found = dict(zip(ranks, _order_statistics(values, ranks, u8)))
+    found = dict(zip(ranks, _order_statistics(values, ranks, u8) if ordered is None else list(ordered[ranks])))
     out = []
     for a, b, gamma in spots:
         a, b = found[a], found[b]
@@ -195,7 +200,7 @@ def percentile(values: np.ndarray, q, u8: np.ndarray | None = None):
 def _order_statistics(values: np.ndarray, ranks: list, u8: np.ndarray | None) -> list:
     """The k-th smallest values (k in ranks), as float32 scalars."""
     if u8 is not None:  # 256 levels: the k-th smallest is the level whose running count passes k
-        counts = np.cumsum(np.bincount(u8.ravel(), minlength=256))
+        counts = np.cumsum(cv2.calcHist([np.ascontiguousarray(u8)], [0], None, [256], [0, 256]).ravel().astype(np.int64))
         return list(_LEVELS[np.searchsorted(counts, ranks, side="right")])
     return list(np.partition(values.ravel(), ranks)[ranks])
 
@@ -203,13 +208,13 @@ def _order_statistics(values: np.ndarray, ranks: list, u8: np.ndarray | None) ->
 _LEVELS = np.arange(256, dtype=np.float32) / np.float32(255.0)
 
 
-def median(values: np.ndarray) -> float:
+def median(values: np.ndarray, ordered: np.ndarray | None = None) -> float:
     """np.median(values) to the last bit for finite float32 values: the middle one, or the float32 mean
-    of the middle two."""
+    of the middle two (`ordered`: the values already sorted)."""
     flat = values.ravel()
     n = flat.size
     half = n // 2
     if n % 2:
-        return float(np.partition(flat, half)[half])
-    part = np.partition(flat, [half - 1, half])
+        return float((np.partition(flat, half) if ordered is None else ordered)[half])
+    part = np.partition(flat, [half - 1, half]) if ordered is None else ordered
     return float((part[half - 1] + part[half]) / np.float32(2))

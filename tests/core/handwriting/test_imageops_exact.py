@@ -47,3 +47,11 @@ def test_median_of_an_even_count_is_the_mean_of_the_middle_two():
 def test_border_replicates_the_edge(r):
     a = np.random.default_rng(r).random((7, 4)).astype(np.float32)
     assert same(ops.border(a, r), np.pad(a, r, mode="edge"))
+
+
+@SETTINGS
+@given(FLOATS, QS)
+def test_statistics_from_values_sorted_once_are_numpys(values, q):
+    ordered = np.sort(values, axis=None)
+    assert same(ops.percentile(values, q, ordered=ordered), np.percentile(values, q))
+    assert ops.median(values, ordered) == float(np.median(values))
