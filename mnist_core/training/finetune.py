@@ -189,8 +189,11 @@ def check_base(name: str, root: Path | None = None) -> dict:
             "member you want (--base MEMBER) and combine the results with `python -m mnist_core ensemble`")
     if card.get("backend") != "keras":
         keras_models = [c["name"] for c in store.list_models(root) if c.get("backend") == "keras"]
-        raise FinetuneError(f"model '{name}' is a NumPy net (backend {card.get('backend')!r}); fine-tuning needs a "
-                            f"Keras model" + (f": {', '.join(keras_models)}" if keras_models else ""))
+        what = {"numpy": "a NumPy net", "onnx": "an imported ONNX model (its runtime only predicts)",
+                "litert": "an imported LiteRT model (its runtime only predicts)"}.get(card.get("backend"),
+                                                                                     f"a {card.get('backend')} model")
+        raise FinetuneError(f"model '{name}' is {what}; fine-tuning needs a Keras model"
+                            + (f": {', '.join(keras_models)}" if keras_models else ""))
     return card
 
 

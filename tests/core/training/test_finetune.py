@@ -205,6 +205,8 @@ def test_ensembles_and_numpy_nets_are_refused_with_the_reason(base_store, domain
                                                             "members": ["base"]}))
     with pytest.raises(ft.FinetuneError, match="NumPy net.*needs a Keras model: base"):
         ft.check_base("np", _with_card(base_store, "np", {"kind": "numpy_mlp", "backend": "numpy"}))
+    with pytest.raises(ft.FinetuneError, match="an imported ONNX model .its runtime only predicts.; fine-tuning"):
+        ft.check_base("onnx", _with_card(base_store, "onnx", {"kind": "imported (onnx)", "backend": "onnx"}))
 
 
 def _with_card(root: Path, name: str, card: dict) -> Path:
