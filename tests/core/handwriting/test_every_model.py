@@ -2,11 +2,14 @@
 
 import numpy as np
 
+from mnist_core import tasks
 from mnist_core.handwriting.compare import every_model_reads
 from mnist_core.models.store import StoreError
 
 
 class Fixed:
+    task = tasks.DIGITS_TASK
+
     def __init__(self, digit: int, confidence: float):
         self.digit, self.confidence = digit, confidence
 
