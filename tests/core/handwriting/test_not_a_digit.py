@@ -186,7 +186,7 @@ def test_uncertain_threshold_comes_from_the_calibration():
     assert "validation" in info["uncertain_rule"] and "validation" in info["threshold"]
 
 
-def test_result_rows_keep_integer_labels_and_skipped_files(model, tmp_path):
+def test_report_rows_keep_integer_labels_and_skipped_files(model, tmp_path):
     (tmp_path / "7_seven.png").write_bytes(encode(digit_image(7)))
     (tmp_path / "loose.png").write_bytes(encode(digit_image(3)))
     (tmp_path / "broken.jpg").write_bytes(encode(digit_image(1).convert("RGB"), "JPEG")[:300])
