@@ -9,6 +9,7 @@ from mnist_core.analysis import leaderboard
 from mnist_core.analysis import report as html_report
 
 from mnist_core import tasks as tasks_mod
+from mnist_core.errors import UserError
 from mnist_core.models import convention, importing, loading, store
 from studio_ui import charts, exports, gate, import_panel, promote_panel, realworld_view, routing, state
 
@@ -243,9 +244,7 @@ with st.container(border=True):
     if st.button("Delete", type="primary", icon=":material/delete:", disabled=not sure, key="models_delete"):
         try:
             store.delete(name)
-        except store.StoreError as exc:
-            st.error(f"Could not delete '{name}': {exc}")
-        except OSError as exc:
+        except (UserError, OSError) as exc:  # a shipped name, no access, or the disk
             st.error(f"Could not delete '{name}': {exc}")
         else:
             st.session_state["models_flash"] = f"Deleted model '{name}' (the folder models/{name}/: {files})."

@@ -6,6 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from mnist_core import tasks
+from mnist_core.errors import UserError
 from mnist_core.models import ensembles, store, zoo
 from mnist_core.training import sweep_results, sweeps
 from mnist_core.training.config import ConfigError, TrainConfig
@@ -78,7 +79,7 @@ with st.container(border=True):
         try:
             config, address = form
             run = sweeps.launch(config, address=address)
-        except (ConfigError, store.StoreError, OSError) as exc:
+        except (UserError, OSError) as exc:  # a bad config, a taken name, no access; or the OS refusing a process
             st.error(f"Cannot start the sweep process: {exc}")
         else:
             st.session_state["sw_selected"] = run.id
@@ -157,7 +158,7 @@ def actions(view: dict) -> None:
             store.check_new_name(name, replace=replace)
             store.copy(saved[0], name, {"trained_as": saved[0]})
             c1.success(f"Saved '{saved[0]}' as '{name}'.")
-        except store.StoreError as exc:
+        except UserError as exc:
             c1.error(str(exc))
     k = c3.number_input("Ensemble of the top K", 2, max(2, len(saved)), min(3, max(2, len(saved))), key="sw_k")
     ens = c3.text_input("Ensemble name", f"{view['model']}-sweep-ensemble", key="sw_ens_name").strip()
@@ -166,7 +167,7 @@ def actions(view: dict) -> None:
             with st.spinner("Evaluating the ensemble on the test set"):
                 ensembles.create(ens, saved[:int(k)])
             c3.success(f"Saved ensemble '{ens}' of {', '.join(saved[:int(k)])}.")
-        except store.StoreError as exc:
+        except UserError as exc:
             c3.error(str(exc))
     target = tasks.SHIPPED.get((view["config"].get("base") or {}).get("task") or "digits", "default")
     promote_panel.promote_box(saved, target, key="sw_promote",
