@@ -55,11 +55,11 @@ def stage_times(model, items: list) -> dict:
     """Per-image milliseconds of each stage, run serially here (best of 3 passes)."""
     import numpy as np
 
-    from mnist_core.handwriting.reading import BATCH_DRAFT
+    from mnist_core.handwriting.reading import BATCH_DRAFT, rejections
     from mnist_core.handwriting.decode import load_image
     from mnist_core.handwriting.preprocess import analyse, render
 
-    best = {"decode": 1e9, "preprocess": 1e9, "predict": 1e9}
+    best = {"decode": 1e9, "preprocess": 1e9, "predict": 1e9, "not a digit": 1e9}
     for _ in range(3):
         t0 = time.perf_counter()
         images = [load_image(data, name, draft=BATCH_DRAFT) for name, data in items]
@@ -72,7 +72,9 @@ def stage_times(model, items: list) -> dict:
         t2 = time.perf_counter()
         model.predict_proba(np.stack(xs))
         t3 = time.perf_counter()
-        for key, seconds in zip(best, (t1 - t0, t2 - t1, t3 - t2)):
+        rejections(np.stack(xs))
+        t4 = time.perf_counter()
+        for key, seconds in zip(best, (t1 - t0, t2 - t1, t3 - t2, t4 - t3)):
             best[key] = min(best[key], seconds * 1000 / len(items))
     return best
 

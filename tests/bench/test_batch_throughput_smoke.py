@@ -20,7 +20,7 @@ def test_bench_runs_and_prints_its_table(tmp_path):
     out = proc.stdout
     assert "batch throughput: 30 JPEG photos (100 synthetic 500x500 photos)" in out
     assert "images/s" in out and "in this process" in out and "worker pool, warm" in out
-    for stage in ("decode", "preprocess", "predict"):
+    for stage in ("decode", "preprocess", "predict", "not a digit"):
         assert stage in out
     rows = [line for line in out.splitlines() if line.startswith("  ") and "worker" in line]
     assert len(rows) == 2 and all(float(r.split()[-1]) >= 0.9 for r in rows)  # accuracy column: it really read them
