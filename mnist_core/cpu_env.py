@@ -3,10 +3,11 @@
 TensorFlow turns its oneDNN kernels on by default only on x86 CPUs it knows
 to gain from them (AVX-512 VNNI, bfloat16 or AMX, such as the Xeon these
 figures come from); on the others, such as the 2-core AMD EPYC without
-AVX-512, it leaves them off. Measured on and off (bench/onednn.py, README
-"oneDNN on and off"), `fast` and `best` train faster with them and canvas
-readings are no slower, so the project's own entry points (the CLI and every
-run or sweep process it starts, the dashboard, Ray workers) ask for them.
+AVX-512, it leaves them off. With them, `fast` trained in 1/1.8 of the time,
+`best` in 1/1.3 and a canvas reading took 1/1.3 here, at the same accuracy
+(bench/onednn.py, README "oneDNN on and off"), and the EPYC's `fast` took
+14.8 s against 18.2 s (issue 24), so the project's own entry points (the CLI
+and every run or sweep process it starts, the dashboard, Ray workers) ask for them.
 A user's own TF_ENABLE_ONEDNN_OPTS (0 to compare, or to rule out oneDNN's
 rounding) always wins. Setting it after TensorFlow is imported changes nothing.
 """
