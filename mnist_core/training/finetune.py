@@ -205,7 +205,7 @@ def base_train_config(base_card: dict, config: FinetuneConfig, name: str) -> Tra
     """The base's recipe with fine-tuning's epochs, rate and batches (its augmentation ranges kept)."""
     try:
         base = TrainConfig.from_dict(base_card.get("config") or {})
-    except (ConfigError, TypeError):
+    except ConfigError:  # a card without a readable recipe (an ensemble's, an import's)
         base = TrainConfig(model=base_card.get("kind") or "cnn")
     return replace(base, epochs=config.epochs, lr=float(config.lr), batch_size=config.batch_size,
                    optimizer="adam", schedule="constant", augment=bool(config.augment), seed=config.seed,

@@ -46,3 +46,11 @@ def test_the_cli_prints_any_user_error_as_one_line_with_status_2(error, monkeypa
     monkeypatch.setattr(models_cmds, "cmd_models", refuse)
     assert cli.main(["models"]) == 2
     assert capsys.readouterr().err == "error: that cannot be done: here is why\n"
+
+
+@pytest.mark.parametrize("data", [["lr", 0.1], "cnn", 3, None])
+def test_a_recipe_that_is_not_an_object_is_a_config_error_not_a_type_error(data):
+    from mnist_core.training.config import ConfigError, TrainConfig
+
+    with pytest.raises(ConfigError, match="a config is a JSON object"):
+        TrainConfig.from_dict(data)
