@@ -5,6 +5,8 @@ needs a token: MNIST_STUDIO_TOKEN from the environment or .streamlit/secrets.tom
 or else a fresh one made here. A fresh token is printed once, as a ready-to-open
 URL, and handed to the server through its environment (never on its command
 line, where `ps` would show it). `make run HOST=0.0.0.0` calls this.
+`--workers N` (`make run WORKERS=N`) starts N such processes behind nginx
+(studio_ui/workers.py, studio_ui/proxy.py).
 
 The server runs in this process, beside one small background thread: the run
 queue's dispatcher (training/queue.py). Pages only read the runs folder; this
@@ -100,12 +102,21 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m studio_ui.serve", description=__doc__.splitlines()[0])
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (0.0.0.0: every interface)")
     parser.add_argument("--port", type=int, default=8501)
+    parser.add_argument("--workers", type=int, default=1,
+                        help="Streamlit processes behind nginx (2 or more: a class at once; see the README)")
+    parser.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)  # one of --workers' processes
     args, extra = parser.parse_known_args(argv)
     command, env, banner = plan(args.host.strip(), args.port, dict(os.environ), extra)
-    print(banner, flush=True)
+    if args.workers > 1:
+        from studio_ui import workers
+
+        sys.exit(workers.serve(args.host.strip(), args.port, args.workers, env, banner, extra))
+    if not args.worker:  # the supervisor printed the address to open
+        print(banner, flush=True)
     os.chdir(REPO)  # .streamlit/config.toml is read from the working folder
     os.environ.update(env)  # the token, if made here: in this process's environment, never on a command line
-    start_dispatcher()
+    if not args.worker:  # behind the proxy, its supervisor runs the one dispatcher for every process
+        start_dispatcher()
     from streamlit.web import cli as streamlit_cli
 
     sys.argv = ["streamlit", *command[3:]]  # command is `python -m streamlit run app.py ...`: the same, in-process
