@@ -17,8 +17,10 @@ $(BIN)/.installed: requirements.txt
 
 setup: $(BIN)/.installed
 
+# WORKERS=N on the command line (or in the environment): N Streamlit processes behind nginx, for a class at
+# once (README, "Serving a class"); without it, one process. (`make test` reads WORKERS as its xdist workers.)
 run: setup
-	$(BIN)/python -m studio_ui.serve --host $(HOST) --port $(PORT)
+	$(BIN)/python -m studio_ui.serve --host $(HOST) --port $(PORT)$(if $(filter command line environment,$(origin WORKERS)), --workers $(WORKERS))
 
 # Debian's Chromium for the browser tests (Playwright cannot download its own here).
 browser:
