@@ -3,12 +3,14 @@
 import re
 import time
 
+from playwright.sync_api import expect
+
 from mnist_core.training import rundir
 
 from .conftest import chart_points, problems
 
 
-def start_run(page, epochs: int, images: int, name: str) -> None:
+def start_run(page, epochs: int, images: int, name: str, keep: bool = False) -> None:
     page.goto(f"{page.base_url}/train")
     start = page.get_by_role("button", name="Start training")
     start.wait_for()
@@ -21,6 +23,11 @@ def start_run(page, epochs: int, images: int, name: str) -> None:
     name_field = page.get_by_role("textbox", name="Model name")
     name_field.fill(name)
     name_field.press("Enter")
+    if keep:  # a run on a subset keeps no model unless asked (a new box for each: wait for it, then tick it)
+        box = page.get_by_role("checkbox", name="Keep the model when the run ends")
+        expect(box).not_to_be_checked()
+        box.check(force=True)
+        expect(box).to_be_checked()
     start.click()
 
 
@@ -29,7 +36,7 @@ def run_panel(page, name: str):
 
 
 def test_live_chart_gains_points_while_the_run_goes(page, browser_store):
-    start_run(page, epochs=1, images=30000, name="browser-live")
+    start_run(page, epochs=1, images=30000, name="browser-live", keep=True)
     panel = run_panel(page, "browser-live")
     panel.wait_for(timeout=60_000)
     counts, deadline = [], time.time() + 300
