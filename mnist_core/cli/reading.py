@@ -37,7 +37,8 @@ def cmd_evaluate(args) -> int:
         print(json.dumps(report))
         return 0
     lo, hi = report["ci95"]
-    print(f"model '{model.name if args.tta else args.model}' on the {held.description if held.task.named else 'MNIST test set'}: "
+    where = held.description if held.task.named else "MNIST test set"
+    print(f"model '{model.name if args.tta else args.model}' on the {where}: "
           f"accuracy {report['accuracy']:.4f} ({report['correct']}/{report['n']}, 95% CI {lo:.4f}-{hi:.4f}), "
           f"loss {report['loss']:.4f}, {report['seconds']:.2f}s")
     print(format_confusion(report["confusion"]))

@@ -208,8 +208,9 @@ def _fill_predictions(model, rows: list, x: np.ndarray, probs: np.ndarray, parts
         if part is None:
             digits = [_digit(p, task, reason=reason)]
         else:
-            digits = [_digit(q, task, reason=r) for q, r in zip(part_probs[offset:offset + len(part)],
-                                                                not_a_digit.as_a_whole(part_reasons[offset:offset + len(part)]))]
+            span = slice(offset, offset + len(part))
+            digits = [_digit(q, task, reason=r)
+                      for q, r in zip(part_probs[span], not_a_digit.as_a_whole(part_reasons[span]))]
             offset += len(part)
         number, why = _number(digits)
         sure = [d for d in digits if d.prediction is not None]
@@ -281,7 +282,8 @@ def predict_files(model, paths) -> list[FileReading]:
             out.append(FileReading(str(path), None, error=str(exc)))
             continue
         except Exception as exc:  # noqa: BLE001 - one bad file must not hide the others' results
-            out.append(FileReading(str(path), None, error=f"{path}: could not be processed ({type(exc).__name__}: {exc})"))
+            why = f"{path}: could not be processed ({type(exc).__name__}: {exc})"
+            out.append(FileReading(str(path), None, error=why))
             continue
         if not result.digits:
             out.append(FileReading(str(path), None, error=result.prepared[0].reason))
