@@ -213,12 +213,12 @@ class LessSureFirst:
 def test_the_reports_mistakes_point_at_their_rows_most_confident_first_refusals_last(model, tmp_path):
     """The Batch page shows report.mistakes as they come: the core orders them and says which row each is."""
     model = LessSureFirst(model)
-    (tmp_path / "+loose.png").write_bytes(encode(digit_image(6)))  # unlabelled, read first: rows != labelled rows
+    (tmp_path / "0loose.png").write_bytes(encode(digit_image(6)))  # unlabelled, read first: rows != labelled rows
     (tmp_path / "4_blot.png").write_bytes(encode(dot()))
     for label, drawn, width in ((3, 7, 12), (5, 2, 4), (9, 8, 26), (1, 1, 12)):
         (tmp_path / f"{label}_{drawn}.png").write_bytes(encode(digit_image(drawn, width=width)))
     report = hw.evaluate_images(model, tmp_path)
-    assert report.predictions[0].file == "+loose.png" and report.predictions[0].label is None
+    assert report.predictions[0].file == "0loose.png" and report.predictions[0].label is None
     wrong = {p.file for p in report.predictions if p.correct is False}
     assert {m.file for m in report.mistakes} == wrong and len(report.mistakes) == len(wrong) == 4
     assert all(report.predictions[m.index].file == m.file and report.predictions[m.index].label == m.label
