@@ -149,7 +149,6 @@ class _Reader:
                                       f"its {unnamed} image(s) without a label prefix are read as unlabelled")
         # In the order a file browser shows them (0/3 before 0/10), not the ZIP's or the disk's own.
         self.out.items.sort(key=lambda item: natural_key(item.file))
-        self.out.skipped.sort(key=lambda row: natural_key(str(row.get("file", ""))))
         return self.out
 
 

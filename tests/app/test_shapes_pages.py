@@ -109,7 +109,7 @@ def test_inspect_scores_a_shapes_model_on_the_generated_test_split(shapes_store)
     at.session_state["insp_view"] = "Look inside"
     at.run()
     assert "Feature maps" in texts(at)  # the cnn's layers
-    assert "labelled" in str(at.get("plotly_chart")[0].proto.spec)  # the input: a test drawing and its shape
+    assert "The input: test image #" in texts(at) and "labelled" in texts(at)  # a test drawing and its shape
 
 
 def test_inspect_offers_a_drawn_shape_only_to_shape_models(shapes_store):
