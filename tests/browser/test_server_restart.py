@@ -62,7 +62,7 @@ def test_runs_outlive_a_killed_server(browser, browser_store, tmp_path):
             run_panel(tab, "restart-b").get_by_text("queued: number 1 in line").wait_for()
             panel_a.get_by_role("button", name="Cancel").click()
             wait_for(lambda: states(runs).get("restart-a") == "cancelled", 120, "restart-a to cancel")
-            # The new server's poll starts the run that waited in line, then Cancel stops it too.
+            # restart-a's process, ending, starts the run that waited in line (pages only read); Cancel stops it too.
             panel_b = run_panel(tab, "restart-b")
             panel_b.get_by_text(re.compile(r"starting|preparing the model and data|epoch \d+/50")).wait_for(
                 timeout=120_000)
