@@ -7,7 +7,8 @@ import streamlit as st
 from mnist_core.training import config as config_mod
 from mnist_core.training import queue, rundir
 from mnist_core.models import store, zoo
-from mnist_core.training.config import ConfigError, TrainConfig
+from mnist_core.errors import UserError
+from mnist_core.training.config import TrainConfig
 from studio_ui import gate, routing, runs_panel
 
 routing.ensure_router()
@@ -98,7 +99,7 @@ with st.container(border=True):
         config, replace = form
         try:
             run = queue.launch(config, replace=replace)
-        except (ConfigError, store.StoreError) as exc:
+        except UserError as exc:  # a bad value, a taken name, no access, a full queue
             st.error(f"Cannot start this run: {exc}")
         except OSError as exc:
             st.error(f"Cannot start the training process: {exc}")
