@@ -33,7 +33,7 @@ from mnist_core.cluster import connect
 from mnist_core.training import sweep_results, sweeps
 from mnist_core.training.config import TrainConfig
 from mnist_core.training.observers import Progress
-from mnist_core.training.rundir import RunDir
+from mnist_core.training.rundir import RunDir, failure_reason
 from mnist_core.training.sweep_recorder import Recorder
 
 HEARTBEAT_S = 1.0
@@ -93,14 +93,18 @@ def trainable(params: dict, base: dict = None, data: bytes = None, inbox=None) -
 
     from mnist_core.training.loop import train
 
-    config = sweeps.trial_config(TrainConfig.from_dict(base), params)
-    splits = _trial_splits(data, config.validation)
-    node = ray.get_runtime_context().get_node_id()
     trial_id = tune.get_context().get_trial_id()
-    with tempfile.TemporaryDirectory(prefix="mnist-trial-") as tmp:
-        config.name = "trial"
-        card = train(config, None, splits=splits, store_root=Path(tmp), progress=_TuneReport(node), save=True)
-        files = {p.name: p.read_bytes() for p in (Path(tmp) / "trial").iterdir() if p.name != "card.json"}
+    try:
+        config = sweeps.trial_config(TrainConfig.from_dict(base), params)
+        splits = _trial_splits(data, config.validation)
+        node = ray.get_runtime_context().get_node_id()
+        with tempfile.TemporaryDirectory(prefix="mnist-trial-") as tmp:
+            config.name = "trial"
+            card = train(config, None, splits=splits, store_root=Path(tmp), progress=_TuneReport(node), save=True)
+            files = {p.name: p.read_bytes() for p in (Path(tmp) / "trial").iterdir() if p.name != "card.json"}
+    except Exception as exc:  # the driver records why in the words every run uses (a full disk says so)
+        ray.get(inbox.fail.remote(trial_id, failure_reason(exc)))
+        raise
     ray.get(inbox.put.remote(trial_id, card, files))
 
 
@@ -109,16 +113,22 @@ def _inbox_class():
 
     @ray.remote(num_cpus=0)
     class Inbox:
-        """Finished trials' models, held until the driver takes them."""
+        """Finished trials' models (and failed trials' reasons), held until the driver takes them."""
 
         def __init__(self):
-            self.items = {}
+            self.items, self.failures = {}, {}
 
         def put(self, trial_id, card, files):
             self.items[trial_id] = (card, files)
 
         def take(self, trial_id):
             return self.items.pop(trial_id, None)
+
+        def fail(self, trial_id, reason):
+            self.failures[trial_id] = reason
+
+        def take_failure(self, trial_id):
+            return self.failures.pop(trial_id, None)
 
     return Inbox
 

@@ -74,10 +74,16 @@ class Recorder:
             self.state(trial, "cancelled" if self.cancelled else "stopped")
 
     def on_trial_error(self, trial) -> None:
-        try:  # Tune writes the trial's traceback beside the driver before it calls back
-            message = last_line(Path(trial.error_file).read_text(errors="replace"))
-        except (OSError, TypeError):
-            message = "the trial failed; Ray recorded no reason"
+        import ray
+
+        # The trial's own words (rundir.failure_reason, as every run says it), else its traceback's last line:
+        # a trial whose worker died could not send any.
+        message = ray.get(self.inbox.take_failure.remote(trial.trial_id))
+        if not message:
+            try:  # Tune writes the trial's traceback beside the driver before it calls back
+                message = last_line(Path(trial.error_file).read_text(errors="replace"))
+            except (OSError, TypeError):
+                message = "the trial failed; Ray recorded no reason"
         self.state(trial, "failed", error=message)
 
     # -- kept models -----------------------------------------------------------

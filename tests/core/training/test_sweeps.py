@@ -151,3 +151,28 @@ def test_a_failed_sweep_says_why_in_the_words_a_training_run_uses(runs_root, mon
     assert status["state"] == "failed" and status["error"] == rundir.failure_reason(full)
     assert status["error"].startswith("the disk is full") and "raylet.out" in status["error"]
     assert run.events("end")[-1]["error"] == status["error"] and status["pid"] == os.getpid()
+
+
+def test_a_failed_trial_says_why_in_the_words_a_training_run_uses(runs_root, tmp_path, monkeypatch):
+    """A trial's failure reaches the sweep's events as rundir.failure_reason words, not a traceback's last
+    line; a trial that could send nothing (its worker died) still gets that last line."""
+    import errno
+    import types
+
+    import ray
+
+    from mnist_core.training.sweep_recorder import Recorder
+
+    full = OSError(errno.ENOSPC, "No space left on device", "/tmp/mnist-trial-x/trial/model.keras")
+    traceback = tmp_path / "error.txt"
+    traceback.write_text("Traceback (most recent call last):\n  ...\nOSError: [Errno 28] No space left on device\n")
+    reasons = {"t1": rundir.failure_reason(full)}  # what the trial sent before it raised
+    inbox = types.SimpleNamespace(take_failure=types.SimpleNamespace(remote=lambda tid: reasons.pop(tid, None)))
+    monkeypatch.setattr(ray, "get", lambda ref: ref)
+    run = sweeps.create(_sweep("lr=0.1,0.5", search="grid"))
+    recorder = Recorder(run, sweeps.load_config(run), inbox)
+    for trial_id in ("t1", "t2"):
+        recorder.on_trial_error(types.SimpleNamespace(trial_id=trial_id, config={"lr": 0.1}, error_file=traceback))
+    errors = {e["trial"]: e["error"] for e in run.events("trial_state")}
+    assert errors["t1"].startswith("the disk is full") and "model.keras" in errors["t1"]
+    assert errors["t2"] == "OSError: [Errno 28] No space left on device"
