@@ -1,6 +1,6 @@
 """Every page's first and second visit, timed in Chromium on a running `streamlit run app.py`.
 
-    python bench/pages.py [--finished 100] [--pages inspect,train] [--models DIR] [--drop-kept]
+    python bench/pages.py [--finished 100] [--pages inspect,train] [--models DIR] [--drop-kept] [--scripts]
 
 The server runs from a fresh clone: a copy of the working tree's files that
 git does not ignore, in a temporary folder, so nothing is cached: no
@@ -28,6 +28,12 @@ the Train page again on a server whose runs folder holds N finished runs
 (each with a 10-epoch log), beside the one with none. Prints one line per
 page and visit, the targets (every page under 1.5 s on a second visit, none
 over 3 s on a first) and the load average.
+
+--scripts first times each page's script alone, as AppTest runs it, each in a
+fresh process on the clone (so each page is the first one that process
+serves, which the browser's fixed page order hides: a page visited after Draw
+finds the model loaded): wall and CPU seconds, and whether it imported
+TensorFlow. CPU seconds are the figure that survives a busy machine.
 """
 
 from __future__ import annotations
@@ -226,6 +232,42 @@ def floor(browser, log) -> tuple[float, float]:
             stop_server(proc)
 
 
+def script_worker(page: str) -> dict:
+    """In a fresh process in the clone: the router, then one page's script, as AppTest runs them (no browser).
+    Seconds of wall and CPU for the page's first run, and whether it imported TensorFlow."""
+    from streamlit.testing.v1 import AppTest
+
+    sys.path.insert(0, os.getcwd())
+    w0, c0 = time.perf_counter(), time.process_time()
+    at = AppTest.from_file(str(Path.cwd() / "app.py"), default_timeout=300).run()
+    w1, c1 = time.perf_counter(), time.process_time()
+    if page:
+        at.switch_page(f"pages/{page}.py").run()
+    w2, c2 = time.perf_counter(), time.process_time()
+    wall, cpu = (w1 - w0, c1 - c0) if not page else (w2 - w1, c2 - c1)
+    return {"wall": wall, "cpu": cpu, "tensorflow": "tensorflow" in sys.modules, "errors": len(at.exception)}
+
+
+def script_times(clone: Path, pages) -> list[str]:
+    """Each page's script on its first run, each in a fresh process on the clone: the server's share of a
+    first visit, in CPU seconds too (which other work on the machine inflates far less than wall seconds)."""
+    env = {k: v for k, v in os.environ.items() if k not in NOT_PASSED}
+    env.update({"MNIST_STUDIO_MODELS": str(clone / "models"), "MNIST_STUDIO_RUNS": str(clone / "runs-script"),
+                "TF_CPP_MIN_LOG_LEVEL": "3"})
+    env.setdefault("MNIST_STUDIO_REAL_DATA", str(REPO.parent / "shared" / "data" / "real"))
+    lines = []
+    for page in pages:
+        proc = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--script-worker", page or "home"],
+                              cwd=clone, env=env, capture_output=True, text=True, timeout=600)
+        if proc.returncode:
+            lines.append(f"script   {page or 'home':<8} failed: {proc.stderr.strip().splitlines()[-1:]}")
+            continue
+        r = json.loads(proc.stdout.strip().splitlines()[-1])
+        lines.append(f"script   {page or 'home':<8} first run {r['wall']:5.2f} s wall, {r['cpu']:5.2f} s CPU"
+                     f"{', imports TensorFlow' if r['tensorflow'] else ''}{', ERRORS' if r['errors'] else ''}")
+    return lines
+
+
 def report(results: dict, label: str) -> list[str]:
     lines, missed = [], []
     for path, (first, second) in results.items():
@@ -247,7 +289,13 @@ def main() -> int:
     parser.add_argument("--drop-kept", action="store_true",
                         help="drop every prediction file kept beside a card, the shipped ones too")
     parser.add_argument("--pages", default=",".join(p or "home" for p in PAGES))
+    parser.add_argument("--scripts", action="store_true",
+                        help="also time each page's script alone on its first run (AppTest, a fresh process each)")
+    parser.add_argument("--script-worker", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.script_worker:
+        print(json.dumps(script_worker("" if args.script_worker == "home" else args.script_worker)))
+        return 0
     if not Path(CHROMIUM).exists():
         print(f"pages: skipped, {CHROMIUM} is not installed")
         return 0
@@ -265,6 +313,8 @@ def main() -> int:
         kept = sorted(p.parent.name for p in clone("clone").glob("models/*/cache-*"))
         print(f"a fresh clone of the working tree; predictions kept beside: {', '.join(kept) or 'no model'}",
               flush=True)
+        if args.scripts:
+            print("\n".join(script_times(clone("clone-scripts"), pages)), flush=True)
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         with open(tmp / "server.log", "wb") as log:
             base = floor(browser, log)

@@ -65,3 +65,12 @@ def test_the_server_runs_from_a_fresh_clone_with_only_the_shipped_predictions(tm
         ".gitignore", "app.py", "models/a/card.json", "models/b/card.json", "new.py"]
     other = bench.fresh_clone(tmp_path / "other", repo, models=repo / "models")  # a whole store, its caches too
     assert files(other / "models") == ["a/cache-kept", "a/cache-other", "a/card.json", "b/cache-kept", "b/card.json"]
+
+
+def test_a_page_script_alone_on_a_fresh_clone_reports_its_cost(tmp_path):
+    """Inspect's first visit on a fresh clone reads the shipped predictions: no TensorFlow (issue 24 §3)."""
+    pages = _bench()
+    clone = pages.fresh_clone(tmp_path / "clone")
+    home, inspect = pages.script_times(clone, ["", "inspect"])
+    assert home.split()[:2] == ["script", "home"] and "s CPU" in home and "ERRORS" not in home
+    assert "s CPU" in inspect and "imports TensorFlow" not in inspect and "ERRORS" not in inspect
