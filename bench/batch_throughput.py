@@ -6,7 +6,9 @@ Feeds N JPEG photos (the shared 500x500 handwriting sample, cycled; synthetic
 500x500 photos when it is absent) as uploads to reading.evaluate_images,
 once in this process only and once with the worker pool on every core, and
 prints a table: images per second (median of the repeats), the pool's first
-call with its start-up, and where the time goes per image.
+call with its start-up, and where the time goes per image, with the
+preprocessing as it was before issue 27 (tests/core/handwriting/reference_v1,
+the same results bit for bit) timed on the same images in the same run.
 """
 
 from __future__ import annotations
@@ -59,7 +61,9 @@ def stage_times(model, items: list) -> dict:
     from mnist_core.handwriting.decode import load_image
     from mnist_core.handwriting.preprocess import analyse, render
 
-    best = {"decode": 1e9, "preprocess": 1e9, "predict": 1e9, "not a digit": 1e9}
+    from tests.core.handwriting.reference_v1 import preprocess as before
+
+    best = {"decode": 1e9, "preprocess": 1e9, "predict": 1e9, "not a digit": 1e9, "preprocess before": 1e9}
     for _ in range(3):
         t0 = time.perf_counter()
         images = [load_image(data, name, draft=BATCH_DRAFT) for name, data in items]
@@ -74,7 +78,12 @@ def stage_times(model, items: list) -> dict:
         t3 = time.perf_counter()
         rejections(np.stack(xs))
         t4 = time.perf_counter()
-        for key, seconds in zip(best, (t1 - t0, t2 - t1, t3 - t2, t4 - t3)):
+        for im in images:  # the same stage as it was before issue 27 (its results are the same, bit for bit)
+            a = before.analyse(im, keep_steps=False)
+            if not a.reason:
+                before.render(a, a.kept)
+        t5 = time.perf_counter()
+        for key, seconds in zip(best, (t1 - t0, t2 - t1, t3 - t2, t4 - t3, t5 - t4)):
             best[key] = min(best[key], seconds * 1000 / len(items))
     return best
 
@@ -158,7 +167,10 @@ def main(argv=None) -> int:
           f"images/s when {reading.WORKERS} cores are free for it")
     print(f"per image, serial (best of 3 over {min(args.stage_n, args.n)} images):")
     for stage, ms in stages.items():
-        print(f"  {stage:<58} {ms:>7.2f} ms")
+        if stage != "preprocess before":
+            print(f"  {stage:<58} {ms:>7.2f} ms")
+    print(f"  {'preprocess as before issue 27 (tests/.../reference_v1), same run':<58} "
+          f"{stages['preprocess before']:>7.2f} ms ({stages['preprocess before'] / stages['preprocess']:.2f}x)")
     skipped = serial[0][1].skipped
     if skipped:
         print(f"skipped {len(skipped)} file(s), e.g. {skipped[0]['file']}: {skipped[0]['reason']}")

@@ -20,6 +20,7 @@ def test_bench_runs_and_prints_its_table(tmp_path):
     out = proc.stdout
     assert "batch throughput: 30 JPEG photos (100 synthetic 500x500 photos)" in out
     assert "images/s" in out and "in this process" in out and "worker pool, warm" in out
+    assert "preprocess as before issue 27" in out  # the same stage, the code before it was made faster, same run
     for stage in ("decode", "preprocess", "predict", "not a digit"):
         assert stage in out
     rows = [line for line in out.splitlines() if line.startswith("  ") and "worker" in line]
