@@ -23,8 +23,11 @@ IMAGES, SHEETS = "Labelled images or a ZIP", "Read filled-in sheets"
 
 st.title("Batch")
 state.task_switch("batch_task")
-model = state.require_model("score uploaded images")
-task = model.task
+# The card, not the model, until there is something to read: loading it imports TensorFlow, seconds on a
+# server's first visit that the uploader need not wait for.
+state.require_card("score uploaded images")
+active = state.active_name()
+task = state.task_of(active)
 names, noun = (list(task.classes) if task.named else None), task.noun  # a shapes model's classes; None for digits
 source = st.radio("Read", [IMAGES, SHEETS], horizontal=True, key="batch_source", label_visibility="collapsed")
 if source == SHEETS:
@@ -47,7 +50,7 @@ else:
                                     "MB per file and in all, as the collection reader accepts.")
     files = [(f.name, f.getvalue()) for f in uploads or []]
 if not names:  # the personal collection and fine-tuning are for digits
-    finetune_panel.collection_box(model)
+    finetune_panel.collection_box(active)
 ray_address = cluster.address_from_env()
 on_ray = ray_address is not None and st.toggle(
     f"Decode on the Ray cluster at {ray_address}", value=True, key="batch_on_ray",
@@ -57,10 +60,13 @@ if not files:
     if source == SHEETS and files is not None:
         st.warning(f"The sheets hold no {noun} to read yet.")
     elif source != SHEETS:
-        st.info(f"Nothing uploaded yet. The active model **{model.name}** will read the images.")
+        st.info(f"Nothing uploaded yet. The active model **{active}** will read the images.")
     if not names:
         finetune_panel.runs_section()  # fine-tuning runs outlive the uploads (a reload clears those)
     st.stop()
+
+
+model = state.require_model("score uploaded images")
 
 
 def _fingerprint(files) -> str:

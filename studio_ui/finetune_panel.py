@@ -2,7 +2,7 @@
 
 The pages call three functions and keep nothing else of this:
   corrections_box(drawing, digit)   Draw: one click gives the right label (another changes it, Undo removes it)
-  collection_box(model)             Batch: the personal collection, its ZIP, and teaching it
+  collection_box(model_name)        Batch: the personal collection, its ZIP, and teaching it
   teach_section(model, uploads)     Batch, after an evaluation: start a fine-tuning run, follow it, see before/after
 """
 
@@ -109,7 +109,8 @@ def _undo_label() -> None:
 
 # -- Batch: the personal collection -----------------------------------------------------------------
 
-def collection_box(model) -> None:
+def collection_box(model_name: str) -> None:
+    """The personal collection on Batch; the model (TensorFlow) loads only when the box is open on drawings."""
     found = personal.items()
     if st.session_state.pop("collection_reopen", False):  # a delete changed the label: keep it open
         st.session_state["collection_box"] = True
@@ -132,7 +133,7 @@ def collection_box(model) -> None:
                            mime="application/zip", icon=":material/download:", key="collection_zip")
         st.caption("Upload the ZIP above to read it with any model; teach it below.")
         _collection_pictures(found)
-        _teach_form(model, personal.uploads(), "collection")
+        _teach_form(state.load_model(model_name), personal.uploads(), "collection")
 
 
 def _collection_pictures(found: list[dict]) -> None:

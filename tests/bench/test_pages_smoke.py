@@ -71,6 +71,7 @@ def test_a_page_script_alone_on_a_fresh_clone_reports_its_cost(tmp_path):
     """Inspect's first visit on a fresh clone reads the shipped predictions: no TensorFlow (issue 24 §3)."""
     pages = _bench()
     clone = pages.fresh_clone(tmp_path / "clone")
-    home, inspect = pages.script_times(clone, ["", "inspect"])
+    home, inspect, batch = pages.script_times(clone, ["", "inspect", "batch"])
     assert home.split()[:2] == ["script", "home"] and "s CPU" in home and "ERRORS" not in home
     assert "s CPU" in inspect and "imports TensorFlow" not in inspect and "ERRORS" not in inspect
+    assert "s CPU" in batch and "imports TensorFlow" not in batch and "ERRORS" not in batch  # until an upload
