@@ -10,7 +10,7 @@ from mnist_core.handwriting.compare import COMPARE_LIMIT, every_model_reads
 
 from mnist_core.models import store
 from mnist_core.handwriting.decode import ImageError, load_image
-from studio_ui import charts, finetune_panel, pictures, routing, state, viewport
+from studio_ui import finetune_panel, light_charts, pictures, routing, state, viewport
 
 routing.ensure_router()
 
@@ -131,15 +131,15 @@ def _probabilities(found: list) -> None:
         with st.container(border=True):
             left, right = st.columns([1, 3])
             left.image(pictures.crisp(prep.x, 5), caption="what the model sees (28x28)")
-            right.plotly_chart(charts.probabilities(digit.probs, title=_title(digit), height=240, names=names,
-                                                    noun=noun), key="draw_probs_0")
+            right.plotly_chart(light_charts.probabilities(digit.probs, title=_title(digit), height=240, names=names,
+                                                          noun=noun), key="draw_probs_0")
         return
     per_row = min(len(found), 4)
     for start in range(0, len(found), per_row):
         for col, (i, (prep, digit)) in zip(st.columns(per_row), list(enumerate(found))[start:start + per_row]):
             with col.container(border=True):
                 st.image(pictures.crisp(prep.x, 3), caption=f"digit {i + 1}: what the model sees")
-                st.plotly_chart(charts.probabilities(digit.probs, title=_title(digit), height=220),
+                st.plotly_chart(light_charts.probabilities(digit.probs, title=_title(digit), height=220),
                                 key=f"draw_probs_{i}")
 
 
