@@ -43,6 +43,7 @@ class TrainConfig:
     ema_momentum: float = 0.0  # keep an exponential moving average of the weights and save it (0: off)
     precision: str = "float32"
     steps_per_execution: int = 1  # batches per Keras step call: less per-step overhead, coarser events
+    label_smoothing: float = 0.0  # Keras models: one-hot targets smoothed by this much (0: sparse labels, as before)
     extra: dict = field(default_factory=dict)  # model-specific knobs (e.g. widths)
     task: str = "digits"  # a config saved before tasks existed reads as digits
     init_from: str | None = None  # start from this saved model's weights (same architecture) instead of at random
@@ -79,6 +80,7 @@ class TrainConfig:
         need(self.precision in PRECISIONS, f"precision must be one of {', '.join(PRECISIONS)}, got {self.precision!r}")
         need(isinstance(self.steps_per_execution, int) and 1 <= self.steps_per_execution <= 1000,
              f"steps per execution must be an integer 1-1000, got {self.steps_per_execution!r}")
+        need(0 <= float(self.label_smoothing) < 1, f"label smoothing must be in [0, 1), got {self.label_smoothing!r}")
         need(isinstance(self.seed, int) and self.seed >= 0, f"seed must be a non-negative integer, got {self.seed!r}")
         need(isinstance(self.scan_styles, int) and 0 <= self.scan_styles <= 200000,
              f"scan styles must be an integer 0-200000 (images added), got {self.scan_styles!r}")

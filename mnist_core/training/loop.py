@@ -20,6 +20,7 @@ from mnist_core.data import mnist as data_mod
 from mnist_core.analysis import evaluate
 from mnist_core.models import card as model_card, store, zoo
 from mnist_core.models.loading import LoadedModel
+from mnist_core.tasks import n_classes
 from mnist_core.training.config import ConfigError, TrainConfig
 from mnist_core.training.observers import CANCEL, KEEP, Broadcast, Progress, RunLogger
 from mnist_core.training.rundir import Cancelled, RunDir, lifecycle
@@ -71,6 +72,8 @@ def _dataset(x, y, config: TrainConfig):
 
     x, y = tf.constant(x), tf.constant(y)
     ds = tf.data.Dataset.range(len(x)).shuffle(len(x), seed=config.seed, reshuffle_each_iteration=True)
+    if config.label_smoothing:  # one-hot targets (Keras 3's sparse cross-entropy cannot smooth)
+        y = tf.one_hot(y, n_classes(config))
     ds = ds.batch(config.batch_size).map(lambda idx: (tf.gather(x, idx), tf.gather(y, idx)))
     if config.augment:
         from mnist_core.data.augment import augment_batch
@@ -110,19 +113,33 @@ def steps_per_call(wanted: int, steps: int) -> int:
     return max(1, min(int(wanted), steps // CALLS_PER_EPOCH))
 
 
+def _loss(config: TrainConfig):
+    """Sparse cross-entropy, or with label smoothing the categorical one on one-hot targets."""
+    if not config.label_smoothing:
+        return "sparse_categorical_crossentropy"
+    import keras
+
+    return keras.losses.CategoricalCrossentropy(label_smoothing=float(config.label_smoothing))
+
+
+def _targets(y, config: TrainConfig):
+    """Labels as the loss wants them: one-hot rows when label smoothing is on."""
+    return np.eye(n_classes(config), dtype=np.float32)[y] if config.label_smoothing else y
+
+
 def _fit_keras(model, config: TrainConfig, splits, broadcast: Broadcast) -> dict:
     from mnist_core.training.callback import ProgressCallback
 
     x, y = _subset(splits.x_train, splits.y_train, config.train_subset, config.seed)
     steps = math.ceil(len(x) / config.batch_size)
     model.compile(optimizer=_optimizer(config, steps * config.epochs),
-                  loss="sparse_categorical_crossentropy", metrics=["accuracy"],
+                  loss=_loss(config), metrics=["accuracy"],
                   steps_per_execution=steps_per_call(config.steps_per_execution, steps),
                   jit_compile=config.extra.get("jit_compile", "auto"))  # auto: no XLA on a CPU-only machine
-    _prebuild(model, x[:config.batch_size], y[:config.batch_size])
+    _prebuild(model, x[:config.batch_size], _targets(y[:config.batch_size], config))
     callback = ProgressCallback(broadcast)
     history = model.fit(_dataset(x, y, config), epochs=config.epochs, verbose=0,  # tf.data shuffles
-                        validation_data=(splits.x_val, splits.y_val) if len(splits.x_val) else None,
+                        validation_data=(splits.x_val, _targets(splits.y_val, config)) if len(splits.x_val) else None,
                         validation_batch_size=2048, callbacks=[callback], shuffle=False)
     if callback.cancelled:
         raise Cancelled()

@@ -48,3 +48,28 @@ def test_a_named_variant_runs_and_unknown_variants_are_refused():
     assert labels == ["numpy_softmax", "cnn", "fast + XLA (no determinism)", "fast, batch 512"]
     proc = _run("--variants", "fast in fp8")
     assert proc.returncode == 2 and "unknown variants" in proc.stderr
+
+
+def test_reference_seeds_zero_leaves_cnn_out_and_runs_seed_by_seed():
+    proc = _run("--models", "numpy_softmax", "--seeds", "2", "--other-seeds", "2", "--reference-seeds", "0",
+                "--subset", "300", "--max-epochs", "1", "--json")
+    assert proc.returncode == 0, proc.stderr
+    rows = json.loads(proc.stdout)["rows"]
+    assert [r["label"] for r in rows] == ["numpy_softmax"] and rows[0]["seeds"] == 2  # no cnn: ratios to fast only
+    assert proc.stderr.index("done: seed 0") < proc.stderr.index("done: seed 1")  # interleaved: seed by seed
+
+
+def test_fast_variants_change_the_recipe_they_were_measured_on():
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("train_speed", REPO / "bench" / "train_speed.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    # "fast, ..." rows start from fast as it was until 2026-12-07 (no smoothing, space-to-depth, 24/32/256)
+    assert bench.VARIANTS["fast, batch 512"] == {"label_smoothing": 0.0, "extra": {"crop": 2, "stem": "s2d"},
+                                                 "batch_size": 512}
+    kept = bench.VARIANTS["fast, label smoothing 0.1, narrower, stride-2 stem"]
+    from mnist_core.models import zoo
+
+    recipe = zoo.MODELS["fast"].recipe  # today's recipe is that row
+    assert (kept["label_smoothing"], kept["extra"]) == (recipe["label_smoothing"], recipe["extra"])

@@ -30,16 +30,19 @@ def test_new_fields_are_validated(field, value, needle):
 
 def test_fast_recipe():
     c = TrainConfig.for_model("fast")
-    assert (c.epochs, c.batch_size, c.schedule, c.beta_1, c.precision, c.steps_per_execution) == \
-        (2, 256, "onecycle", 0.7, "mixed_bfloat16", 4)
+    assert (c.epochs, c.batch_size, c.schedule, c.beta_1, c.precision, c.steps_per_execution, c.label_smoothing) == \
+        (2, 256, "onecycle", 0.7, "mixed_bfloat16", 4, 0.1)
     net = zoo.build(c)
-    assert net.count_params() == 141_730 and "141,730" in zoo.MODELS["fast"].description
+    assert net.count_params() == 72_010 and "72,010" in zoo.MODELS["fast"].description
     assert net.layers[-1].dtype_policy.name == "float32"
     assert type(net.layers[1]).__name__ == "Cropping2D" and net.layers[1].output.shape[1:3] == (24, 24)
-    assert net.layers[4].output.shape[1:] == (12, 12, 4)  # space-to-depth
-    conv1 = net.layers[5]
-    assert (type(conv1).__name__, conv1.strides, conv1.kernel_size) == ("Conv2D", (1, 1), (3, 3))
-    assert conv1.output.shape[1:] == (10, 10, 24) and "MaxPooling2D" not in type(net.layers[6]).__name__
+    conv1 = net.layers[2]  # the stride-2 stem (2026-12-07; space-to-depth before)
+    assert (type(conv1).__name__, conv1.strides, conv1.kernel_size) == ("Conv2D", (2, 2), (5, 5))
+    assert conv1.output.shape[1:] == (10, 10, 16) and "MaxPooling2D" not in type(net.layers[3]).__name__
+    assert net.layers[-2].units == 128
+    s2d = zoo.build(TrainConfig.for_model("fast", extra={"crop": 2, "stem": "s2d"}))
+    assert s2d.count_params() == 141_730  # the recipe until 2026-12-07
+    assert s2d.layers[4].output.shape[1:] == (12, 12, 4)  # space-to-depth
     public = zoo.build(TrainConfig.for_model("fast", extra={}))
     assert public.count_params() == 215_194  # the public recipe's network (no crop)
     narrow = zoo.build(TrainConfig.for_model("fast", extra={"crop": 2, "widths": [16, 32, 128]}))

@@ -23,7 +23,8 @@ def test_unfolded_filters_do_on_the_image_what_the_conv_does_on_blocks():
 
 
 def test_fast_shows_its_first_filters_on_the_image_and_others_unchanged():
-    net = zoo.build(TrainConfig.for_model("fast", precision="float32"))
+    # The space-to-depth stem (the recipe's until 2026-12-07; a stride-2 conv since)
+    net = zoo.build(TrainConfig.for_model("fast", precision="float32", extra={"crop": 2, "stem": "s2d"}))
     filters = explain.conv_filters(LoadedModel("f", {"kind": "fast"}, net, "keras"))
     assert filters[0]["weights"].shape == (6, 6, 1, 24)
     assert filters[0]["title"] == "conv 1: 24 filters 3x3 on 2x2 blocks = 6x6 on the image, stride 2"

@@ -26,7 +26,7 @@ def root(tmp_path_factory, mnist):
 
     root = tmp_path_factory.mktemp("export-store")
     keras.utils.set_random_seed(0)
-    net = zoo.build(TrainConfig.for_model("fast", precision="float32"))
+    net = zoo.build(TrainConfig.for_model("fast", precision="float32", extra={"crop": 2, "stem": "s2d"}))
     assert [type(layer).__name__ for layer in net.layers[1:5]] == ["Cropping2D", "Reshape", "Permute", "Reshape"]
     net.compile("adam", "sparse_categorical_crossentropy")
     net.fit(mnist.x_train[:2048], mnist.y_train[:2048], batch_size=128, epochs=1, verbose=0)
