@@ -62,11 +62,25 @@ def test_train_page_lists_broken_runs_with_the_reason(broken):
     assert rundir.RunDir(broken["garbled-events"].path).status()["state"] == "completed"
 
 
+def _png() -> bytes:
+    import io
+
+    from PIL import Image, ImageDraw
+
+    im = Image.new("L", (120, 120), 255)
+    ImageDraw.Draw(im).line([(30, 20), (90, 20), (50, 100)], fill=0, width=9)
+    buf = io.BytesIO()
+    im.save(buf, format="PNG")
+    return buf.getvalue()
+
+
 @pytest.mark.parametrize("page", ["draw", "batch", "inspect"])
 def test_choosing_a_model_with_a_corrupt_file_explains_and_other_models_still_work(broken, page):
     at = open_page()
     at.sidebar.selectbox[0].select("badfile").run()
     open_page(page, at)
+    if page == "batch":  # Batch loads the model only once there is something to read
+        at.file_uploader(key="batch_files").set_value(("7_a.png", _png(), "image/png")).run()
     assert "badfile" in texts(at) and any("badfile" in e.value for e in [*at.error, *at.warning]), texts(at)
     if page == "draw":  # the canvas is drawn from the card before the model loads, so it comes first
         kinds = [getattr(n, "type", None) for n in at.main]

@@ -26,4 +26,7 @@ def test_a_corrupt_model_gets_a_message_not_a_traceback(store):
     at.sidebar.selectbox[0].select("broken").run()
     for page in ("inspect", "draw", "batch"):
         open_page(page, at)
+        if page == "batch":  # Batch loads the model only once there is something to read
+            assert not at.error
+            at.file_uploader(key="batch_files").set_value(("7_a.png", b"\x89PNG\r\n", "image/png")).run()
         assert any("cannot be used" in e.value for e in at.error), page
