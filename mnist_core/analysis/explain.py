@@ -60,7 +60,7 @@ def layer_titles(model) -> dict[str, str]:
 def conv_filters(model) -> list[dict]:
     """Every conv layer's kernel: [{name, title, weights (kh, kw, in, out)}].
 
-    A conv right after space-to-depth (`fast`'s stem) is shown as what it is on
+    A conv right after space-to-depth (the stem `fast` used until 2026-12-07) is shown as what it is on
     the image: a 2k x 2k filter with stride 2, one input channel.
     """
     titles = layer_titles(model)
