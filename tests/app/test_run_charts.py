@@ -32,3 +32,12 @@ def test_a_percent_axis_stays_within_0_and_100_percent():
     assert tuple(wide.layout.yaxis.range) == (0.0, 1.0)
     loss = charts.curve([1, 2], {"train": [2.0, 1.0]}, "loss")
     assert loss.layout.yaxis.range is None  # only percent axes are held to 0-100%
+
+
+def test_channel_bars_name_their_axis():
+    """Issue 23 item 10: deep-layer bars read '#76 #17' with nothing to say what they count."""
+    fig = charts.bars([0.5, 0.25], ["ch 76", "ch 17"], "conv 7", value_title="mean activation",
+                      label_title="channel, most active first")
+    assert list(fig.data[0].x) == ["ch 76", "ch 17"]
+    assert fig.layout.xaxis.title.text == "channel, most active first"
+    assert fig.layout.yaxis.title.text == "mean activation"
