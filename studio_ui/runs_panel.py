@@ -72,9 +72,8 @@ def step_axis(batches: dict, steps_per_epoch: int) -> tuple[list[float], list[fl
     steps = [float(s) for s in batches.get("global_step") or []]
     if len(steps) != len(batches["x"]) or not any(steps):  # events written before global_step was logged
         return list(batches["x"]), []
-    per = max(1, int(steps_per_epoch or 0)) if steps_per_epoch else 0
-    starts = [float(per * k) for k in range(1, int(max(steps) // per) + 1)] if per else []
-    return steps, [s for s in starts if s < max(steps)]
+    per, last = int(steps_per_epoch or 0), max(steps)
+    return steps, [float(per * k) for k in range(1, int(last // per) + 1) if per * k < last] if per > 0 else []
 
 
 def batch_charts(view: runview.RunView, smoothing: float, key: str) -> None:

@@ -13,7 +13,7 @@ DIGITS = [str(d) for d in range(10)]
 
 
 def class_labels(k: int, names=None) -> list[str]:
-    return [str(n) for n in names] if names is not None else DIGITS[:k] if k <= 10 else [str(i) for i in range(k)]
+    return [str(n) for n in names] if names is not None else [str(i) for i in range(k)]
 
 
 def confusion(cm: np.ndarray, selected: tuple[int, int] | None = None, names=None, noun: str = "digit",
