@@ -165,10 +165,14 @@ def uncertain_below(default: float = 0.8) -> float:
 
 
 def head_score(feats: np.ndarray, params: dict) -> np.ndarray:
-    """P(not a digit) from the two-layer head."""
+    """P(not a digit) from the two-layer head.
+
+    Each row's score depends on that row alone, to the last bit: a matrix product's rounding changes with
+    the number of rows (BLAS blocks them differently), which made an image's borderline answer depend on
+    the images beside it in the call. Products and sums along fixed axes add in one fixed order."""
     z = (feats - params["mean"]) / params["std"]
-    hidden = np.maximum(z @ params["w1"] + params["b1"], 0)
-    return 1 / (1 + np.exp(-(hidden @ params["w2"] + params["b2"])[:, 0]))
+    hidden = np.maximum((z[:, :, None] * params["w1"][None]).sum(axis=1) + params["b1"], 0)
+    return 1 / (1 + np.exp(-((hidden * params["w2"][:, 0]).sum(axis=1) + params["b2"][0])))
 
 
 def rules(g: np.ndarray) -> list:

@@ -14,6 +14,7 @@ import os
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from functools import partial
 
 import numpy as np
 
@@ -81,9 +82,14 @@ def _number(digits) -> tuple:
     return "".join("?" if d.prediction is None else str(d.prediction) for d in digits), None
 
 
-def process_bytes(data: bytes, name: str, draft: int | None = None) -> dict:
+def process_bytes(data: bytes, name: str, draft: int | None = None, judge: bool = False) -> dict:
     """Decode + preprocess one file: the whole image as one digit (x), and each
-    digit separately when it holds several (parts); reason when unusable."""
+    digit separately when it holds several (parts); reason when unusable.
+
+    judge: also ask the not-a-digit detector about the digit(s) the model will read (the parts of a
+    number, else the whole image): "judged", one reason or None each. The detector is NumPy and judges
+    each image alone (the same answer in any grouping), so the pool's workers can do it beside the
+    preprocessing instead of the model's process after it (issue 27 §2)."""
     try:
         a = analyse(load_image(data, name, draft=draft), keep_steps=False)
         if a.reason:
@@ -91,15 +97,28 @@ def process_bytes(data: bytes, name: str, draft: int | None = None) -> dict:
         x = render(a, a.kept).x[:, :, 0]
         groups = group_columns(a.comps, a.kept)
         parts = np.stack([render(a, g).x[:, :, 0] for g in groups]) if len(groups) > 1 else None
-        return {"x": x, "parts": parts}
+        return _judge([{"x": x, "parts": parts}])[0] if judge else {"x": x, "parts": parts}
     except ImageError as exc:
         return {"reason": str(exc).removeprefix(f"{name}: ")}
     except Exception as exc:  # noqa: BLE001 - one bad file must never stop a batch
         return {"reason": f"could not be processed ({type(exc).__name__}: {exc})"}
 
 
-def _process_chunk(chunk: list, draft: int | None) -> list:
-    return [process_bytes(data, name, draft) for name, data in chunk]
+def _process_chunk(chunk: list, draft: int | None, judge: bool = False) -> list:
+    results = [process_bytes(data, name, draft) for name, data in chunk]
+    return _judge(results) if judge else results
+
+
+def _judge(results: list) -> list:
+    """Add "judged" to each processed file: the detector's reasons for the parts of a number, else for the
+    whole image. One detector call for all of them (its per-call cost is paid once, and each image's answer
+    is its own whatever shares the call)."""
+    read = [r["x"][None] if r["parts"] is None else r["parts"] for r in results if "x" in r]
+    reasons = iter(rejections(np.concatenate(read)) if read else [])
+    for r in results:
+        if "x" in r:
+            r["judged"] = [next(reasons) for _ in range(1 if r["parts"] is None else len(r["parts"]))]
+    return results
 
 
 def _get_pool() -> ProcessPoolExecutor:
@@ -119,7 +138,8 @@ def shutdown_pool() -> None:
         _pool = None
 
 
-def process_many(named: list, progress=None, draft: int | None = BATCH_DRAFT, parallel: bool | None = None) -> list:
+def process_many(named: list, progress=None, draft: int | None = BATCH_DRAFT, parallel: bool | None = None,
+                 judge: bool = False) -> list:
     """process_bytes over [(name, bytes)], in order; in worker processes when the batch is large."""
     total = len(named)
     results: list = [None] * total
@@ -128,7 +148,8 @@ def process_many(named: list, progress=None, draft: int | None = BATCH_DRAFT, pa
     if use_pool:
         try:
             pool = _get_pool()
-            futures = [(i, pool.submit(_process_chunk, named[i:i + CHUNK], draft)) for i in range(0, total, CHUNK)]
+            futures = [(i, pool.submit(_process_chunk, named[i:i + CHUNK], draft, judge))
+                       for i in range(0, total, CHUNK)]
             for i, fut in futures:
                 results[i:i + CHUNK] = fut.result()
                 done += len(named[i:i + CHUNK])
@@ -137,11 +158,10 @@ def process_many(named: list, progress=None, draft: int | None = BATCH_DRAFT, pa
             return results
         except (BrokenProcessPool, OSError, ValueError, RuntimeError):
             shutdown_pool()  # no pool here, or a worker died (out of memory?): finish what is left in this process
-    for i, (name, data) in enumerate(named):
-        if results[i] is None:
-            results[i] = process_bytes(data, name, draft)
-        if progress and (i + 1 == total or (i + 1) % 8 == 0):
-            progress(i + 1, total)
+    for i in range(done, total, CHUNK):
+        results[i:i + CHUNK] = _process_chunk(named[i:i + CHUNK], draft, judge)
+        if progress:
+            progress(min(i + CHUNK, total), total)
     return results
 
 
@@ -157,28 +177,20 @@ def evaluate_images(model, source, progress=None, keep_inputs: bool = False, lim
     task = model.task
     coll = read_collection(source, limits, class_names=list(task.classes) if task.named else None)
     named = [(it.file, it.data) for it in coll.items]
+    judge = reject and not task.named  # a shape's refusal needs the model (not_a_shape), so it stays here
     if on_ray:
         from mnist_core.handwriting.on_ray import process_on_ray
 
-        results, ray_info = process_on_ray(named, _process_chunk, BATCH_DRAFT, progress=progress,
-                                           address=on_ray if isinstance(on_ray, str) else None)
+        results, ray_info = process_on_ray(named, partial(_process_chunk, judge=judge), BATCH_DRAFT,
+                                           progress=progress, address=on_ray if isinstance(on_ray, str) else None)
     else:
-        results, ray_info = process_many(named, progress, parallel=parallel), None
-    skipped = list(coll.skipped)
-    rows, xs, parts = [], [], []
-    for item, r in zip(coll.items, results):
-        if "reason" in r:
-            skipped.append({"file": item.file, "reason": r["reason"]})
-            continue
-        rows.append({"file": item.file, "label": item.label})
-        xs.append(r["x"])
-        parts.append(None if task.named else r["parts"])  # a shape is read whole
-    x = np.stack(xs)[..., None] if xs else np.zeros((0, 28, 28, 1), np.float32)
-    probs = model.predict_proba(x) if len(x) else np.zeros((0, len(task.classes)), np.float32)
+        results, ray_info = process_many(named, progress, parallel=parallel, judge=judge), None
+    rows, x, probs, parts, judged, failed = _read_all(model, coll.items, results)
+    skipped = list(coll.skipped) + failed
     if task.named:
         _fill_shapes(model, rows, x, probs, reject)
     else:
-        _fill_predictions(model, rows, x, probs, parts, reject)
+        _fill_predictions(model, rows, probs, parts, judged)
     scores = _score(rows, probs)
     if task.named:
         scores["per_class"] = [{**row, "class_name": task.classes[row["digit"]]} for row in scores["per_class"]]
@@ -192,25 +204,38 @@ def evaluate_images(model, source, progress=None, keep_inputs: bool = False, lim
         seconds=time.time() - t0, ray=ray_info, **(dict(inputs=x, probs=probs, parts=parts) if keep_inputs else {}))
 
 
-def _fill_predictions(model, rows: list, x: np.ndarray, probs: np.ndarray, parts: list, reject: bool) -> None:
-    """A single digit is judged on the whole image; a number digit by digit, its confidence its least sure digit's."""
+def _read_all(model, items: list, results: list) -> tuple:
+    """Rows, inputs and the model's probabilities for every processed file (one batched call), and the
+    files that failed."""
+    task = model.task
+    rows, xs, parts, judged, failed = [], [], [], [], []
+    for item, r in zip(items, results):
+        if "reason" in r:
+            failed.append({"file": item.file, "reason": r["reason"]})
+            continue
+        rows.append({"file": item.file, "label": item.label})
+        xs.append(r["x"])
+        parts.append(None if task.named else r["parts"])  # a shape is read whole
+        judged.append(r.get("judged"))
+    x = np.stack(xs)[..., None] if xs else np.zeros((0, 28, 28, 1), np.float32)
+    probs = model.predict_proba(x) if len(x) else np.zeros((0, len(task.classes)), np.float32)
+    return rows, x, probs, parts, judged, failed
+
+
+def _fill_predictions(model, rows: list, probs: np.ndarray, parts: list, judged: list) -> None:
+    """A single digit is judged on the whole image; a number digit by digit, its confidence its least sure
+    digit's. judged: per row the detector's reasons (process_bytes), or None each when nothing is refused."""
     multi = [p for p in parts if p is not None]
-    part_x = np.concatenate(multi)[..., None] if multi else np.zeros((0, 28, 28, 1), np.float32)
-    part_probs = model.predict_proba(part_x) if multi else None
-    whole = [None if part is not None else xi for xi, part in zip(x, parts)]
-    singles = [xi for xi in whole if xi is not None]
-    judged = iter(rejections(np.stack(singles + list(part_x))) if reject and (singles or multi) else [])
-    single_reasons = [next(judged) if xi is not None else None for xi in whole]
-    part_reasons = list(judged) or [None] * len(part_x)
+    part_probs = model.predict_proba(np.concatenate(multi)[..., None]) if multi else None
     offset = 0
     task = model.task
-    for row, p, part, reason in zip(rows, probs, parts, single_reasons):
+    for row, p, part, reasons in zip(rows, probs, parts, judged):
         if part is None:
-            digits = [_digit(p, task, reason=reason)]
+            digits = [_digit(p, task, reason=reasons[0] if reasons else None)]
         else:
             span = slice(offset, offset + len(part))
-            digits = [_digit(q, task, reason=r)
-                      for q, r in zip(part_probs[span], not_a_digit.as_a_whole(part_reasons[span]))]
+            reasons = not_a_digit.as_a_whole(reasons) if reasons else [None] * len(part)
+            digits = [_digit(q, task, reason=r) for q, r in zip(part_probs[span], reasons)]
             offset += len(part)
         number, why = _number(digits)
         sure = [d for d in digits if d.prediction is not None]
