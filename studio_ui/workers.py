@@ -86,7 +86,8 @@ def serve(host: str, port: int, n: int, env: dict[str, str], banner: str, extra:
     procs = start_workers(ports, worker_env(env, host), extra)
     try:
         wait_until_up(procs, ports)
-        procs.append(proxy.start(proxy.prepare(prefix, proxy.config(ports, host, port, prefix)), None))
+        conf = proxy.config(ports, host, port, prefix, static=proxy.static_folder())
+        procs.append(proxy.start(proxy.prepare(prefix, conf), None))
         serve_mod.start_dispatcher(stop=stopping)
         print(f"{banner}\n({n} Streamlit processes behind nginx; each browser stays with one)", flush=True)
         while not stopping.wait(0.5):

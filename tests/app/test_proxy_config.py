@@ -73,3 +73,13 @@ def test_settle_freezes_the_heap_and_keeps_keras_state(monkeypatch):
         assert cleared == []
     finally:
         gc.unfreeze()
+
+
+def test_streamlits_bundle_is_sent_by_nginx_when_it_may_read_it(tmp_path):
+    folder = proxy.static_folder()
+    assert folder is not None and (folder / "js").is_dir() and any((folder / "js").glob("*.js"))
+    text = proxy.config(PORTS, "127.0.0.1", 8600, tmp_path, static=folder)
+    assert f"location /static/ {{\n            alias {folder}/;" in text
+    # the page, the websocket and everything else still go to the processes
+    assert "location / {\n            proxy_pass http://$studio_pool;" in text
+    assert "location /static/" not in proxy.config(PORTS, "127.0.0.1", 8600, tmp_path)

@@ -127,3 +127,22 @@ def test_a_queued_run_is_started_once_and_its_model_is_offered_by_both(browser, 
             assert _worker(context) == worker
         finally:
             context.close()
+
+
+def test_nginx_sends_streamlits_bundle_itself(browser, proxied):
+    """The ~100 JavaScript files a new browser loads come from nginx (the processes never see them): the
+    page still works, and every /static/ answer carries the header only nginx's location adds."""
+    url = proxied[0]
+    context, tab = _open(browser, url)
+    bundle = []
+    tab.on("response", lambda r: bundle.append(r) if "/static/" in r.url else None)
+    try:
+        _sign_in(tab, url, "draw", VISITOR)
+        tab.get_by_text("The canvas is empty").wait_for()
+        assert len(bundle) > 20
+        assert all(r.status == 200 and "immutable" in (r.headers.get("cache-control") or "") for r in bundle)
+        scripts = [r for r in bundle if r.url.endswith(".js")]  # a module script as text/plain is not run
+        assert scripts and all(r.headers["content-type"] == "application/javascript" for r in scripts)
+        assert not problems(tab)
+    finally:
+        context.close()
