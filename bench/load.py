@@ -13,11 +13,12 @@ as cross-talk, any other failure or error on the page as an error. Prints
 p50 and p95 of both answers, errors and cross-talk for each count, with the
 machine's load average.
 
-    .venv/bin/python bench/load.py [--sessions 10 20 30] [--rounds 3] [--workers 1] [--client-nice 10]
+    .venv/bin/python bench/load.py [--sessions 10 20 30] [--rounds 3] [--workers 1] [--clients-behind]
 
---client-nice N runs the browsers (and this script) at nice N once the studio is up, so the studio's
-processes come first on the shared cores: in a class each student's browser runs on its own device, and
-here the ten to thirty tabs would otherwise take most of the two cores the studio is measured on.
+--clients-behind runs the browsers (and this script) under Linux's SCHED_IDLE policy once the studio is
+up: they get the cores whenever the studio's processes leave them idle, never before. In a class each
+student's browser runs on its own device; here the ten to thirty tabs would otherwise take most of the two
+cores the studio is measured on. (A plain nice does not hold: Chromium sets its own processes' niceness.)
 """
 
 from __future__ import annotations
@@ -228,8 +229,8 @@ def main() -> int:
     parser.add_argument("--sessions", type=int, nargs="+", default=[10], help="session counts, each run in turn")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--workers", type=int, default=1, help="Streamlit processes (2 or more: behind nginx)")
-    parser.add_argument("--client-nice", type=int, default=0,
-                        help="niceness of the browsers and this script once the studio is up (0: the same as it)")
+    parser.add_argument("--clients-behind", action="store_true",
+                        help="run the browsers under SCHED_IDLE, behind the studio's processes (Linux)")
     parser.add_argument("--models", default=os.environ.get("MNIST_STUDIO_MODELS", str(REPO / "models")))
     args = parser.parse_args()
     sys.path.insert(0, str(REPO / "bench"))
@@ -237,13 +238,14 @@ def main() -> int:
 
     print(f"load average (1/5/15 min) before: {load()}; {os.cpu_count()} cores; model store {args.models}; "
           f"{args.workers} Streamlit process(es){' behind nginx' if args.workers > 1 else ''}; "
-          f"browsers at nice {args.client_nice}", flush=True)
+          f"browsers {'behind the studio (SCHED_IDLE)' if args.clients_behind else 'beside the studio'}", flush=True)
     print(f"{'':24} {'canvas answer p50 / p95 s':>26} {'Batch result p50 / p95 s':>26} {'samples':>8} {'errors':>7} "
           f"{'cross-talk':>10}", flush=True)
     with tempfile.TemporaryDirectory(prefix="mnist-load-") as tmp:
         work = Path(tmp)
         proc, url = start_server(Path(args.models), work / "runs", work / "streamlit.log", args.workers)
-        os.nice(args.client_nice)  # the studio started at our niceness; the browsers start later, from here
+        if args.clients_behind:  # the studio is started; the browsers start later, from here, and inherit it
+            os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))
         try:
             # Warm-up: each process's first request loads TensorFlow and the model.
             asyncio.run(run_sessions(url, args.workers, 1, work))
