@@ -117,6 +117,26 @@ def timed_evaluate(model, uploads: list, parallel: bool) -> tuple[float, dict, f
     return wall, report, cpu
 
 
+def timed_before(model, uploads: list) -> tuple[float, None, float]:
+    """The pool as it was until the detector moved into its workers: the pool decodes and preprocesses,
+    then this process runs the model and the detector on everything (the same work; no report built)."""
+    import numpy as np
+
+    from mnist_core.handwriting.collection import read_collection
+    from mnist_core.handwriting.reading import process_many, rejections
+
+    cpu0, workers0, t0 = time.process_time(), _worker_cpu(), time.perf_counter()
+    coll = read_collection(uploads)
+    results = [r for r in process_many([(it.file, it.data) for it in coll.items], parallel=True) if "x" in r]
+    x = np.stack([r["x"] for r in results])[..., None]
+    model.predict_proba(x)
+    parts = [p for r in results if r["parts"] is not None for p in r["parts"]]
+    rejections(np.concatenate([x[:, :, :, 0][[r["parts"] is None for r in results]], np.asarray(parts)])
+               if parts else x)
+    wall = time.perf_counter() - t0
+    return wall, None, time.process_time() - cpu0 + max(0.0, _worker_cpu() - workers0)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--n", type=int, default=2000, help="images per run (the photos are cycled)")
@@ -143,13 +163,15 @@ def main(argv=None) -> int:
 
     reading.shutdown_pool()
     cold = timed_evaluate(model, uploads, parallel=True)
-    serial, warm = [], []
-    for _ in range(args.repeats):  # interleaved, so a change in the machine's load hits both alike
+    serial, warm, before = [], [], []
+    for _ in range(args.repeats):  # interleaved, so a change in the machine's load hits all alike
         serial.append(timed_evaluate(model, uploads, parallel=False))
         warm.append(timed_evaluate(model, uploads, parallel=True))
+        before.append(timed_before(model, uploads))
     reading.shutdown_pool()
     rows = [("in this process", 1, serial), ("worker pool, first call (starts it)", reading.WORKERS, [cold]),
-            ("worker pool, warm", reading.WORKERS, warm)]
+            ("worker pool, warm", reading.WORKERS, warm),
+            ("  the same, detector after the pool (until now)", reading.WORKERS, before)]
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"batch throughput: {args.n} JPEG photos ({origin}), model '{args.model}', "
@@ -160,7 +182,7 @@ def main(argv=None) -> int:
         seconds = statistics.median(r[0] for r in runs)
         cpu_ms = statistics.median(r[2] for r in runs) * 1000 / args.n
         report = runs[0][1]
-        acc = f"{report.accuracy:.4f}" if report.accuracy is not None else "-"
+        acc = f"{report.accuracy:.4f}" if report is not None and report.accuracy is not None else "-"
         print(f"  {label:<46} {workers:>7} {seconds:>8.2f} {args.n / seconds:>9.0f} {cpu_ms:>10.2f} {acc:>9}")
     warm_cpu = statistics.median(r[2] for r in warm) / args.n
     print(f"CPU time per image with the pool: {warm_cpu * 1000:.2f} ms, i.e. {reading.WORKERS / warm_cpu:.0f} "
