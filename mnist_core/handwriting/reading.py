@@ -1,9 +1,9 @@
 """Read real handwriting with a model: single images, multi-digit numbers, whole collections.
 
-Decoding and preprocessing are CPU work in NumPy/Pillow, so large batches go
-to a pool of worker processes (one per core, started with 'forkserver' so
-they never inherit TensorFlow's threads); the model then sees all inputs in
-one batched call in this process.
+Decoding, preprocessing and the not-a-digit detector are CPU work in NumPy,
+Pillow and OpenCV, so large batches go to a pool of worker processes (one per
+core, started with 'forkserver' so they never inherit TensorFlow's threads);
+the model then sees all inputs in one batched call in this process.
 """
 
 from __future__ import annotations
