@@ -97,3 +97,17 @@ def test_the_pool_and_this_process_give_the_same_report():
     assert by_file["5/num.png"].number == "50"
     unjudged = hw.evaluate_images(model, named, parallel=False, reject=False)
     assert all(p.reason is None for p in unjudged.predictions)
+
+
+def test_a_batch_judges_a_numbers_parts_together(monkeypatch):
+    """Four or more parts, half of them refused: a pattern of marks, every part refused (as_a_whole), in a
+    batch as on the canvas; three parts with one refused stay a number with a '?'."""
+    model = loading.load("default", root=REPO / "models")
+    monkeypatch.setattr(hw, "rejections", lambda x: ["not a digit (test)" if i % 2 == 0 else None
+                                                     for i in range(len(x))])
+    named = [("four.png", encode(number_image([1, 2, 3, 4]))), ("three.png", encode(number_image([5, 6, 7])))]
+    by_file = {p.file: p for p in hw.evaluate_images(model, named, parallel=False).predictions}
+    four, three = by_file["four.png"], by_file["three.png"]
+    assert four.prediction is None and four.number is None  # every part refused, not "?2?4"
+    assert four.reason == not_a_digit.REASON  # two reasons among the parts: the general one
+    assert three.number is not None and three.number.count("?") == 2 and three.prediction is not None
