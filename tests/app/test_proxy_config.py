@@ -7,8 +7,12 @@ from __future__ import annotations
 
 import gc
 import re
+import shutil
 import subprocess
 import sys
+import tempfile
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 
@@ -75,11 +79,57 @@ def test_settle_freezes_the_heap_and_keeps_keras_state(monkeypatch):
         gc.unfreeze()
 
 
-def test_streamlits_bundle_is_sent_by_nginx_when_it_may_read_it(tmp_path):
-    folder = proxy.static_folder()
-    assert folder is not None and (folder / "js").is_dir() and any((folder / "js").glob("*.js"))
+def test_streamlits_bundle_is_sent_by_nginx_when_given(tmp_path):
+    folder = tmp_path / "streamlit" / "static" / "static"
     text = proxy.config(PORTS, "127.0.0.1", 8600, tmp_path, static=folder)
     assert f"location /static/ {{\n            alias {folder}/;" in text
+    assert "application/javascript js" in text  # else a module script comes as text/plain and is not run
     # the page, the websocket and everything else still go to the processes
     assert "location / {\n            proxy_pass http://$studio_pool;" in text
     assert "location /static/" not in proxy.config(PORTS, "127.0.0.1", 8600, tmp_path)
+
+
+def _fake_streamlit(root, monkeypatch):
+    package = root / "site" / "streamlit"
+    (package / "static" / "static" / "js").mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    monkeypatch.setattr(proxy.importlib.util, "find_spec",
+                        lambda name: SimpleNamespace(origin=str(package / "__init__.py")))
+    return package / "static" / "static"
+
+
+def test_the_bundle_folder_is_the_installed_streamlits():
+    folder = proxy.static_folder()
+    if folder is not None:  # None where nginx's workers (nobody, when run as root) could not read it
+        assert folder.parts[-3:] == ("streamlit", "static", "static") and any((folder / "js").glob("*.js"))
+
+
+@pytest.fixture
+def open_tmp():
+    """A folder every user may enter (pytest's own tmp_path sits under a 0700 folder)."""
+    root = Path(tempfile.mkdtemp(prefix="mnist-proxy-test-"))
+    root.chmod(0o755)
+    yield root
+    shutil.rmtree(root)
+
+
+def test_the_bundle_stays_with_the_processes_when_nginx_could_not_read_it(open_tmp, monkeypatch):
+    tmp_path = open_tmp
+    folder = _fake_streamlit(tmp_path, monkeypatch)
+    monkeypatch.setattr(proxy.os, "geteuid", lambda: 0)  # nginx's workers run as nobody
+    for p in [folder, *folder.parents]:
+        if p == tmp_path:
+            break
+        p.chmod(0o755)
+    assert all(p.stat().st_mode & 0o001 for p in folder.parents)  # the test's own premise
+    assert proxy.static_folder() == folder
+    (tmp_path / "site").chmod(0o700)  # nobody may not enter a folder on the way
+    assert proxy.static_folder() is None
+    (tmp_path / "site").chmod(0o755)
+    (folder / "js").chmod(0o711)  # nor read the bundle
+    assert proxy.static_folder() is None
+    (folder / "js").chmod(0o755)
+    monkeypatch.setattr(proxy.os, "geteuid", lambda: 1000)  # not root: nginx's workers are this user
+    (tmp_path / "site").chmod(0o700)
+    assert proxy.static_folder() == folder
+    (tmp_path / "site").chmod(0o755)
