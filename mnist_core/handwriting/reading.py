@@ -82,14 +82,9 @@ def _number(digits) -> tuple:
     return "".join("?" if d.prediction is None else str(d.prediction) for d in digits), None
 
 
-def process_bytes(data: bytes, name: str, draft: int | None = None, judge: bool = False) -> dict:
+def process_bytes(data: bytes, name: str, draft: int | None = None) -> dict:
     """Decode + preprocess one file: the whole image as one digit (x), and each
-    digit separately when it holds several (parts); reason when unusable.
-
-    judge: also ask the not-a-digit detector about the digit(s) the model will read (the parts of a
-    number, else the whole image): "judged", one reason or None each. The detector is NumPy and judges
-    each image alone (the same answer in any grouping), so the pool's workers can do it beside the
-    preprocessing instead of the model's process after it (issue 27 §2)."""
+    digit separately when it holds several (parts); reason when unusable."""
     try:
         a = analyse(load_image(data, name, draft=draft), keep_steps=False)
         if a.reason:
@@ -97,7 +92,7 @@ def process_bytes(data: bytes, name: str, draft: int | None = None, judge: bool 
         x = render(a, a.kept).x[:, :, 0]
         groups = group_columns(a.comps, a.kept)
         parts = np.stack([render(a, g).x[:, :, 0] for g in groups]) if len(groups) > 1 else None
-        return _judge([{"x": x, "parts": parts}])[0] if judge else {"x": x, "parts": parts}
+        return {"x": x, "parts": parts}
     except ImageError as exc:
         return {"reason": str(exc).removeprefix(f"{name}: ")}
     except Exception as exc:  # noqa: BLE001 - one bad file must never stop a batch
@@ -105,6 +100,10 @@ def process_bytes(data: bytes, name: str, draft: int | None = None, judge: bool 
 
 
 def _process_chunk(chunk: list, draft: int | None, judge: bool = False) -> list:
+    """process_bytes over [(name, bytes)]; with judge, also the not-a-digit detector's verdicts (_judge).
+
+    The detector is NumPy and judges each image alone (the same answer in any grouping), so the pool's
+    workers can run it beside the preprocessing instead of the model's process after it (issue 27 §2)."""
     results = [process_bytes(data, name, draft) for name, data in chunk]
     return _judge(results) if judge else results
 

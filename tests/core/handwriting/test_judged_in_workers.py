@@ -63,13 +63,13 @@ def test_the_detector_judges_each_image_alone():
 
 def test_workers_judge_what_the_model_will_read():
     one, number = encode(digit_image(4, width=6)), encode(number_image([3, 1, 8]))
-    assert "judged" not in hw.process_bytes(one, "a.png")  # nobody asked
-    judged = hw.process_bytes(one, "a.png", judge=True)
+    assert "judged" not in hw._process_chunk([("a.png", one)], None)[0]  # nobody asked
+    judged = hw._process_chunk([("a.png", one)], None, judge=True)[0]
     assert judged["parts"] is None and judged["judged"] == [None]
-    parts = hw.process_bytes(number, "n.png", judge=True)
+    parts = hw._process_chunk([("n.png", number)], None, judge=True)[0]
     assert len(parts["parts"]) == 3 and parts["judged"] == [None, None, None]
     dots = encode(_dots())
-    refused = hw.process_bytes(dots, "d.png", judge=True)
+    refused = hw._process_chunk([("d.png", dots)], None, judge=True)[0]
     assert len(refused["judged"]) == (1 if refused["parts"] is None else len(refused["parts"]))
     assert any(refused["judged"])
 
