@@ -9,6 +9,9 @@ prints a table: images per second (median of the repeats), the pool's first
 call with its start-up, and where the time goes per image, with the
 preprocessing as it was before issue 27 (tests/core/handwriting/reference_v1,
 the same results bit for bit) timed on the same images in the same run.
+Comparison rows (the detector after the pool, workers with glibc's memory
+defaults) run interleaved with the warm pool; faults/img counts minor page
+faults of this process and its workers per image.
 """
 
 from __future__ import annotations
@@ -88,36 +91,47 @@ def stage_times(model, items: list) -> dict:
     return best
 
 
-def _worker_cpu() -> float:
-    """CPU seconds used so far by the pool's worker processes (Linux /proc; 0 elsewhere)."""
+def _workers() -> tuple[float, int]:
+    """CPU seconds and minor page faults so far of the pool's worker processes (Linux /proc; 0 elsewhere)."""
     from mnist_core.handwriting import reading
 
     pool = reading._pool
-    total = 0.0
+    cpu, faults = 0.0, 0
     for pid in list(getattr(pool, "_processes", None) or {}):
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            cpu += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            faults += int(fields[7])
         except (OSError, ValueError, IndexError):
             pass
-    return total
+    return cpu, faults
 
 
-def timed_evaluate(model, uploads: list, parallel: bool) -> tuple[float, dict, float]:
-    """Wall seconds, the report, and CPU seconds of this process plus its workers.
+def _own() -> tuple[float, int]:
+    import resource
+
+    return time.process_time(), resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+def _timed(run) -> tuple[float, object, float, int]:
+    """Wall seconds, run()'s result, and CPU seconds and minor page faults of this process plus its workers.
 
     CPU time is what the figure would be on an otherwise idle machine: the
     cores here are shared, so wall time depends on whoever else is running."""
+    (cpu0, faults0), (wcpu0, wfaults0), t0 = _own(), _workers(), time.perf_counter()
+    result = run()
+    wall = time.perf_counter() - t0
+    (cpu1, faults1), (wcpu1, wfaults1) = _own(), _workers()
+    return wall, result, cpu1 - cpu0 + max(0.0, wcpu1 - wcpu0), faults1 - faults0 + max(0, wfaults1 - wfaults0)
+
+
+def timed_evaluate(model, uploads: list, parallel: bool) -> tuple:
     from mnist_core.handwriting.reading import evaluate_images
 
-    cpu0, workers0, t0 = time.process_time(), _worker_cpu(), time.perf_counter()
-    report = evaluate_images(model, uploads, parallel=parallel)
-    wall = time.perf_counter() - t0
-    cpu = time.process_time() - cpu0 + max(0.0, _worker_cpu() - workers0)
-    return wall, report, cpu
+    return _timed(lambda: evaluate_images(model, uploads, parallel=parallel))
 
 
-def timed_before(model, uploads: list) -> tuple[float, None, float]:
+def timed_before(model, uploads: list) -> tuple:
     """The pool as it was until the detector moved into its workers: the pool decodes and preprocesses,
     then this process runs the model and the detector on everything (the same work; no report built)."""
     import numpy as np
@@ -125,16 +139,38 @@ def timed_before(model, uploads: list) -> tuple[float, None, float]:
     from mnist_core.handwriting.collection import read_collection
     from mnist_core.handwriting.reading import process_many, rejections
 
-    cpu0, workers0, t0 = time.process_time(), _worker_cpu(), time.perf_counter()
-    coll = read_collection(uploads)
-    results = [r for r in process_many([(it.file, it.data) for it in coll.items], parallel=True) if "x" in r]
-    x = np.stack([r["x"] for r in results])[..., None]
-    model.predict_proba(x)
-    parts = [p for r in results if r["parts"] is not None for p in r["parts"]]
-    rejections(np.concatenate([x[:, :, :, 0][[r["parts"] is None for r in results]], np.asarray(parts)])
-               if parts else x)
-    wall = time.perf_counter() - t0
-    return wall, None, time.process_time() - cpu0 + max(0.0, _worker_cpu() - workers0)
+    def run():
+        coll = read_collection(uploads)
+        results = [r for r in process_many([(it.file, it.data) for it in coll.items], parallel=True) if "x" in r]
+        x = np.stack([r["x"] for r in results])[..., None]
+        model.predict_proba(x)
+        parts = [p for r in results if r["parts"] is not None for p in r["parts"]]
+        rejections(np.concatenate([x[:, :, :, 0][[r["parts"] is None for r in results]], np.asarray(parts)])
+                   if parts else x)
+
+    return _timed(run)
+
+
+def glibc_defaults() -> bool:
+    """The pool's initializer for the comparison row: workers keep glibc's own memory settings."""
+    return False
+
+
+def timed_untuned(model, uploads: list) -> tuple:
+    """The warm pool with workers that return freed memory to the system (glibc's defaults, until
+    reading.keep_freed_memory): a pool of its own, warmed up untimed, then the tuned pool restored."""
+    from mnist_core.handwriting import reading
+
+    tuned = reading.keep_freed_memory
+    reading.shutdown_pool()
+    reading.keep_freed_memory = glibc_defaults
+    try:
+        timed_evaluate(model, uploads, parallel=True)
+        return timed_evaluate(model, uploads, parallel=True)
+    finally:
+        reading.shutdown_pool()
+        reading.keep_freed_memory = tuned
+        timed_evaluate(model, uploads, parallel=True)  # warm again for the next round's rows
 
 
 def main(argv=None) -> int:
@@ -163,27 +199,31 @@ def main(argv=None) -> int:
 
     reading.shutdown_pool()
     cold = timed_evaluate(model, uploads, parallel=True)
-    serial, warm, before = [], [], []
+    serial, warm, before, untuned = [], [], [], []
     for _ in range(args.repeats):  # interleaved, so a change in the machine's load hits all alike
         serial.append(timed_evaluate(model, uploads, parallel=False))
         warm.append(timed_evaluate(model, uploads, parallel=True))
         before.append(timed_before(model, uploads))
+        untuned.append(timed_untuned(model, uploads))
     reading.shutdown_pool()
     rows = [("in this process", 1, serial), ("worker pool, first call (starts it)", reading.WORKERS, [cold]),
             ("worker pool, warm", reading.WORKERS, warm),
-            ("  the same, detector after the pool (until now)", reading.WORKERS, before)]
+            ("  the same, detector after the pool (until now)", reading.WORKERS, before),
+            ("  the same, workers with glibc's memory defaults", reading.WORKERS, untuned)]
 
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"batch throughput: {args.n} JPEG photos ({origin}), model '{args.model}', "
           f"{os.cpu_count()} CPU cores, load average {load:.1f} at the end")
     print(f"{'evaluate_images: decode + preprocess + predict':<48} {'workers':>7} {'seconds':>8} "
-          f"{'images/s':>9} {'CPU ms/img':>10} {'accuracy':>9}")
+          f"{'images/s':>9} {'CPU ms/img':>10} {'faults/img':>10} {'accuracy':>9}")
     for label, workers, runs in rows:
         seconds = statistics.median(r[0] for r in runs)
         cpu_ms = statistics.median(r[2] for r in runs) * 1000 / args.n
+        faults = statistics.median(r[3] for r in runs) / args.n
         report = runs[0][1]
         acc = f"{report.accuracy:.4f}" if report is not None and report.accuracy is not None else "-"
-        print(f"  {label:<46} {workers:>7} {seconds:>8.2f} {args.n / seconds:>9.0f} {cpu_ms:>10.2f} {acc:>9}")
+        print(f"  {label:<46} {workers:>7} {seconds:>8.2f} {args.n / seconds:>9.0f} {cpu_ms:>10.2f} {faults:>10.1f} "
+              f"{acc:>9}")
     warm_cpu = statistics.median(r[2] for r in warm) / args.n
     print(f"CPU time per image with the pool: {warm_cpu * 1000:.2f} ms, i.e. {reading.WORKERS / warm_cpu:.0f} "
           f"images/s when {reading.WORKERS} cores are free for it")
