@@ -22,7 +22,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._machine import load, machine  # noqa: E402
-from mnist_core.handwriting import sheets  # noqa: E402
+from mnist_core.handwriting import sheet_reading, sheets  # noqa: E402
 from tests.core.handwriting import sheet_photos as sp  # noqa: E402
 
 
@@ -44,7 +44,7 @@ def main() -> None:
         angle = float(rng.uniform(-15, 15))
         photo = sp.photograph(filled, seed=100 + k, angle=angle, tilt=float(rng.uniform(0.03, 0.15)))
         t0 = time.perf_counter()
-        read = sheets.read_sheet(photo, f"sheet{k}.jpg")
+        read = sheet_reading.read_sheet(photo, f"sheet{k}.jpg")
         seconds.append(time.perf_counter() - t0)
         assert read.reason is None, read.reason
         got = {(c.row, c.col) for c in read.filled}
@@ -53,7 +53,7 @@ def main() -> None:
         fits.append(read.fit_mm)
         if got - set(boxes):
             print(f"sheet {k}: empty boxes taken as filled: {sorted(got - set(boxes))}")
-        files += sheets.collection_files(read)
+        files += sheet_reading.collection_files(read)
     report = evaluate_images(model, files, parallel=False)
     print(f"machine: {machine()}; load {load()}")
     print(f"{args.sheets} photos 2000x2500 JPEG: read in {statistics.median(seconds):.2f} s median "

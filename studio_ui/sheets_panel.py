@@ -16,7 +16,7 @@ import zipfile
 import streamlit as st
 
 from mnist_core import tasks
-from mnist_core.handwriting import sheets
+from mnist_core.handwriting import sheet_reading, sheets
 from mnist_core.handwriting.collection import Limits, read_collection
 
 SPOILED = "sheets_spoiled"  # {sheet digest: [box, ...]}, kept while another sheet is shown
@@ -25,8 +25,8 @@ UPLOAD_MB = Limits().max_total_bytes // 2**20
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
-def _read(name: str, sheet: str, data: bytes) -> sheets.SheetRead:
-    return sheets.read_sheet(data, name, sheet=sheet)
+def _read(name: str, sheet: str, data: bytes) -> sheet_reading.SheetRead:
+    return sheet_reading.read_sheet(data, name, sheet=sheet)
 
 
 @st.cache_data(max_entries=4, show_spinner=False)
@@ -68,7 +68,7 @@ def collection(model_task: str) -> list | None:
         return None
 
     coll = read_collection(files)
-    names = sheets.sheet_names([it.file for it in coll.items])
+    names = sheet_reading.sheet_names([it.file for it in coll.items])
     with st.spinner(f"Reading {len(coll.items)} sheet(s)..."):
         reads = [(_digest(it.data), _read(it.file, name, it.data)) for it, name in zip(coll.items, names)]
     good = [(d, r) for d, r in reads if r.reason is None and r.spec.prompt == model_task]
@@ -92,14 +92,14 @@ def collection(model_task: str) -> list | None:
     if not good:
         return []
 
-    labels = {f"{r.sheet} ({r.file})" if r.sheet != sheets.sheet_name(r.file) else r.sheet: (d, r) for d, r in good}
+    labels = {f"{r.sheet} ({r.file})" if r.sheet != sheet_reading.sheet_name(r.file) else r.sheet: (d, r) for d, r in good}
     chosen = st.selectbox("Sheet", list(labels), key="sheets_shown") if len(labels) > 1 else next(iter(labels))
     digest, read = labels[chosen]
     _sheet_view(digest, read, spoiled_all, writers, noun)
 
     out = []
     for d, r in good:
-        out += sheets.collection_files(r, writer=writers.get(d), spoiled=set(spoiled_all.get(d, ())))
+        out += sheet_reading.collection_files(r, writer=writers.get(d), spoiled=set(spoiled_all.get(d, ())))
     if out:
         st.download_button(f"Download the collection (ZIP, {len(out)} images)", _zip(out), "sheets-collection.zip",
                            mime="application/zip", icon=":material/download:", key="sheets_zip",
@@ -108,11 +108,11 @@ def collection(model_task: str) -> list | None:
     return out
 
 
-def _sheet_view(digest: str, read: sheets.SheetRead, spoiled_all: dict, writers: dict, noun: str) -> None:
+def _sheet_view(digest: str, read: sheet_reading.SheetRead, spoiled_all: dict, writers: dict, noun: str) -> None:
     spoiled = set(spoiled_all.get(digest, ()))
     left, right = st.columns([2, 3])
     with left:
-        st.image(sheets.outlined(read, spoiled, scale=0.4),
+        st.image(sheet_reading.outlined(read, spoiled, scale=0.4),
                  caption=f"{read.file} squared up ({read.spec.rows}x{read.spec.cols}, {read.spec.paper.upper()}): "
                          "green boxes were written in, grey ones are empty, red ones marked spoiled")
     with right:
@@ -153,7 +153,7 @@ def _crossed(image):
 
 
 def _keep(store: dict, digest: str, key: str) -> None:
-    store[digest] = sheets.safe_name(st.session_state.get(key))
+    store[digest] = sheet_reading.safe_name(st.session_state.get(key))
 
 
 def _keep_list(store: dict, digest: str, key: str) -> None:

@@ -26,7 +26,7 @@ def cmd_sheet(args) -> int:
 
 
 def cmd_read_sheets(args) -> int:
-    from mnist_core.handwriting import sheets
+    from mnist_core.handwriting import sheet_reading
 
     out = Path(args.out)
     if out.exists() and not out.is_dir():
@@ -34,17 +34,17 @@ def cmd_read_sheets(args) -> int:
     missing = [p for p in args.photos if not Path(p).exists()]
     if missing:
         raise UserError(f"no such file or folder: {', '.join(missing)}")
-    writer = sheets.safe_name(args.writer) if args.writer else None
+    writer = sheet_reading.safe_name(args.writer) if args.writer else None
     if args.writer and not writer:
         raise UserError(f"--writer '{args.writer}' has no letters or digits to name a folder with")
     reads, skipped = [], []
     for source in args.photos:
-        r, s = sheets.read_sheets(source)
+        r, s = sheet_reading.read_sheets(source)
         reads += r
         skipped += s
     rows, written = [], 0
     for read in reads:
-        files = sheets.collection_files(read, writer=writer)
+        files = sheet_reading.collection_files(read, writer=writer)
         for name, data in files:
             path = out / name
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 from mnist_core.cli import main
-from mnist_core.handwriting import sheets
+from mnist_core.handwriting import sheet_reading, sheets
 from mnist_core.handwriting.collection import read_collection
 from tests.conftest import REPO
 from tests.core.handwriting import sheet_photos as sp
@@ -83,7 +83,7 @@ def test_sheet_writes_a_pdf_a_png_and_the_layout(blank, tmp_path):
         assert a[ym, int(x0) + 2] == 255 and a[ym, int(x1) - 3] == 255
         assert a[ym, int(x0) - 3] < 50 and a[ym, int(x1) + 2] < 50
         assert a[int(y0) - 3, int((x0 + x1) / 2)] < 50 and a[int(y1) + 2, int((x0 + x1) / 2)] < 50
-    found = sheets.find_markers(a)  # the printed markers are the ones the layout names
+    found = sheet_reading.find_markers(a)  # the printed markers are the ones the layout names
     assert {m["id"] for m in layout["markers"]} <= set(found)
     for m in layout["markers"]:
         corners = found[m["id"]][0]
@@ -106,7 +106,7 @@ def test_sheet_options_shapes_letter_and_other_sizes(tmp_path):
     assert [b["label"] for b in layout["boxes"][:10]] == list(CLASSES) + [CLASSES[0]]
     # A sheet's markers say which layout it is: a photo of this blank sheet reads as shapes, 6x5, Letter.
     png = sheets.render(sheets.SheetSpec(6, 5, "shapes", "letter"))
-    read = sheets.read_sheet(sp.photograph(png, seed=4, angle=-9), "blank.jpg")
+    read = sheet_reading.read_sheet(sp.photograph(png, seed=4, angle=-9), "blank.jpg")
     assert read.reason is None and read.spec == sheets.SheetSpec(6, 5, "shapes", "letter")
     assert len(read.cuts) == 30 and read.filled == []
 
@@ -210,7 +210,7 @@ def test_read_sheets_refuses_a_file_as_out_and_missing_inputs(tmp_path, capsys):
 
 def test_read_sheet_never_raises_on_odd_images():
     for image in (np.zeros((50, 50), np.uint8), np.full((300, 400, 4), 255, np.uint8), b"", b"GIF89a"):
-        read = sheets.read_sheet(image, "odd.png")
+        read = sheet_reading.read_sheet(image, "odd.png")
         assert read.reason and read.cuts == [] and read.page is None
 
 
@@ -222,6 +222,6 @@ def test_the_shipped_model_reads_a_photographed_sheet(filled, tmp_path):
     from mnist_core.models import loading
 
     image, written = filled
-    read = sheets.read_sheet(sp.photograph(image, seed=11, angle=-12), "desk.jpg")
-    report = evaluate_images(loading.load("default", REPO / "models"), sheets.collection_files(read), parallel=False)
+    read = sheet_reading.read_sheet(sp.photograph(image, seed=11, angle=-12), "desk.jpg")
+    report = evaluate_images(loading.load("default", REPO / "models"), sheet_reading.collection_files(read), parallel=False)
     assert report.n == len(written) and report.accuracy >= 0.95
