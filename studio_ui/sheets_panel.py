@@ -92,7 +92,8 @@ def collection(model_task: str) -> list | None:
     if not good:
         return []
 
-    labels = {f"{r.sheet} ({r.file})" if r.sheet != sheet_reading.sheet_name(r.file) else r.sheet: (d, r) for d, r in good}
+    labels = {f"{r.sheet} ({r.file})" if r.sheet != sheet_reading.sheet_name(r.file) else r.sheet: (d, r)
+              for d, r in good}
     chosen = st.selectbox("Sheet", list(labels), key="sheets_shown") if len(labels) > 1 else next(iter(labels))
     digest, read = labels[chosen]
     _sheet_view(digest, read, spoiled_all, writers, noun)

@@ -223,5 +223,6 @@ def test_the_shipped_model_reads_a_photographed_sheet(filled, tmp_path):
 
     image, written = filled
     read = sheet_reading.read_sheet(sp.photograph(image, seed=11, angle=-12), "desk.jpg")
-    report = evaluate_images(loading.load("default", REPO / "models"), sheet_reading.collection_files(read), parallel=False)
+    report = evaluate_images(loading.load("default", REPO / "models"), sheet_reading.collection_files(read),
+                             parallel=False)
     assert report.n == len(written) and report.accuracy >= 0.95
