@@ -78,14 +78,28 @@ VARIANTS = {
                                                           label_smoothing=0.1),
 }
 VARIANTS = {label: {**OLD_FAST, **overrides} for label, overrides in VARIANTS.items()}
-# Changes to `fast` as it is now (label smoothing 0.1, 16/32/128, stride-2 stem): larger batches with the
-# rate scaled by the square root or linearly, so each epoch makes fewer, cheaper-per-image steps.
-VARIANTS.update({
+# Changes to `fast` as it was from 2026-12-07 05:00 to 13:00 (label smoothing 0.1, 16/32/128, stride-2 stem,
+# no whitening: FAST_NOW): larger batches with the rate scaled by the square root or linearly, so each epoch
+# makes fewer, cheaper-per-image steps; fewer passes.
+FAST_NOW = {"crop": 2, "stem": "stride2", "widths": [16, 32, 128]}
+VARIANTS.update({label: {"extra": FAST_NOW, **overrides} for label, overrides in {
     "fast now, batch 384, lr 1.5e-2": dict(batch_size=384, lr=1.5e-2, steps_per_execution=3),
     "fast now, batch 512, lr 1.7e-2": dict(batch_size=512, lr=1.7e-2, steps_per_execution=2),
     "fast now, batch 512, lr 2.4e-2": dict(batch_size=512, lr=2.4e-2, steps_per_execution=2),
     "fast now, 1.5 passes": dict(train_subset=41250),
-})
+}.items()})
+# A whitened first layer (PCA filters of the 5x5 patches, +/- pairs: models/whitening.py), frozen or only
+# initialised. Frozen is `fast` since 2026-12-07 13:00.
+WHITENED = {**FAST_NOW, "whiten": "frozen"}
+VARIANTS.update({label: {"extra": WHITENED, **overrides} for label, overrides in {
+    "fast now, whitened frozen stem": {},
+    "fast now, whitened stem, trained": dict(extra={**FAST_NOW, "whiten": "init"}),
+    "fast now, whitened frozen stem, 1.5 passes": dict(train_subset=41250),
+    "fast now, whitened frozen stem, 1 epoch": dict(epochs=1),
+    "fast now, whitened frozen stem, 1 epoch of batch 128, lr 8.5e-3": dict(
+        epochs=1, batch_size=128, lr=8.5e-3, steps_per_execution=8),
+    "fast now, whitened frozen stem, 1.5 passes, lr 1.8e-2": dict(train_subset=41250, lr=1.8e-2),
+}.items()})
 
 
 def worker(spec: dict) -> dict:

@@ -132,6 +132,10 @@ def _fit_keras(model, config: TrainConfig, splits, broadcast: Broadcast) -> dict
 
     x, y = _subset(splits.x_train, splits.y_train, config.train_subset, config.seed)
     steps = math.ceil(len(x) / config.batch_size)
+    if config.extra.get("whiten") and not config.init_from:  # a model to start from brings its own stem
+        from mnist_core.models.whitening import whiten_stem
+
+        whiten_stem(model, x, config)
     model.compile(optimizer=_optimizer(config, steps * config.epochs),
                   loss=_loss(config), metrics=["accuracy"],
                   steps_per_execution=steps_per_call(config.steps_per_execution, steps),

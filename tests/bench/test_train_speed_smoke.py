@@ -68,8 +68,11 @@ def test_fast_variants_change_the_recipe_they_were_measured_on():
     # "fast, ..." rows start from fast as it was until 2026-12-07 (no smoothing, space-to-depth, 24/32/256)
     assert bench.VARIANTS["fast, batch 512"] == {"label_smoothing": 0.0, "extra": {"crop": 2, "stem": "s2d"},
                                                  "batch_size": 512}
-    kept = bench.VARIANTS["fast, label smoothing 0.1, narrower, stride-2 stem"]
+    kept = bench.VARIANTS["fast, label smoothing 0.1, narrower, stride-2 stem"]  # fast from 05:00 to 13:00
+    assert bench.VARIANTS["fast now, 1.5 passes"] == {"extra": kept["extra"], "train_subset": 41250}
     from mnist_core.models import zoo
 
-    recipe = zoo.MODELS["fast"].recipe  # today's recipe is that row
-    assert (kept["label_smoothing"], kept["extra"]) == (recipe["label_smoothing"], recipe["extra"])
+    recipe = zoo.MODELS["fast"].recipe  # today's recipe is that row, whitened (2026-12-07 13:00)
+    assert (kept["label_smoothing"], {**kept["extra"], "whiten": "frozen"}) == \
+        (recipe["label_smoothing"], recipe["extra"])
+    assert bench.VARIANTS["fast now, whitened frozen stem"] == {"extra": recipe["extra"]}

@@ -38,6 +38,8 @@ def test_fast_recipe():
     assert type(net.layers[1]).__name__ == "Cropping2D" and net.layers[1].output.shape[1:3] == (24, 24)
     conv1 = net.layers[2]  # the stride-2 stem (2026-12-07; space-to-depth before)
     assert (type(conv1).__name__, conv1.strides, conv1.kernel_size) == ("Conv2D", (2, 2), (5, 5))
+    assert (conv1.name, conv1.trainable, c.extra["whiten"]) == ("stem", False, "frozen")  # set from the data
+    assert "frozen whitening conv" in zoo.MODELS["fast"].description
     assert conv1.output.shape[1:] == (10, 10, 16) and "MaxPooling2D" not in type(net.layers[3]).__name__
     assert net.layers[-2].units == 128
     s2d = zoo.build(TrainConfig.for_model("fast", extra={"crop": 2, "stem": "s2d"}))
