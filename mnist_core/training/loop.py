@@ -128,7 +128,7 @@ def _targets(y, config: TrainConfig):
 
 
 def _fit_keras(model, config: TrainConfig, splits, broadcast: Broadcast) -> dict:
-    from mnist_core.training.callback import ProgressCallback
+    from mnist_core.training.callback import ProgressCallback, Validation
 
     x, y = _subset(splits.x_train, splits.y_train, config.train_subset, config.seed)
     steps = math.ceil(len(x) / config.batch_size)
@@ -142,9 +142,9 @@ def _fit_keras(model, config: TrainConfig, splits, broadcast: Broadcast) -> dict
                   jit_compile=config.extra.get("jit_compile", "auto"))  # auto: no XLA on a CPU-only machine
     _prebuild(model, x[:config.batch_size], _targets(y[:config.batch_size], config))
     callback = ProgressCallback(broadcast)
+    validation = Validation(splits.x_val, _targets(splits.y_val, config), _loss(config))  # before the progress
     history = model.fit(_dataset(x, y, config), epochs=config.epochs, verbose=0,  # tf.data shuffles
-                        validation_data=(splits.x_val, _targets(splits.y_val, config)) if len(splits.x_val) else None,
-                        validation_batch_size=2048, callbacks=[callback], shuffle=False)
+                        callbacks=[validation, callback], shuffle=False)
     if callback.cancelled:
         raise Cancelled()
     return {k: [float(v) for v in vals] for k, vals in history.history.items()}
