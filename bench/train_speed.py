@@ -99,6 +99,13 @@ VARIANTS.update({label: {"extra": WHITENED, **overrides} for label, overrides in
     "fast now, whitened frozen stem, 1 epoch of batch 128, lr 8.5e-3": dict(
         epochs=1, batch_size=128, lr=8.5e-3, steps_per_execution=8),
     "fast now, whitened frozen stem, 1.5 passes, lr 1.8e-2": dict(train_subset=41250, lr=1.8e-2),
+    "fast now, whitened frozen stem, 16/24/128": dict(extra={**WHITENED, "widths": [16, 24, 128]}),
+    "fast now, whitened frozen stem, 1 epoch of batch 128, lr 1.2e-2": dict(
+        epochs=1, batch_size=128, steps_per_execution=8),
+    "fast now, whitened frozen stem, 1 epoch of batch 64, lr 6e-3": dict(
+        epochs=1, batch_size=64, lr=6e-3, steps_per_execution=16),
+    "fast now, whitened frozen stem, batch 384, lr 1.5e-2": dict(batch_size=384, lr=1.5e-2, steps_per_execution=3),
+    "fast now, whitened frozen stem, batch 512, lr 2.4e-2": dict(batch_size=512, lr=2.4e-2, steps_per_execution=2),
 }.items()})
 
 
