@@ -100,6 +100,7 @@ VARIANTS.update({label: {"extra": WHITENED, **overrides} for label, overrides in
         epochs=1, batch_size=128, lr=8.5e-3, steps_per_execution=8),
     "fast now, whitened frozen stem, 1.5 passes, lr 1.8e-2": dict(train_subset=41250, lr=1.8e-2),
     "fast now, whitened frozen stem, 16/24/128": dict(extra={**WHITENED, "widths": [16, 24, 128]}),
+    "fast now, whitened frozen stem, 3-pixel crop": dict(extra={**WHITENED, "crop": 3}),
     "fast now, whitened frozen stem, 1 epoch of batch 128, lr 1.2e-2": dict(
         epochs=1, batch_size=128, steps_per_execution=8),
     "fast now, whitened frozen stem, 1 epoch of batch 64, lr 6e-3": dict(
