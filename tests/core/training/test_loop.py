@@ -76,3 +76,15 @@ def test_a_run_says_what_it_prepares_before_its_first_batch(store_root, runs_roo
     loop.train(config, rundir.RunDir.create(config))
     assert stages == ["loading the data", "importing TensorFlow", "building the model",
                       "compiling the training step", None, "testing on the test set and saving"]
+
+
+@pytest.mark.parametrize("augment", [False, True])
+def test_the_training_data_runs_without_tf_data_autotuning(tiny_splits, augment):
+    """Autotuning's optimiser thread held fit's return 0.8-2 s in 1 run of 3 (README, issue 27): it stays off."""
+    config = TrainConfig.for_model("fast", batch_size=64, augment=augment, label_smoothing=0.0)
+    ds = loop._dataset(tiny_splits.x_train, tiny_splits.y_train, config)
+    assert ds.options().autotune.enabled is False
+    batches = list(ds)
+    assert batches[0][0].shape == (64, 28, 28, 1)
+    seen = np.concatenate([np.asarray(y) for _, y in batches])
+    assert sorted(seen.tolist()) == sorted(tiny_splits.y_train.tolist())  # every image once an epoch
