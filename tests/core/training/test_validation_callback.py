@@ -10,8 +10,6 @@ from mnist_core.training.config import TrainConfig
 
 @pytest.mark.parametrize("model, smoothing", [("fast", 0.1), ("softmax", 0.0)])
 def test_last_epochs_validation_is_what_keras_evaluate_gives(tiny_splits, store_root, model, smoothing):
-    import keras
-
     config = TrainConfig.for_model(model, epochs=2, batch_size=50, precision="float32", label_smoothing=smoothing,
                                    name=f"val-{model}")
     card = loop.train(config, splits=tiny_splits)
