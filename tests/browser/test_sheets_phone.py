@@ -126,6 +126,10 @@ def test_the_draw_camera_reads_a_digit_from_chromiums_fake_camera(browser, chrom
         deadline = time.time() + 30
         while not take.is_enabled() and time.time() < deadline:  # the camera starting
             time.sleep(0.3)
+        # The button can be enabled before the first frame arrives; a photo taken then is empty and nothing
+        # is read (seen once in a full suite run on a loaded machine). Wait for the stream's first frame.
+        tab.wait_for_function("() => [...document.querySelectorAll('video')]"
+                              ".some(v => v.readyState >= 2 && v.videoWidth > 0)")
         take.click()
         reading = tab.locator("[data-testid=stMetric]")
         reading.wait_for()
