@@ -153,9 +153,9 @@ def build_fast(config):
     than the space-to-depth 24/32/256 net it replaced. Alone, either change left a seed under 99%
     after two epochs; with label smoothing 0.1 (the recipe) 5 seeds of 5 reach it
     (bench/train_speed.py --variants, README). The recipe's stem is frozen whitening filters set from
-    the training images before fit (models/whitening.py): 1.16-1.19x faster, no seed lost. Its batch norm, when asked for, uses momentum 0.9:
-    with ~200 steps in a run, Keras' default 0.99 would leave the moving statistics mostly at their
-    initial values.
+    the training images before fit (models/whitening.py): 1.16-1.19x faster, no seed lost. Its batch
+    norm, when asked for, uses momentum 0.9: with ~200 steps in a run, Keras' default 0.99 would leave
+    the moving statistics mostly at their initial values.
     """
     import keras
     from keras import layers

@@ -140,13 +140,14 @@ def _fit_keras(model, config: TrainConfig, splits, broadcast: Broadcast) -> dict
         from mnist_core.models.whitening import whiten_stem
 
         whiten_stem(model, x, config)
+    loss = _loss(config)  # one object: fit trains on it and Validation reports it
     model.compile(optimizer=_optimizer(config, steps * config.epochs),
-                  loss=_loss(config), metrics=["accuracy"],
+                  loss=loss, metrics=["accuracy"],
                   steps_per_execution=steps_per_call(config.steps_per_execution, steps),
                   jit_compile=config.extra.get("jit_compile", "auto"))  # auto: no XLA on a CPU-only machine
     _prebuild(model, x[:config.batch_size], _targets(y[:config.batch_size], config))
     callback = ProgressCallback(broadcast)
-    validation = Validation(splits.x_val, _targets(splits.y_val, config), _loss(config))  # before the progress
+    validation = Validation(splits.x_val, _targets(splits.y_val, config), loss)  # before the progress
     history = model.fit(_dataset(x, y, config), epochs=config.epochs, verbose=0,  # tf.data shuffles
                         callbacks=[validation, callback], shuffle=False)
     if callback.cancelled:
