@@ -107,6 +107,10 @@ VARIANTS.update({label: {"extra": WHITENED, **overrides} for label, overrides in
         epochs=1, batch_size=64, lr=6e-3, steps_per_execution=16),
     "fast now, whitened frozen stem, batch 384, lr 1.5e-2": dict(batch_size=384, lr=1.5e-2, steps_per_execution=3),
     "fast now, whitened frozen stem, batch 512, lr 2.4e-2": dict(batch_size=512, lr=2.4e-2, steps_per_execution=2),
+    # Fewer stem filters (whitened directions, each with both signs): conv2's cost is linear in them.
+    "fast now, whitened frozen stem, 12 stem filters": dict(extra={**WHITENED, "widths": [12, 32, 128]}),
+    "fast now, whitened frozen stem, 8 stem filters": dict(extra={**WHITENED, "widths": [8, 32, 128]}),
+    "fast now, whitened frozen stem, 10 stem filters": dict(extra={**WHITENED, "widths": [10, 32, 128]}),
 }.items()})
 
 

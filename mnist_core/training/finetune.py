@@ -135,7 +135,7 @@ def _repeats(n_adapt: int, n_replay: int, share: float) -> int:
 def _fit(net, plan_: Plan, cfg: TrainConfig, splits, broadcast_observers, base=None) -> dict:
     import keras
 
-    from mnist_core.training.callback import ProgressCallback
+    from mnist_core.training.callback import ProgressCallback, Validation
     from mnist_core.training.loop import _dataset
     from mnist_core.training.observers import Broadcast
 
@@ -155,10 +155,12 @@ def _fit(net, plan_: Plan, cfg: TrainConfig, splits, broadcast_observers, base=N
     callbacks = [callback]
     has_val = len(plan_.val.y) > 0
     if has_val:  # the adaptation part's own slice decides; the held-out part and MNIST's test set never do
-        callbacks.append(keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience,
-                                                       restore_best_weights=True))
-    history = net.fit(_dataset(x, y, cfg), epochs=config.epochs, verbose=0, shuffle=False, callbacks=callbacks,
-                      validation_data=(plan_.val.x, np.eye(10, dtype=np.float32)[plan_.val.y]) if has_val else None)
+        # The loop's validation (no traced test step), first: the progress and early stopping read its figures.
+        val_targets = np.eye(10, dtype=np.float32)[plan_.val.y]
+        callbacks = [Validation(plan_.val.x.astype(np.float32), val_targets, "categorical_crossentropy"), callback,
+                     keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience,
+                                                   restore_best_weights=True)]
+    history = net.fit(_dataset(x, y, cfg), epochs=config.epochs, verbose=0, shuffle=False, callbacks=callbacks)
     if callback.cancelled:
         raise Cancelled()
     hist = {k: [float(v) for v in vals] for k, vals in history.history.items()}

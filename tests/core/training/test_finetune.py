@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import warnings
 import zipfile
 from pathlib import Path
 
@@ -45,10 +46,27 @@ def base_store(tmp_path_factory, small_splits) -> Path:
 
 
 @pytest.fixture(scope="module")
-def tuned(base_store, domain, small_splits) -> dict:
+def tuned_run(base_store, domain, small_splits) -> tuple[dict, list[dict], list[str]]:
+    """The card, the logs every epoch_end observer got, and every warning raised while fine-tuning."""
+    from mnist_core.training.observers import Progress
+
+    epochs = []
+
+    class Seen(Progress):
+        def epoch_end(self, epoch, logs):
+            epochs.append(dict(logs))
+
     config = ft.FinetuneConfig(base="base", images=str(domain), by_writer=True, holdout=0.5, epochs=6, lr=1e-3,
                                replay=4, min_replay=0, name="tuned")
-    return ft.finetune(config, splits=small_splits, store_root=base_store)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        card = ft.finetune(config, progress=Seen(), splits=small_splits, store_root=base_store)
+    return card, epochs, [str(w.message) for w in caught]
+
+
+@pytest.fixture(scope="module")
+def tuned(tuned_run) -> dict:
+    return tuned_run[0]
 
 
 def test_finetuning_on_a_domain_shift_improves_held_out_writers(tuned):
@@ -75,6 +93,25 @@ def test_the_card_records_base_collection_split_and_both_measurements(tuned, bas
     assert f["mnist_held"] == (f["mnist_before"] - f["mnist_after"] <= ft.MNIST_LIMIT + 1e-9)
     assert "MNIST test" in f["note"] and "held-out accuracy" in f["note"]
     assert f["success"] == (f["mnist_held"] and f["heldout_after"] > f["heldout_before"])
+
+
+def test_each_epoch_is_validated_and_the_best_epochs_weights_are_kept(tuned_run, base_store, domain):
+    """The loop's Validation callback feeds the progress and early stopping; the saved net is the best epoch's."""
+    import keras
+
+    from mnist_core.models import loading
+
+    tuned, seen, caught = tuned_run
+    hist, f = tuned["history"], tuned["finetune"]
+    assert [e["val_loss"] for e in seen] == hist["val_loss"]  # observers read the figures, every epoch
+    assert not [m for m in caught if "val_loss" in m], caught  # Keras warns when early stopping cannot read it
+    assert len(hist["val_loss"]) == len(hist["val_accuracy"]) == f["epochs_trained"] == len(hist["loss"])
+    assert f["best_epoch"] == int(np.argmin(hist["val_loss"])) + 1
+    val = ft.plan(ft.FinetuneConfig(**f["config"])).val  # the same seeded split the run made
+    probs = loading.load("tuned", base_store).predict_proba(val.x)
+    loss = float(keras.losses.CategoricalCrossentropy()(np.eye(10, dtype=np.float32)[val.y], probs))
+    assert loss == pytest.approx(min(hist["val_loss"]), rel=1e-4)  # restore_best_weights read our figures
+    assert float(np.mean(probs.argmax(1) == val.y)) == hist["val_accuracy"][f["best_epoch"] - 1]
 
 
 def test_the_held_out_writers_are_never_seen(domain):
