@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 
 import numpy as np
 import plotly.graph_objects as go
@@ -84,6 +85,11 @@ def confusion(cm: np.ndarray, selected: tuple[int, int] | None = None, title: st
     return _compact(fig, fig.layout.height, title)
 
 
+def _epoch_dtick(epochs: int) -> int | None:
+    """A tick per epoch on a short run (Plotly's own put ticks at epoch 1.5 and 2.5); its own choice on a long one."""
+    return 1 if epochs <= 20 else None
+
+
 def metric_lines(series: dict[str, dict[str, list[float]]], x_key: str, metric: str, title: str,
                  height: int = 300, percent: bool = False) -> go.Figure:
     """One line per named series (several models' curves overlaid)."""
@@ -91,7 +97,7 @@ def metric_lines(series: dict[str, dict[str, list[float]]], x_key: str, metric: 
     for i, (name, data) in enumerate(series.items()):
         fig.add_trace(go.Scatter(x=data[x_key], y=data[metric], name=name, mode="lines+markers",
                                  line=dict(color=COLORS[i % len(COLORS)])))
-    fig.update_xaxes(title="epoch")
+    fig.update_xaxes(title="epoch", dtick=_epoch_dtick(max((len(d[x_key]) for d in series.values()), default=0)))
     fig.update_yaxes(tickformat=".1%" if percent else None)
     return _compact(fig, height, title)
 
@@ -156,7 +162,7 @@ def curve(x: list[float], lines: dict[str, list[float]], title: str, percent: bo
     for k, start in enumerate((epoch_starts or [])[:EPOCH_LINES], start=2):
         fig.add_vline(x=start, line=dict(color="#bbb", width=1, dash="dot"),
                       annotation=dict(text=f"epoch {k}", font=dict(size=10, color="#888")) if k <= 6 else None)
-    fig.update_xaxes(title=x_title, dtick=1 if x_title == "epoch" and len(x) <= 20 else None)
+    fig.update_xaxes(title=x_title, dtick=_epoch_dtick(len(x)) if x_title == "epoch" else None)
     if percent:
         lo, hi = y_range or (0.0, 1.0)
         y_range = [max(0.0, lo), min(1.0, hi)] if hi > lo else [0.0, 1.0]
@@ -200,6 +206,39 @@ def saliency_map(heat: np.ndarray, img: np.ndarray | None = None, title: str | N
 SCALES = ("error rate, log scale", "accuracy, top range", "accuracy, full range")
 
 
+ERROR_FLOOR = 1e-4  # a log axis cannot show 0: an epoch with no errors is drawn here, labelled "0 to 0.01%"
+
+
+def _percent(rate: float) -> str:
+    """0.0001 -> '0.01%', 0.002 -> '0.2%', 0.05 -> '5%': as many decimals as the 1-2-5 step needs."""
+    decimals = max(0, -math.floor(math.log10(rate * 100) + 1e-9))
+    return f"{rate * 100:.{decimals}f}%"
+
+
+def error_axis(rates: list[float]) -> dict:
+    """A log axis for error rates: ticks at 1, 2, (3,) 5 per decade, each labelled once, spanning at least 10x.
+
+    Plotly's own log ticks, formatted as percentages, printed "0.00%" and "0.01%" many times over when
+    every rate sat near the floor (a fine-tuned model validating at 100% on a small slice).
+    """
+    shown = [max(r, ERROR_FLOOR) for r in rates if r == r] or [ERROR_FLOOR]
+    lo, hi = math.log10(min(shown)), math.log10(max(shown))
+    pad = max(0.1, (1 - (hi - lo)) / 2)  # a narrow span widens to a decade, centred on the data...
+    lo, hi = lo - pad, hi + pad
+    bottom, top = math.log10(ERROR_FLOOR) - 0.1, 0.05  # ...then slides inside the floor and just over 100%
+    if lo < bottom:
+        lo, hi = bottom, hi + bottom - lo
+    if hi > top:
+        lo, hi = max(min(lo, top - 1), bottom), top
+    # A short axis gets ticks nearer its data; a long one (a first epoch at 50%) one a decade.
+    steps = (1, 2, 3, 5) if hi - lo < 1.5 else (1, 2, 5) if hi - lo < 3 else (1,)
+    ticks = [float(f"{m}e{e}") for e in range(math.floor(lo), math.ceil(hi) + 1) for m in steps]  # exact decimals
+    ticks = [t for t in ticks if lo <= math.log10(t) <= hi and ERROR_FLOOR <= t <= 1]
+    floor_hit = any(r <= ERROR_FLOOR for r in rates if r == r)
+    text = ["0 to " + _percent(t) if floor_hit and t == ERROR_FLOOR else _percent(t) for t in ticks]
+    return dict(type="log", range=[lo, hi], tickvals=ticks, ticktext=text, title="error rate (log scale)")
+
+
 def comparison(series: dict[str, dict[str, list[float]]], metric: str, title: str, scale: str = SCALES[0],
                finals: dict[str, float] | None = None, height: int = 360) -> go.Figure:
     """Models' accuracy curves overlaid, readable at the top.
@@ -210,27 +249,29 @@ def comparison(series: dict[str, dict[str, list[float]]], metric: str, title: st
     dotted level line at their final accuracy.
     """
     error = scale == SCALES[0]
-    fig, later = go.Figure(), []
+    fig, later, rates = go.Figure(), [], []
     for i, (name, data) in enumerate(series.items()):
         acc = np.asarray(data[metric], dtype=float)
         later.extend(acc[1:] if len(acc) > 1 else acc)
-        y = np.clip(1 - acc, 1e-4, None) if error else acc
+        y = np.clip(1 - acc, ERROR_FLOOR, None) if error else acc
+        rates.extend(1 - acc)
         fig.add_trace(go.Scatter(x=data["epoch"], y=y, name=name, mode="lines+markers",
                                  line=dict(color=COLORS[i % len(COLORS)]), customdata=acc,
                                  hovertemplate=f"{name}<br>epoch %{{x}}: accuracy %{{customdata:.2%}}<extra></extra>"))
     last_epoch = max((max(d["epoch"]) for d in series.values() if d["epoch"]), default=1)
     for j, (name, acc) in enumerate((finals or {}).items(), start=len(series)):
         later.append(acc)
-        y = max(1 - acc, 1e-4) if error else acc
+        y = max(1 - acc, ERROR_FLOOR) if error else acc
+        rates.append(1 - acc)
         fig.add_trace(go.Scatter(x=[1, max(last_epoch, 2)], y=[y, y], name=f"{name} (final)", mode="lines",
                                  line=dict(color=COLORS[j % len(COLORS)], dash="dot", width=2),
                                  hovertemplate=f"{name}: final test accuracy {acc:.2%}<extra></extra>"))
     if error:
-        fig.update_yaxes(type="log", tickformat=".2%", title="error rate (log scale)")
+        fig.update_yaxes(**error_axis(rates))
     else:
         fig.update_yaxes(tickformat=".1%", title="accuracy",
                          range=fitted_range(later, percent=True, recent=1.0) if scale == SCALES[1] else None)
-    fig.update_xaxes(title="epoch")
+    fig.update_xaxes(title="epoch", dtick=_epoch_dtick(last_epoch))
     fig = _compact(fig, height, title)
     fig.update_layout(margin=dict(t=60), legend=dict(y=1.0, yanchor="bottom"))
     return fig
