@@ -111,6 +111,7 @@ VARIANTS.update({label: {"extra": WHITENED, **overrides} for label, overrides in
     "fast now, whitened frozen stem, 12 stem filters": dict(extra={**WHITENED, "widths": [12, 32, 128]}),
     "fast now, whitened frozen stem, 8 stem filters": dict(extra={**WHITENED, "widths": [8, 32, 128]}),
     "fast now, whitened frozen stem, 10 stem filters": dict(extra={**WHITENED, "widths": [10, 32, 128]}),
+    "fast now, whitened frozen stem, 1.75 passes": dict(train_subset=48125),
 }.items()})
 
 
