@@ -25,7 +25,6 @@ import hashlib
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -34,6 +33,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from _worker import run_fresh  # noqa: E402
 
 SETTINGS = {"on": "1", "off": "0"}
 
@@ -102,11 +103,7 @@ def worker(spec: dict) -> dict:
 
 def run_worker(spec: dict, setting: str) -> dict:
     env = {**os.environ, "TF_ENABLE_ONEDNN_OPTS": SETTINGS[setting]}
-    proc = subprocess.run([sys.executable, __file__, "--worker", json.dumps(spec)], capture_output=True, text=True,
-                          cwd=REPO, env=env)
-    if proc.returncode != 0:
-        raise RuntimeError(f"worker {spec} ({setting}) failed:\n{proc.stderr[-3000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_fresh(__file__, spec, env, f" ({setting})")
 
 
 def summary(task: str, runs: dict) -> list[str]:

@@ -23,7 +23,6 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -34,6 +33,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from _machine import load, machine  # noqa: E402
+from _worker import run_fresh  # noqa: E402
 
 REFERENCE = "cnn"
 DEFAULT_MODELS = ("fast", "cnn", "softmax", "mlp", "lenet5", "numpy_softmax", "numpy_mlp", "best")
@@ -163,12 +163,7 @@ def worker(spec: dict) -> dict:
 def run_worker(spec: dict) -> dict:
     overrides = dict(spec.get("overrides", {}))
     env = {**os.environ, **overrides.pop("env", {})}  # e.g. oneDNN off: read when TensorFlow starts
-    spec = {**spec, "overrides": overrides}
-    proc = subprocess.run([sys.executable, __file__, "--worker", json.dumps(spec)], capture_output=True, text=True,
-                          cwd=REPO, env=env)
-    if proc.returncode != 0:
-        raise RuntimeError(f"worker {spec} failed:\n{proc.stderr[-3000:]}")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    return run_fresh(__file__, {**spec, "overrides": overrides}, env)
 
 
 def summarize(label: str, results: list[dict], target: float) -> dict:
