@@ -151,11 +151,6 @@ def timed_before(model, uploads: list) -> tuple:
     return _timed(run)
 
 
-def glibc_defaults() -> bool:
-    """The pool's initializer for the comparison row: workers keep glibc's own memory settings."""
-    return False
-
-
 def timed_untuned(model, uploads: list) -> tuple:
     """The warm pool with workers that return freed memory to the system (glibc's defaults, until
     reading.keep_freed_memory): a pool of its own, warmed up untimed, then the tuned pool restored."""
@@ -163,7 +158,9 @@ def timed_untuned(model, uploads: list) -> tuple:
 
     tuned = reading.keep_freed_memory
     reading.shutdown_pool()
-    reading.keep_freed_memory = glibc_defaults
+    # An initializer that does nothing (workers keep glibc's own memory settings). It must be importable by
+    # the workers: they start without this script as their __main__ (mnist_core.processes).
+    reading.keep_freed_memory = os.getpid
     try:
         timed_evaluate(model, uploads, parallel=True)
         return timed_evaluate(model, uploads, parallel=True)

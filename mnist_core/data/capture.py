@@ -81,10 +81,12 @@ def prepare_all(images: list, workers: int = 2) -> list:
     """Each image through the product's preprocessing (None where it finds no digit), in worker processes."""
     if workers <= 1 or len(images) < 64:
         return [_prepare(im) for im in images]
-    import multiprocessing
+    from mnist_core.processes import forkserver_context, no_main_script
 
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("forkserver")) as pool:
-        return list(pool.map(_prepare, images, chunksize=64))
+    with ProcessPoolExecutor(workers, mp_context=forkserver_context()) as pool:
+        with no_main_script():  # map submits every chunk, starting the workers
+            chunks = pool.map(_prepare, images, chunksize=64)
+        return list(chunks)
 
 
 def styled(x: np.ndarray, y: np.ndarray, n: int, seed: int = 0, workers: int = 2) -> tuple:

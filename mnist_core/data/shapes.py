@@ -348,7 +348,9 @@ def generate(per_class: int, seed: int, classes=CLASSES, workers: int = 1) -> tu
     if workers > 1 and len(jobs) >= 200:
         import multiprocessing
 
-        with multiprocessing.get_context("spawn").Pool(workers) as pool:
+        from mnist_core.processes import no_main_script
+
+        with no_main_script(), multiprocessing.get_context("spawn").Pool(workers) as pool:
             xs = pool.starmap(drawing, jobs, chunksize=64)
     else:
         xs = [drawing(*job) for job in jobs]

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import atexit
 import ctypes
-import multiprocessing
 import os
 import time
 from concurrent.futures import ProcessPoolExecutor
@@ -26,6 +25,7 @@ from mnist_core.handwriting.decode import ImageError, load_image
 from mnist_core.handwriting.preprocess import Prepared, analyse, group_columns, render
 from mnist_core.handwriting.results import (BatchReport, DigitReading, FileReading, ImageResult, Mistake, Reading,
                                             format_predictions, format_report)
+from mnist_core.processes import forkserver_context, no_main_script
 
 __all__ = ["BatchReport", "DigitReading", "FileReading", "ImageResult", "Mistake", "Reading", "evaluate_images",
            "format_predictions", "format_report", "predict_files", "process_bytes", "process_many", "read_image"]
@@ -125,8 +125,8 @@ def _get_pool() -> ProcessPoolExecutor:
     """One pool per process, kept between calls (the dashboard reuses it for every batch)."""
     global _pool
     if _pool is None:
-        ctx = multiprocessing.get_context("forkserver")  # raises ValueError where there is none (Windows)
-        _pool = ProcessPoolExecutor(max_workers=WORKERS, mp_context=ctx, initializer=keep_freed_memory)
+        _pool = ProcessPoolExecutor(max_workers=WORKERS, mp_context=forkserver_context(),  # ValueError on Windows
+                                    initializer=keep_freed_memory)
     return _pool
 
 
@@ -170,8 +170,9 @@ def process_many(named: list, progress=None, draft: int | None = BATCH_DRAFT, pa
     if use_pool:
         try:
             pool = _get_pool()
-            futures = [(i, pool.submit(_process_chunk, named[i:i + CHUNK], draft, judge))
-                       for i in range(0, total, CHUNK)]
+            with no_main_script():  # submit starts the workers the pool still lacks
+                futures = [(i, pool.submit(_process_chunk, named[i:i + CHUNK], draft, judge))
+                           for i in range(0, total, CHUNK)]
             for i, fut in futures:
                 results[i:i + CHUNK] = fut.result()
                 done += len(named[i:i + CHUNK])
