@@ -157,7 +157,7 @@ def _fit(net, plan_: Plan, cfg: TrainConfig, splits, broadcast_observers, base=N
     if has_val:  # the adaptation part's own slice decides; the held-out part and MNIST's test set never do
         # The loop's validation (no traced test step), first: the progress and early stopping read its figures.
         val_targets = np.eye(10, dtype=np.float32)[plan_.val.y]
-        callbacks = [Validation(plan_.val.x.astype(np.float32), val_targets, "categorical_crossentropy"), callback,
+        callbacks = [Validation(plan_.val.x, val_targets, "categorical_crossentropy"), callback,  # x: float32
                      keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience,
                                                    restore_best_weights=True)]
     history = net.fit(_dataset(x, y, cfg), epochs=config.epochs, verbose=0, shuffle=False, callbacks=callbacks)
