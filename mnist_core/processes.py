@@ -5,8 +5,8 @@ worker (as `__mp_main__`), so that functions defined in it can be unpickled ther
 `__main__` is the script Streamlit runs (`app.py`: it sets sys.modules["__main__"] on every rerun); in
 the test suite it can be an AppTest script. A worker would run the app before its first task (0.3-0.4 s
 more for the first batch), or die on a script that cannot run alone, and a multiprocessing.Pool whose
-workers die at start replaces them forever: the suite hung on exactly that. Every pool here runs mnist_core functions, pickled by
-module path, so its workers need no main script at all.
+workers die at start replaces them forever: the suite hung on exactly that. Every pool here runs
+mnist_core functions, pickled by module path, so its workers need no main script at all.
 """
 
 from __future__ import annotations
